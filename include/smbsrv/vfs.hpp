@@ -1,0 +1,132 @@
+// File: smbsrv/vfs.hpp
+// The file-system interface behind every share. Errors are NtStatus values, so a backend decides
+// exactly what the client sees (see from_errno() in ntstatus.hpp for the usual OS mapping).
+//
+// NT semantics that need cross-open state (share modes, delete-on-close, byte-range locks) live
+// in the server; a backend only does plain file operations on validated SmbPaths.
+//
+// Thread safety: the server calls a Vfs and its VfsFiles from a pool of worker threads; calls on
+// different VfsFile objects may run concurrently, calls on one VfsFile are never concurrent.
+//
+//   class MyVfs : public smbsrv::Vfs { ... };            // see examples/ for a full one
+//   server.add_share({.name = "docs", .vfs = std::make_shared<MyVfs>()});
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "smbsrv/path.hpp"
+#include "smbsrv/result.hpp"
+
+namespace smbsrv {
+
+/// FILETIME: 100-nanosecond intervals since 1601-01-01 UTC (MS-DTYP 2.3.3).
+using FileTime = std::uint64_t;
+
+/// Seconds between 1601 and 1970, in FILETIME units.
+inline constexpr std::uint64_t kFileTimeUnixEpoch = 116444736000000000ULL;
+
+// File attributes (MS-FSCC 2.6) a backend may report.
+inline constexpr std::uint32_t kAttrReadonly = 0x1;
+inline constexpr std::uint32_t kAttrHidden = 0x2;
+inline constexpr std::uint32_t kAttrSystem = 0x4;
+inline constexpr std::uint32_t kAttrDirectory = 0x10;
+inline constexpr std::uint32_t kAttrArchive = 0x20;
+inline constexpr std::uint32_t kAttrNormal = 0x80;
+
+struct FileInfo {
+  std::uint64_t size = 0;             // EndOfFile
+  std::uint64_t allocation_size = 0;  // AllocationSize
+  std::uint64_t file_id = 0;          // stable, unique within the share (inode number)
+  FileTime creation = 0, last_access = 0, last_write = 0, change = 0;
+  std::uint32_t link_count = 1;
+  bool is_directory = false;
+  /// Extra attributes (readonly, hidden, ...); kAttrDirectory is implied by is_directory.
+  std::uint32_t attributes = 0;
+};
+
+/// Fields left empty are not changed.
+struct FileTimes {
+  std::optional<FileTime> creation, last_access, last_write, change;
+};
+
+struct DirEntry {
+  std::string name;  // UTF-8, one component, never "." or ".."
+  FileInfo info;
+};
+
+/// MS-SMB2 2.2.13 CreateDisposition; the values are the wire values.
+enum class CreateDisposition : std::uint32_t {
+  supersede = 0, open = 1, create = 2, open_if = 3, overwrite = 4, overwrite_if = 5
+};
+/// MS-SMB2 2.2.14 CreateAction; the values are the wire values.
+enum class CreateAction : std::uint32_t { superseded = 0, opened = 1, created = 2, overwritten = 3 };
+
+struct OpenParams {
+  bool read = true;
+  bool write = false;           // the handle will write, truncate or set times
+  bool directory = false;       // FILE_DIRECTORY_FILE: must be (or create) a directory
+  bool non_directory = false;   // FILE_NON_DIRECTORY_FILE: must not be a directory
+  CreateDisposition disposition = CreateDisposition::open;
+  std::uint32_t attributes = 0;  // for a newly created file (kAttrReadonly, kAttrHidden, ...)
+};
+
+struct FsInfo {
+  std::uint64_t total_bytes = 0, free_bytes = 0, available_bytes = 0;
+  std::uint32_t bytes_per_sector = 512;
+  std::uint32_t sectors_per_allocation_unit = 8;
+  std::uint32_t serial_number = 0;
+  std::string volume_label = "smbsrv";
+  std::string fs_name = "NTFS";
+  std::uint32_t max_name_length = 255;
+  FileTime created = 0;
+};
+
+/// One open file or directory. Destroyed on CLOSE.
+class VfsFile {
+ public:
+  virtual ~VfsFile() = default;
+  /// Reads up to out.size() bytes at offset; returns the count (0 at or past EOF).
+  virtual Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> out) = 0;
+  /// Writes all of in at offset, extending the file (zero-filled) as needed.
+  virtual Result<std::size_t> write(std::uint64_t offset, std::span<const std::uint8_t> in) = 0;
+  virtual Result<FileInfo> stat() = 0;
+  virtual Result<void> truncate(std::uint64_t size) = 0;
+  virtual Result<void> set_times(const FileTimes& times) = 0;
+  /// Replaces the attribute bits a backend can store (readonly, hidden, ...). Optional.
+  virtual Result<void> set_attributes(std::uint32_t /*attributes*/) { return {}; }
+  virtual Result<void> flush() = 0;
+  /// Directories only: every entry except "." and "..", in a stable order.
+  virtual Result<std::vector<DirEntry>> list() = 0;
+};
+
+class Vfs {
+ public:
+  struct Opened {
+    std::unique_ptr<VfsFile> file;
+    CreateAction action = CreateAction::opened;
+  };
+  virtual ~Vfs() = default;
+
+  /// Opens or creates per params.disposition. The root (empty path) is a directory.
+  /// Errors: object_name_not_found (last component missing), object_path_not_found (a parent is
+  /// missing or not a directory), object_name_collision (create on an existing name),
+  /// file_is_a_directory / not_a_directory (against params), access_denied.
+  /// When the share is case-insensitive, every component matches case-insensitively and a
+  /// created name keeps the client's case.
+  virtual Result<Opened> open(const SmbPath& path, const OpenParams& params) = 0;
+  /// Removes a file or an empty directory (directory_not_empty otherwise).
+  virtual Result<void> remove(const SmbPath& path) = 0;
+  /// Renames; object_name_collision when to exists and !replace; access_denied when replacing a
+  /// directory.
+  virtual Result<void> rename(const SmbPath& from, const SmbPath& to, bool replace) = 0;
+  virtual Result<FsInfo> fs_info() = 0;
+  virtual bool read_only() const { return false; }
+  virtual bool case_sensitive() const { return false; }
+};
+
+}  // namespace smbsrv

@@ -1,0 +1,414 @@
+// SMB2 message structures (MS-SMB2 2.2) and their codecs, one .cpp per command in this folder.
+//
+// Conventions:
+//  * A request decoder takes the whole message starting at its 64-byte SMB2 header (`msg`),
+//    because buffer offsets on the wire count from the header start (MS-SMB2 2.2). It reads the
+//    body at msg[64..] through a ByteReader, checks StructureSize, and checks every offset/length
+//    pair by subtraction (util/byte_reader.hpp slice()). Failure → NtStatus::invalid_parameter.
+//  * Request structs hold views (Bytes) into `msg`: valid while the message is.
+//  * A response encoder appends the body to `w`, whose buffer holds the message's header starting
+//    at `hdr` (the writer offset where the 64-byte header begins); offsets are w.size() - hdr.
+//  * Field names follow the MS-SMB2 tables, in snake_case.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "smbsrv/result.hpp"
+#include "util/byte_reader.hpp"
+#include "util/byte_writer.hpp"
+
+namespace smbsrv::codec {
+
+inline constexpr std::size_t kHeaderSize = 64;
+
+enum class Command : std::uint16_t {
+  negotiate = 0x00, session_setup = 0x01, logoff = 0x02, tree_connect = 0x03,
+  tree_disconnect = 0x04, create = 0x05, close = 0x06, flush = 0x07, read = 0x08, write = 0x09,
+  lock = 0x0A, ioctl = 0x0B, cancel = 0x0C, echo = 0x0D, query_directory = 0x0E,
+  change_notify = 0x0F, query_info = 0x10, set_info = 0x11, oplock_break = 0x12,
+};
+inline constexpr std::uint16_t kCommandCount = 0x13;
+const char* command_name(Command c) noexcept;
+
+// MS-SMB2 2.2.1.2 Flags
+inline constexpr std::uint32_t kFlagServerToRedir = 0x00000001;
+inline constexpr std::uint32_t kFlagAsyncCommand = 0x00000002;
+inline constexpr std::uint32_t kFlagRelatedOperations = 0x00000004;
+inline constexpr std::uint32_t kFlagSigned = 0x00000008;
+inline constexpr std::uint32_t kFlagPriorityMask = 0x00000070;
+inline constexpr std::uint32_t kFlagDfsOperations = 0x10000000;
+inline constexpr std::uint32_t kFlagReplayOperation = 0x20000000;
+
+// MS-SMB2 2.2.3 SecurityMode, Capabilities
+inline constexpr std::uint16_t kSigningEnabled = 0x0001;
+inline constexpr std::uint16_t kSigningRequired = 0x0002;
+inline constexpr std::uint32_t kCapDfs = 0x01, kCapLeasing = 0x02, kCapLargeMtu = 0x04,
+                               kCapMultiChannel = 0x08, kCapPersistentHandles = 0x10,
+                               kCapDirectoryLeasing = 0x20, kCapEncryption = 0x40;
+
+// MS-SMB2 2.2.3.1 negotiate context types
+inline constexpr std::uint16_t kPreauthIntegrityCapabilities = 0x0001;
+inline constexpr std::uint16_t kEncryptionCapabilities = 0x0002;
+inline constexpr std::uint16_t kCompressionCapabilities = 0x0003;
+inline constexpr std::uint16_t kNetnameNegotiateContextId = 0x0005;
+inline constexpr std::uint16_t kTransportCapabilities = 0x0006;
+inline constexpr std::uint16_t kRdmaTransformCapabilities = 0x0007;
+inline constexpr std::uint16_t kSigningCapabilities = 0x0008;
+inline constexpr std::uint16_t kHashSha512 = 0x0001;
+
+struct FileId {
+  std::uint64_t persistent = 0;
+  std::uint64_t volatile_ = 0;
+  friend bool operator==(const FileId&, const FileId&) = default;
+};
+inline constexpr FileId kAllOnesFileId{~0ULL, ~0ULL};  // "use the previous FileId" in compounds
+
+// ---- header (2.2.1) -----------------------------------------------------------------------------
+struct Header {
+  std::uint16_t credit_charge = 0;
+  std::uint32_t status = 0;  // ChannelSequence/Reserved in requests
+  Command command = Command::negotiate;
+  std::uint16_t credit = 0;  // CreditRequest / CreditResponse
+  std::uint32_t flags = 0;
+  std::uint32_t next_command = 0;
+  std::uint64_t message_id = 0;
+  std::uint64_t async_id = 0;  // only when flags & kFlagAsyncCommand
+  std::uint32_t tree_id = 0;   // only when sync
+  std::uint64_t session_id = 0;
+  std::array<std::uint8_t, 16> signature{};
+};
+/// Checks ProtocolId 0xFE 'S' 'M' 'B' and StructureSize 64; command ≥ 0x13 → invalid_parameter
+/// too (the engine treats that as a malformed message).
+Result<Header> decode_header(Bytes msg);
+/// Appends 64 bytes.
+void encode_header(ByteWriter& w, const Header& h);
+inline constexpr std::size_t kSignatureOffset = 48;
+
+// ---- error response (2.2.2) ----------------------------------------------------------------------
+/// StructureSize 9; ErrorContextCount 0; ByteCount = data.size(); with no data one zero byte.
+void encode_error_response(ByteWriter& w, Bytes data = {});
+
+// ---- NEGOTIATE (2.2.3, 2.2.4) ---------------------------------------------------------------------
+struct NegotiateContext {
+  std::uint16_t context_type = 0;
+  Bytes data;
+};
+struct NegotiateRequest {
+  std::uint16_t security_mode = 0;
+  std::uint32_t capabilities = 0;
+  std::array<std::uint8_t, 16> client_guid{};
+  std::vector<std::uint16_t> dialects;
+  /// Parsed only when dialects contains 0x0311 (else the field is ClientStartTime).
+  std::vector<NegotiateContext> negotiate_contexts;
+};
+/// DialectCount 0 → invalid_parameter. Contexts: each 8-byte aligned from the header start,
+/// DataLength within the message, count as declared; any violation → invalid_parameter.
+Result<NegotiateRequest> decode_negotiate_request(Bytes msg);
+
+struct PreauthIntegrityCapabilities {
+  std::vector<std::uint16_t> hash_algorithms;
+  Bytes salt;
+};
+struct EncryptionCapabilities {
+  std::vector<std::uint16_t> ciphers;
+};
+struct SigningCapabilities {
+  std::vector<std::uint16_t> signing_algorithms;
+};
+/// Typed parsers of a context's data; count 0 or data too short → invalid_parameter.
+Result<PreauthIntegrityCapabilities> decode_preauth_context(Bytes data);
+Result<EncryptionCapabilities> decode_encryption_context(Bytes data);
+Result<SigningCapabilities> decode_signing_context(Bytes data);
+
+struct OwnedNegotiateContext {
+  std::uint16_t context_type = 0;
+  std::vector<std::uint8_t> data;
+};
+struct NegotiateResponse {
+  std::uint16_t security_mode = 0;
+  std::uint16_t dialect_revision = 0;
+  std::array<std::uint8_t, 16> server_guid{};
+  std::uint32_t capabilities = 0;
+  std::uint32_t max_transact_size = 0, max_read_size = 0, max_write_size = 0;
+  std::uint64_t system_time = 0, server_start_time = 0;
+  std::vector<std::uint8_t> security_buffer;
+  std::vector<OwnedNegotiateContext> negotiate_contexts;  // 3.1.1 only; 8-byte aligned
+};
+void encode_negotiate_response(ByteWriter& w, std::size_t hdr, const NegotiateResponse& r);
+/// Context data builders for the response.
+std::vector<std::uint8_t> encode_preauth_context(std::uint16_t hash_algorithm, Bytes salt);
+std::vector<std::uint8_t> encode_encryption_context(std::uint16_t cipher);
+std::vector<std::uint8_t> encode_signing_context(std::uint16_t algorithm);
+
+// ---- SESSION_SETUP (2.2.5, 2.2.6) -----------------------------------------------------------------
+inline constexpr std::uint8_t kSessionFlagBinding = 0x01;
+inline constexpr std::uint16_t kSessionFlagIsGuest = 0x0001, kSessionFlagIsNull = 0x0002,
+                               kSessionFlagEncryptData = 0x0004;
+struct SessionSetupRequest {
+  std::uint8_t flags = 0;
+  std::uint8_t security_mode = 0;
+  std::uint32_t capabilities = 0;
+  std::uint32_t channel = 0;
+  Bytes security_buffer;
+  std::uint64_t previous_session_id = 0;
+};
+Result<SessionSetupRequest> decode_session_setup_request(Bytes msg);
+struct SessionSetupResponse {
+  std::uint16_t session_flags = 0;
+  std::vector<std::uint8_t> security_buffer;  // SecurityBufferOffset is always 0x48
+};
+void encode_session_setup_response(ByteWriter& w, std::size_t hdr, const SessionSetupResponse& r);
+
+// ---- LOGOFF (2.2.7, 2.2.8), TREE_DISCONNECT (2.2.11, 2.2.12), ECHO (2.2.28, 2.2.29),
+//      CANCEL (2.2.30): bodies of StructureSize 4 ----------------------------------------------------
+Result<void> decode_logoff_request(Bytes msg);
+void encode_logoff_response(ByteWriter& w);
+Result<void> decode_tree_disconnect_request(Bytes msg);
+void encode_tree_disconnect_response(ByteWriter& w);
+Result<void> decode_echo_request(Bytes msg);
+void encode_echo_response(ByteWriter& w);
+Result<void> decode_cancel_request(Bytes msg);
+
+// ---- TREE_CONNECT (2.2.9, 2.2.10) -----------------------------------------------------------------
+inline constexpr std::uint16_t kTreeConnectFlagExtensionPresent = 0x0004;
+struct TreeConnectRequest {
+  std::uint16_t flags = 0;
+  std::string path;  // UTF-8, e.g. "\\\\server\\share"
+};
+/// Invalid UTF-16 → invalid_parameter. With EXTENSION_PRESENT the path is found through the
+/// TREE_CONNECT_REQUEST_EXTENSION (2.2.9.1); its contexts are ignored.
+Result<TreeConnectRequest> decode_tree_connect_request(Bytes msg);
+inline constexpr std::uint8_t kShareTypeDisk = 0x01, kShareTypePipe = 0x02;
+inline constexpr std::uint32_t kShareFlagEncryptData = 0x00008000;
+struct TreeConnectResponse {
+  std::uint8_t share_type = kShareTypeDisk;
+  std::uint32_t share_flags = 0;
+  std::uint32_t capabilities = 0;
+  std::uint32_t maximal_access = 0;
+};
+void encode_tree_connect_response(ByteWriter& w, const TreeConnectResponse& r);
+
+// ---- CREATE (2.2.13, 2.2.14) -----------------------------------------------------------------------
+struct CreateContext {
+  Bytes name;  // e.g. "MxAc", "QFid", "DHnQ", "RqLs"
+  Bytes data;
+};
+struct CreateRequest {
+  std::uint8_t security_flags = 0;
+  std::uint8_t requested_oplock_level = 0;
+  std::uint32_t impersonation_level = 0;
+  std::uint64_t smb_create_flags = 0;
+  std::uint32_t desired_access = 0;
+  std::uint32_t file_attributes = 0;
+  std::uint32_t share_access = 0;
+  std::uint32_t create_disposition = 0;
+  std::uint32_t create_options = 0;
+  std::string name;  // UTF-8 as sent ('\' separators); "" for the share root
+  std::vector<CreateContext> create_contexts;
+};
+/// Name: NameLength odd or invalid UTF-16 → object_name_invalid. Create contexts go through the
+/// one checked chain iterator (Next 8-byte aligned, forward, in bounds, ≤ 64 contexts, name and
+/// data offsets inside each context) → invalid_parameter on any violation.
+Result<CreateRequest> decode_create_request(Bytes msg);
+struct OwnedCreateContext {
+  std::string name;
+  std::vector<std::uint8_t> data;
+};
+struct CreateResponse {
+  std::uint8_t oplock_level = 0;
+  std::uint8_t flags = 0;
+  std::uint32_t create_action = 0;
+  std::uint64_t creation_time = 0, last_access_time = 0, last_write_time = 0, change_time = 0;
+  std::uint64_t allocation_size = 0, end_of_file = 0;
+  std::uint32_t file_attributes = 0;
+  FileId file_id;
+  std::vector<OwnedCreateContext> create_contexts;
+};
+void encode_create_response(ByteWriter& w, std::size_t hdr, const CreateResponse& r);
+
+// ---- CLOSE (2.2.15, 2.2.16) -------------------------------------------------------------------------
+inline constexpr std::uint16_t kClosePostqueryAttrib = 0x0001;
+struct CloseRequest {
+  std::uint16_t flags = 0;
+  FileId file_id;
+};
+Result<CloseRequest> decode_close_request(Bytes msg);
+struct CloseResponse {
+  std::uint16_t flags = 0;
+  std::uint64_t creation_time = 0, last_access_time = 0, last_write_time = 0, change_time = 0;
+  std::uint64_t allocation_size = 0, end_of_file = 0;
+  std::uint32_t file_attributes = 0;
+};
+void encode_close_response(ByteWriter& w, const CloseResponse& r);
+
+// ---- FLUSH (2.2.17, 2.2.18) -------------------------------------------------------------------------
+struct FlushRequest {
+  FileId file_id;
+};
+Result<FlushRequest> decode_flush_request(Bytes msg);
+void encode_flush_response(ByteWriter& w);
+
+// ---- READ (2.2.19, 2.2.20) ---------------------------------------------------------------------------
+struct ReadRequest {
+  std::uint8_t padding = 0;
+  std::uint8_t flags = 0;
+  std::uint32_t length = 0;
+  std::uint64_t offset = 0;
+  FileId file_id;
+  std::uint32_t minimum_count = 0;
+  std::uint32_t channel = 0;
+  std::uint32_t remaining_bytes = 0;
+  Bytes read_channel_info;
+};
+/// StructureSize must be 49 (a 48-byte fixed part plus at least one buffer byte, which may be
+/// absent on the wire: Windows and Samba accept a 48-byte body too).
+Result<ReadRequest> decode_read_request(Bytes msg);
+/// Writes the 16-byte fixed part with DataOffset 0x50 and DataLength = data_length; the caller
+/// appends the data itself (or sends it separately: scatter/gather).
+void encode_read_response_header(ByteWriter& w, std::uint32_t data_length, std::uint32_t data_remaining = 0);
+void encode_read_response(ByteWriter& w, Bytes data);
+
+// ---- WRITE (2.2.21, 2.2.22) --------------------------------------------------------------------------
+struct WriteRequest {
+  std::uint64_t offset = 0;
+  FileId file_id;
+  std::uint32_t channel = 0;
+  std::uint32_t remaining_bytes = 0;
+  std::uint32_t flags = 0;
+  Bytes data;  // DataOffset/Length checked against the message
+  Bytes write_channel_info;
+};
+Result<WriteRequest> decode_write_request(Bytes msg);
+struct WriteResponse {
+  std::uint32_t count = 0;
+  std::uint32_t remaining = 0;
+};
+void encode_write_response(ByteWriter& w, const WriteResponse& r);
+
+// ---- LOCK (2.2.26, 2.2.27) ---------------------------------------------------------------------------
+inline constexpr std::uint32_t kLockShared = 0x1, kLockExclusive = 0x2, kLockUnlock = 0x4,
+                               kLockFailImmediately = 0x10;
+struct LockElement {
+  std::uint64_t offset = 0, length = 0;
+  std::uint32_t flags = 0;
+};
+struct LockRequest {
+  std::uint32_t lock_sequence = 0;  // LockSequenceNumber (4 bits) + LockSequenceIndex (28 bits)
+  FileId file_id;
+  std::vector<LockElement> locks;   // LockCount 0 → invalid_parameter; count capped at 64K
+};
+Result<LockRequest> decode_lock_request(Bytes msg);
+void encode_lock_response(ByteWriter& w);
+
+// ---- IOCTL (2.2.31, 2.2.32) --------------------------------------------------------------------------
+inline constexpr std::uint32_t kIoctlIsFsctl = 0x00000001;
+inline constexpr std::uint32_t kFsctlDfsGetReferrals = 0x00060194;
+inline constexpr std::uint32_t kFsctlDfsGetReferralsEx = 0x000601B0;
+inline constexpr std::uint32_t kFsctlPipeTransceive = 0x0011C017;
+inline constexpr std::uint32_t kFsctlValidateNegotiateInfo = 0x00140204;
+inline constexpr std::uint32_t kFsctlQueryNetworkInterfaceInfo = 0x001401FC;
+inline constexpr std::uint32_t kFsctlCreateOrGetObjectId = 0x000900C0;
+inline constexpr std::uint32_t kFsctlSrvEnumerateSnapshots = 0x00144064;
+inline constexpr std::uint32_t kFsctlSrvRequestResumeKey = 0x00140078;
+struct IoctlRequest {
+  std::uint32_t ctl_code = 0;
+  FileId file_id;
+  Bytes input;
+  std::uint32_t max_input_response = 0;
+  std::uint32_t max_output_response = 0;
+  std::uint32_t flags = 0;
+};
+Result<IoctlRequest> decode_ioctl_request(Bytes msg);
+struct IoctlResponse {
+  std::uint32_t ctl_code = 0;
+  FileId file_id;
+  std::vector<std::uint8_t> output;
+  std::uint32_t flags = 0;
+};
+/// InputCount 0 (InputOffset points at the buffer), OutputOffset 8-aligned.
+void encode_ioctl_response(ByteWriter& w, std::size_t hdr, const IoctlResponse& r);
+
+// ---- QUERY_DIRECTORY (2.2.33, 2.2.34) ----------------------------------------------------------------
+inline constexpr std::uint8_t kRestartScans = 0x01, kReturnSingleEntry = 0x02,
+                              kIndexSpecified = 0x04, kReopen = 0x10;
+struct QueryDirectoryRequest {
+  std::uint8_t file_information_class = 0;
+  std::uint8_t flags = 0;
+  std::uint32_t file_index = 0;
+  FileId file_id;
+  std::string file_name;  // the search pattern, UTF-8
+  std::uint32_t output_buffer_length = 0;
+};
+Result<QueryDirectoryRequest> decode_query_directory_request(Bytes msg);
+/// OutputBufferOffset 0x48; the buffer as built by the handler.
+void encode_query_directory_response(ByteWriter& w, std::size_t hdr, Bytes output);
+
+// ---- CHANGE_NOTIFY (2.2.35, 2.2.36) ------------------------------------------------------------------
+struct ChangeNotifyRequest {
+  std::uint16_t flags = 0;
+  std::uint32_t output_buffer_length = 0;
+  FileId file_id;
+  std::uint32_t completion_filter = 0;
+};
+Result<ChangeNotifyRequest> decode_change_notify_request(Bytes msg);
+void encode_change_notify_response(ByteWriter& w, std::size_t hdr, Bytes output);
+
+// ---- QUERY_INFO (2.2.37, 2.2.38) ---------------------------------------------------------------------
+inline constexpr std::uint8_t kInfoFile = 0x01, kInfoFilesystem = 0x02, kInfoSecurity = 0x03,
+                              kInfoQuota = 0x04;
+struct QueryInfoRequest {
+  std::uint8_t info_type = 0;
+  std::uint8_t file_info_class = 0;
+  std::uint32_t output_buffer_length = 0;
+  Bytes input;
+  std::uint32_t additional_information = 0;
+  std::uint32_t flags = 0;
+  FileId file_id;
+};
+Result<QueryInfoRequest> decode_query_info_request(Bytes msg);
+void encode_query_info_response(ByteWriter& w, std::size_t hdr, Bytes output);
+
+// ---- SET_INFO (2.2.39, 2.2.40) -----------------------------------------------------------------------
+struct SetInfoRequest {
+  std::uint8_t info_type = 0;
+  std::uint8_t file_info_class = 0;
+  Bytes buffer;
+  std::uint32_t additional_information = 0;
+  FileId file_id;
+};
+Result<SetInfoRequest> decode_set_info_request(Bytes msg);
+void encode_set_info_response(ByteWriter& w);
+
+// ---- OPLOCK_BREAK acknowledgment (2.2.24) ------------------------------------------------------------
+struct OplockBreakAck {
+  std::uint8_t oplock_level = 0;
+  FileId file_id;
+  bool is_lease = false;  // StructureSize 36: a lease break acknowledgment
+  std::array<std::uint8_t, 16> lease_key{};
+  std::uint32_t lease_state = 0;
+};
+Result<OplockBreakAck> decode_oplock_break_ack(Bytes msg);
+
+// ---- transform header (2.2.41) -------------------------------------------------------------------
+inline constexpr std::size_t kTransformHeaderSize = 52;
+struct TransformHeader {
+  std::array<std::uint8_t, 16> signature{};
+  std::array<std::uint8_t, 16> nonce{};
+  std::uint32_t original_message_size = 0;
+  std::uint16_t flags = 0;  // 0x0001 Encrypted
+  std::uint64_t session_id = 0;
+};
+/// Checks ProtocolId 0xFD 'S' 'M' 'B' and that OriginalMessageSize equals the rest of the frame.
+Result<TransformHeader> decode_transform_header(Bytes frame);
+void encode_transform_header(ByteWriter& w, const TransformHeader& t);
+
+// ---- compound walking (3.3.5.2.7) --------------------------------------------------------------------
+/// Splits a frame into its compounded messages. Each NextCommand must be a multiple of 8, ≥ 64,
+/// and inside the frame; the last has NextCommand 0. At most 256 messages. Any violation →
+/// invalid_parameter (the engine then disconnects or errors the rest, per the spec).
+Result<std::vector<Bytes>> split_compound(Bytes frame);
+
+}  // namespace smbsrv::codec

@@ -1,0 +1,21 @@
+# codec/ and engine/ must not include Asio or OpenSSL; only crypto/ includes OpenSSL;
+# public headers include neither Asio, OpenSSL nor spdlog.
+file(GLOB_RECURSE files ${SRC}/src/codec/* ${SRC}/src/engine/* ${SRC}/src/auth/* ${SRC}/src/util/*
+  ${SRC}/src/vfs/* ${SRC}/include/*)
+set(bad "")
+foreach(f ${files})
+  file(STRINGS ${f} lines REGEX "#include[ ]*[<\"](asio|openssl/)")
+  if(lines)
+    list(APPEND bad "${f}: ${lines}")
+  endif()
+endforeach()
+file(GLOB_RECURSE pub ${SRC}/include/*)
+foreach(f ${pub})
+  file(STRINGS ${f} lines REGEX "#include[ ]*[<\"]spdlog")
+  if(lines)
+    list(APPEND bad "${f}: ${lines}")
+  endif()
+endforeach()
+if(bad)
+  message(FATAL_ERROR "layering violations:\n${bad}")
+endif()
