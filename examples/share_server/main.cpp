@@ -1,0 +1,225 @@
+// smbsrv-share: serves directories over SMB2/3.
+//
+// Usage: smbsrv-share [--config FILE] [--listen ADDR:PORT] [--share NAME=PATH[:ro]]...
+//                     [--user NAME:PASSWORD]... [--min-dialect V] [--max-dialect V]
+//                     [--signing required|enabled] [--guest] [--log-level LEVEL]
+// Example: smbsrv-share --listen 127.0.0.1:4445 --share docs=/srv/docs --user alice:secret
+//
+// With no arguments it serves ./smbshare as "share" on port 445 with a user "smb" whose password
+// it prints. A config file holds the same options, one per line, without the leading "--"
+// ("share = docs=/srv/docs"; '#' starts a comment).
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <smbsrv/smbsrv.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct Options {
+  std::string listen = "0.0.0.0:445";
+  bool listen_given = false;
+  std::vector<std::string> shares;
+  std::vector<std::string> users;
+  std::string min_dialect = "2.0.2", max_dialect = "3.1.1";
+  std::string signing = "required";
+  std::string log_level = "info";
+  bool guest = false;
+};
+
+[[noreturn]] void usage(int code) {
+  std::fprintf(code ? stderr : stdout,
+               "usage: smbsrv-share [--config FILE] [--listen ADDR:PORT] [--share NAME=PATH[:ro]]...\n"
+               "                    [--user NAME:PASSWORD]... [--min-dialect 2.0.2|2.1|3.0|3.0.2|3.1.1]\n"
+               "                    [--max-dialect V] [--signing required|enabled] [--guest]\n"
+               "                    [--log-level trace|debug|info|warn|error]\n"
+               "example: smbsrv-share --listen 127.0.0.1:4445 --share docs=/srv/docs --user alice:secret\n");
+  std::exit(code);
+}
+
+bool apply(Options& o, const std::string& key, const std::string& value) {
+  if (key == "listen") { o.listen = value; o.listen_given = true; }
+  else if (key == "share") o.shares.push_back(value);
+  else if (key == "user") o.users.push_back(value);
+  else if (key == "min-dialect") o.min_dialect = value;
+  else if (key == "max-dialect") o.max_dialect = value;
+  else if (key == "signing") o.signing = value;
+  else if (key == "log-level") o.log_level = value;
+  else if (key == "guest") o.guest = value.empty() || value == "true" || value == "yes" || value == "1";
+  else return false;
+  return true;
+}
+
+std::string trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  const auto e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+void load_config(Options& o, const std::string& file) {
+  std::ifstream in(file);
+  if (!in) {
+    std::fprintf(stderr, "smbsrv-share: cannot read config file %s\n", file.c_str());
+    std::exit(2);
+  }
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (auto h = line.find('#'); h != std::string::npos) line.resize(h);
+    line = trim(line);
+    if (line.empty()) continue;
+    const auto eq = line.find('=');
+    const std::string key = trim(line.substr(0, eq));
+    const std::string value = eq == std::string::npos ? "" : trim(line.substr(eq + 1));
+    if (!apply(o, key, value)) {
+      std::fprintf(stderr, "smbsrv-share: %s:%d: unknown option '%s'\n", file.c_str(), n, key.c_str());
+      std::exit(2);
+    }
+  }
+}
+
+std::string random_password() {
+  static const char alphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  std::random_device rd;
+  std::string p;
+  for (int i = 0; i < 12; ++i) p.push_back(alphabet[rd() % (sizeof(alphabet) - 1)]);
+  return p;
+}
+
+volatile std::sig_atomic_t g_signal = 0;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (a == "-h" || a == "--help") usage(0);
+    if (a.rfind("--", 0) != 0) usage(2);
+    a = a.substr(2);
+    std::string value;
+    if (auto eq = a.find('='); eq != std::string::npos && a.rfind("share", 0) != 0 && a.rfind("user", 0) != 0) {
+      value = a.substr(eq + 1);
+      a.resize(eq);
+    } else if (a == "guest") {
+      value = "true";
+    } else {
+      if (i + 1 >= args.size()) usage(2);
+      value = args[++i];
+    }
+    if (a == "config") { load_config(o, value); continue; }
+    if (!apply(o, a, value)) usage(2);
+  }
+
+  spdlog::set_level(spdlog::level::from_str(o.log_level));
+  smbsrv::ServerConfig cfg;
+  const auto colon = o.listen.rfind(':');
+  if (colon == std::string::npos) usage(2);
+  cfg.listen_address = o.listen.substr(0, colon);
+  if (cfg.listen_address.size() > 2 && cfg.listen_address.front() == '[')
+    cfg.listen_address = cfg.listen_address.substr(1, cfg.listen_address.size() - 2);
+  cfg.port = static_cast<std::uint16_t>(std::stoi(o.listen.substr(colon + 1)));
+  auto mind = smbsrv::parse_dialect(o.min_dialect), maxd = smbsrv::parse_dialect(o.max_dialect);
+  if (!mind || !maxd || *mind > *maxd) {
+    std::fprintf(stderr, "smbsrv-share: bad dialect range %s..%s\n", o.min_dialect.c_str(), o.max_dialect.c_str());
+    return 2;
+  }
+  cfg.min_dialect = *mind;
+  cfg.max_dialect = *maxd;
+  if (o.signing != "required" && o.signing != "enabled") usage(2);
+  cfg.require_signing = o.signing == "required";
+  cfg.allow_guest = o.guest;
+
+  auto creds = std::make_shared<smbsrv::InMemoryCredentialStore>();
+  std::vector<std::string> banner_users;
+  if (o.users.empty()) {
+    const std::string pw = random_password();
+    creds->add_user("smb", pw);
+    banner_users.push_back("smb:" + pw);
+  }
+  for (const auto& u : o.users) {
+    const auto c = u.find(':');
+    if (c == std::string::npos || c == 0) {
+      std::fprintf(stderr, "smbsrv-share: --user takes NAME:PASSWORD\n");
+      return 2;
+    }
+    creds->add_user(u.substr(0, c), u.substr(c + 1));
+    banner_users.push_back(u.substr(0, c));
+  }
+
+  smbsrv::Server server(cfg, creds);
+  if (o.shares.empty()) o.shares.push_back("share=./smbshare");
+  std::vector<std::string> banner_shares;
+  for (const auto& s : o.shares) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "smbsrv-share: --share takes NAME=PATH[:ro]\n");
+      return 2;
+    }
+    std::string name = s.substr(0, eq), path = s.substr(eq + 1);
+    bool ro = false;
+    if (path.size() > 3 && path.compare(path.size() - 3, 3, ":ro") == 0) {
+      ro = true;
+      path.resize(path.size() - 3);
+    } else if (path.size() > 3 && path.compare(path.size() - 3, 3, ":rw") == 0) {
+      path.resize(path.size() - 3);
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    try {
+      smbsrv::Share share;
+      share.name = name;
+      share.vfs = smbsrv::make_local_vfs(path, {.read_only = ro});
+      share.default_access = ro ? smbsrv::Access::read_only : smbsrv::Access::read_write;
+      server.add_share(std::move(share));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "smbsrv-share: share %s: %s\n", name.c_str(), e.what());
+      return 2;
+    }
+    banner_shares.push_back(name + " -> " + std::filesystem::absolute(path).string() + (ro ? " (read-only)" : ""));
+  }
+
+  std::error_code ec;
+  server.start(ec);
+  if (ec) {
+    std::fprintf(stderr, "smbsrv-share: cannot listen on %s: %s\n", o.listen.c_str(), ec.message().c_str());
+    if (cfg.port < 1024 && (ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted))
+      std::fprintf(stderr,
+                   "  Port %u needs root or CAP_NET_BIND_SERVICE. Choose another port, e.g.\n"
+                   "  --listen 127.0.0.1:4445, and connect with 'smbclient -p 4445 ...' or\n"
+                   "  'mount -t cifs ... -o port=4445'.\n",
+                   cfg.port);
+    if (ec == std::errc::address_in_use)
+      std::fprintf(stderr, "  Something already listens there (Samba's smbd?). Choose another port with --listen.\n");
+    return 1;
+  }
+  const unsigned port = server.local_port();
+  std::printf("smbsrv-share listening on %s:%u (dialects %s..%s, signing %s)\n", cfg.listen_address.c_str(), port,
+              o.min_dialect.c_str(), o.max_dialect.c_str(), o.signing.c_str());
+  for (const auto& s : banner_shares) std::printf("  share %s\n", s.c_str());
+  for (const auto& u : banner_users) std::printf("  user  %s\n", u.c_str());
+  const std::string host = cfg.listen_address == "0.0.0.0" || cfg.listen_address == "::" ? "127.0.0.1" : cfg.listen_address;
+  const std::string share0 = banner_shares.front().substr(0, banner_shares.front().find(' '));
+  const std::string user0 = banner_users.front().substr(0, banner_users.front().find(':'));
+  std::printf("connect: smbclient //%s/%s -p %u -U %s\n", host.c_str(), share0.c_str(), port, user0.c_str());
+  std::printf("mount:   mount -t cifs //%s/%s /mnt -o port=%u,username=%s\n", host.c_str(), share0.c_str(), port,
+              user0.c_str());
+  std::fflush(stdout);
+
+  std::signal(SIGINT, [](int s) { g_signal = s; });
+  std::signal(SIGTERM, [](int s) { g_signal = s; });
+  while (g_signal == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::printf("smbsrv-share: signal %d, shutting down\n", static_cast<int>(g_signal));
+  server.stop();
+  server.wait();
+  return 0;
+}

@@ -1,0 +1,360 @@
+// Connection: frame → compound → per-message checks (sequence window, session, signature, tree)
+// → handler → response header, signing, preauth hashing → frame (MS-SMB2 3.3.5.2).
+#include "engine/connection.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/request.hpp"
+
+namespace smbsrv::engine {
+
+using codec::Command;
+
+Connection::Connection(std::shared_ptr<ServerState> server, std::string peer)
+    : server_(std::move(server)), peer_(std::move(peer)) {}
+
+Connection::~Connection() { shutdown(); }
+
+std::size_t Connection::max_frame_size() const {
+  std::lock_guard lk(mu_);
+  if (!any_session_valid_) return kPreAuthMaxFrame;
+  const auto& c = server_->config;
+  // A WRITE carries up to max_write bytes plus its header; compounds add a little more.
+  return std::min<std::size_t>(0x00FFFFFF, std::max({c.max_write, c.max_transact, c.max_read}) + 64 * 1024);
+}
+
+bool Connection::authenticated() const {
+  std::lock_guard lk(mu_);
+  return any_session_valid_;
+}
+
+void Connection::shutdown() {
+  std::vector<std::shared_ptr<Open>> opens;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& [id, o] : opens_) opens.push_back(o);
+    opens_.clear();
+    sessions_.clear();
+  }
+  for (auto& o : opens) close_open(o);
+}
+
+crypto::SigningAlgorithm Connection::signing_algorithm() const {
+  if (dialect_ < 0x0300) return crypto::SigningAlgorithm::hmac_sha256;
+  if (dialect_ == 0x0311 && signing_algorithm_id_) return *signing_algorithm_id_;
+  return crypto::SigningAlgorithm::aes_cmac;
+}
+
+Output Connection::on_message(Bytes frame) {
+  if (frame.size() >= 4 && frame[0] == 0xFF && frame[1] == 'S' && frame[2] == 'M' && frame[3] == 'B')
+    return handle_smb1_negotiate(frame);
+  if (frame.size() >= 4 && frame[0] == 0xFE && frame[1] == 'S' && frame[2] == 'M' && frame[3] == 'B')
+    return handle_frame(frame);
+  // 0xFD (transform) arrives only once encryption is negotiated, which this server does not
+  // offer yet; 0xFC (compression) is never negotiated. Anything else is not SMB2.
+  // MS-SMB2 3.3.5.2: an unrecognised ProtocolId → disconnect.
+  return Output{{}, Disposition::close_now};
+}
+
+Output Connection::handle_frame(Bytes frame) {
+  Output out;
+  auto parts = codec::split_compound(frame);
+  if (!parts) {
+    out.disposition = Disposition::close_now;  // a broken chain cannot be answered per message
+    return out;
+  }
+  std::vector<std::uint8_t> buf;
+  buf.reserve(frame.size() < 4096 ? 4096 : 512);
+  Request prev;  // the previous message of the chain, for related operations (3.3.5.2.7.2)
+  bool have_prev = false;
+  const std::size_t count = parts->size();
+  for (std::size_t i = 0; i < count; ++i) {
+    Request req;
+    req.msg = (*parts)[i];
+    auto h = codec::decode_header(req.msg);
+    if (!h) {
+      out.disposition = Disposition::close_now;
+      return out;
+    }
+    req.hdr = *h;
+    req.related = (req.hdr.flags & codec::kFlagRelatedOperations) != 0;
+    req.index = i;
+    if (req.related && have_prev) {
+      req.prev_status = prev.final_status;
+      req.prev_file_id = prev.out_file_id;
+      req.inherit_session = prev.effective_session_id;
+      req.inherit_tree = prev.effective_tree_id;
+    } else if (req.related) {
+      req.first_related_invalid = true;  // 3.3.5.2.7.2: first message may not be related
+    }
+    Response rsp;
+    handle_one(req, rsp);
+    if (rsp.disconnect) {
+      out.frames.clear();
+      out.disposition = Disposition::close_now;
+      if (!rsp.send_before_disconnect) return out;
+    }
+    if (rsp.no_response) {
+      prev = std::move(req);
+      have_prev = true;
+      continue;
+    }
+    const std::size_t hdr = buf.size();
+    finish_response(req, rsp, buf, hdr, i + 1 == count);
+    prev = std::move(req);
+    have_prev = true;
+    if (rsp.disconnect) {
+      out.frames.push_back(std::move(buf));
+      out.disposition = Disposition::close_after_flush;
+      return out;
+    }
+  }
+  // Drop the padding after the last response and clear its NextCommand.
+  if (!buf.empty()) out.frames.push_back(std::move(buf));
+  return out;
+}
+
+void Connection::handle_one(Request& req, Response& rsp) {
+  const auto cmd = req.hdr.command;
+  std::unique_lock lk(mu_);
+  // MS-SMB2 3.3.5.2: before NEGOTIATE, only NEGOTIATE is acceptable.
+  if (!negotiated_ && cmd != Command::negotiate) {
+    rsp.disconnect = true;
+    return;
+  }
+  // 3.3.5.2.3 / 3.3.5.2.5: sequence window and CreditCharge. CANCEL consumes nothing.
+  if (cmd != Command::cancel) {
+    std::uint16_t charge = req.hdr.credit_charge;
+    if (dialect_ == 0x0202 || !(server_capabilities_ & codec::kCapLargeMtu)) charge = 1;
+    if (!sequence_window_.consume(req.hdr.message_id, charge)) {
+      rsp.disconnect = true;
+      return;
+    }
+    req.charge = charge == 0 ? 1 : charge;
+  }
+  if (req.first_related_invalid) {
+    rsp.status = NtStatus::invalid_parameter;
+    return;
+  }
+  // Effective SessionId / TreeId (related operations inherit them).
+  req.effective_session_id = req.related ? req.inherit_session : req.hdr.session_id;
+  req.effective_tree_id = req.related ? req.inherit_tree : req.hdr.tree_id;
+  if (req.related && req.hdr.session_id != 0xFFFFFFFFFFFFFFFFULL && req.hdr.session_id != 0)
+    req.effective_session_id = req.hdr.session_id;
+  if (req.related && req.hdr.tree_id != 0xFFFFFFFFu && req.hdr.tree_id != 0)
+    req.effective_tree_id = req.hdr.tree_id;
+
+  // 3.3.5.2.9: commands other than NEGOTIATE, SESSION_SETUP and ECHO need a valid session.
+  const bool needs_session = cmd != Command::negotiate && cmd != Command::session_setup &&
+                             cmd != Command::echo && cmd != Command::cancel;
+  if (req.effective_session_id != 0 || needs_session) {
+    auto it = sessions_.find(req.effective_session_id);
+    if (it != sessions_.end()) req.session = it->second;
+  }
+  if (needs_session) {
+    if (!req.session || req.session->state != Session::State::valid) {
+      rsp.status = req.session && req.session->state == Session::State::expired
+                       ? NtStatus::network_session_expired
+                       : NtStatus::user_session_deleted;
+      return;
+    }
+  }
+  // 3.3.5.2.4: signature verification.
+  const bool is_signed = (req.hdr.flags & codec::kFlagSigned) != 0;
+  if (req.session && !req.session->signing_key.empty() && cmd != Command::negotiate) {
+    const bool in_setup = cmd == Command::session_setup && req.session->state != Session::State::valid;
+    if (is_signed) {
+      if (!crypto::smb2_verify(signing_algorithm(), req.session->signing_key, req.msg)) {
+        rsp.status = NtStatus::access_denied;
+        rsp.no_sign = true;
+        return;
+      }
+      req.signed_ok = true;
+    } else if (req.session->signing_required && !in_setup && cmd != Command::cancel &&
+               cmd != Command::echo) {
+      rsp.status = NtStatus::access_denied;
+      rsp.no_sign = true;
+      return;
+    }
+  }
+  // Related operations after a failure (3.3.5.2.7.2): fail with the same status when they
+  // depend on the FileId the failed request would have produced.
+  // (Handled where the FileId is resolved: find_open.)
+  const bool needs_tree = cmd == Command::tree_disconnect || cmd == Command::create ||
+                          cmd == Command::close || cmd == Command::flush || cmd == Command::read ||
+                          cmd == Command::write || cmd == Command::lock || cmd == Command::ioctl ||
+                          cmd == Command::query_directory || cmd == Command::change_notify ||
+                          cmd == Command::query_info || cmd == Command::set_info;
+  if (needs_tree) {
+    auto it = req.session->tree_connects.find(req.effective_tree_id);
+    if (it == req.session->tree_connects.end()) {
+      rsp.status = NtStatus::network_name_deleted;
+      return;
+    }
+    req.tree = it->second;
+  }
+  lk.unlock();
+
+  switch (cmd) {
+    case Command::negotiate: on_negotiate(req, rsp); break;
+    case Command::session_setup: on_session_setup(req, rsp); break;
+    case Command::logoff: on_logoff(req, rsp); break;
+    case Command::tree_connect: on_tree_connect(req, rsp); break;
+    case Command::tree_disconnect: on_tree_disconnect(req, rsp); break;
+    case Command::create: on_create(req, rsp); break;
+    case Command::close: on_close(req, rsp); break;
+    case Command::flush: on_flush(req, rsp); break;
+    case Command::read: on_read(req, rsp); break;
+    case Command::write: on_write(req, rsp); break;
+    case Command::lock: on_lock(req, rsp); break;
+    case Command::ioctl: on_ioctl(req, rsp); break;
+    case Command::cancel: rsp.no_response = true; break;  // nothing is ever pending (yet)
+    case Command::echo: on_echo(req, rsp); break;
+    case Command::query_directory: on_query_directory(req, rsp); break;
+    case Command::change_notify: on_change_notify(req, rsp); break;
+    case Command::query_info: on_query_info(req, rsp); break;
+    case Command::set_info: on_set_info(req, rsp); break;
+    case Command::oplock_break: on_oplock_break(req, rsp); break;
+  }
+}
+
+void Connection::finish_response(Request& req, Response& rsp, std::vector<std::uint8_t>& out,
+                                 std::size_t hdr, bool last) {
+  req.final_status = rsp.status;
+  if (rsp.session_id_out) req.effective_session_id = *rsp.session_id_out;
+  if (rsp.tree_id_out) req.effective_tree_id = *rsp.tree_id_out;
+  req.out_file_id = rsp.file_id_out;
+
+  codec::Header h;
+  h.credit_charge = req.hdr.credit_charge;
+  h.status = static_cast<std::uint32_t>(rsp.status);
+  h.command = req.hdr.command;
+  h.flags = codec::kFlagServerToRedir | (req.hdr.flags & codec::kFlagRelatedOperations);
+  h.message_id = req.hdr.message_id;
+  h.tree_id = req.effective_tree_id;
+  h.session_id = req.effective_session_id;
+  {
+    std::lock_guard lk(mu_);
+    h.credit = sequence_window_.grant(std::max<std::uint16_t>(req.hdr.credit, 1));
+  }
+  ByteWriter w(out);
+  codec::encode_header(w, h);
+  if (is_error(rsp.status) && !rsp.has_body) {
+    codec::encode_error_response(w);
+  } else {
+    w.bytes(rsp.body);
+  }
+  if (!last) w.align(8);
+  const std::size_t end = out.size();
+  if (!last) w.put_u32(hdr + 20, static_cast<std::uint32_t>(end - hdr));
+
+  std::span<std::uint8_t> msg(out.data() + hdr, end - hdr);
+  // Signing (3.3.4.1.1): responses to signed requests, all responses of a session that requires
+  // signing, and the final SESSION_SETUP response; never with an unknown key.
+  auto session = rsp.session_for_signing ? rsp.session_for_signing : req.session;
+  if (session && !session->signing_key.empty() && !rsp.no_sign &&
+      (req.signed_ok || session->signing_required || rsp.sign_anyway) &&
+      rsp.status != NtStatus::pending) {
+    std::uint32_t flags = 0;
+    std::memcpy(&flags, msg.data() + 16, 4);
+    msg[16] = static_cast<std::uint8_t>(msg[16] | codec::kFlagSigned);
+    crypto::smb2_sign(signing_algorithm(), session->signing_key, msg);
+  }
+  // 3.1.1 preauth integrity (3.3.5.4, 3.3.5.5): hash NEGOTIATE and non-final SESSION_SETUP
+  // responses exactly as sent.
+  if (dialect_ == 0x0311 || rsp.negotiated_311) {
+    Bytes sent(msg.data(), last ? msg.size() : msg.size());
+    if (req.hdr.command == Command::negotiate && rsp.status == NtStatus::success) {
+      std::lock_guard lk(mu_);
+      preauth_hash_ = crypto::sha512({preauth_hash_, sent});
+    } else if (req.hdr.command == Command::session_setup &&
+               rsp.status == NtStatus::more_processing_required && rsp.session_for_signing) {
+      std::lock_guard lk(mu_);
+      auto& s = *rsp.session_for_signing;
+      s.preauth_hash = crypto::sha512({s.preauth_hash, sent});
+    }
+  }
+}
+
+Output Connection::handle_smb1_negotiate(Bytes frame) {
+  // MS-SMB2 3.3.5.3: an SMB1 NEGOTIATE that lists SMB2 dialects is answered with an SMB2
+  // NEGOTIATE response: 0x02FF ("SMB 2.???") when the server supports 2.1 or later, else 0x0202
+  // ("SMB 2.002"). Anything else SMB1 is never served: disconnect.
+  Output out;
+  std::unique_lock lk(mu_);
+  if (negotiated_ || frame.size() < 35 || frame[4] != 0x72) {
+    out.disposition = Disposition::close_now;
+    return out;
+  }
+  // SMB1 header is 32 bytes; then WordCount (1), ByteCount (2), dialect strings "\x02name\0".
+  ByteReader r(frame);
+  r.skip(32);
+  const std::uint8_t word_count = r.u8();
+  r.skip(std::size_t{word_count} * 2);
+  const std::uint16_t byte_count = r.u16();
+  Bytes strings = r.bytes(std::min<std::size_t>(byte_count, r.remaining()));
+  bool has_202 = false, has_wild = false;
+  for (std::size_t i = 0; i < strings.size();) {
+    if (strings[i] != 0x02) break;
+    std::size_t j = i + 1;
+    while (j < strings.size() && strings[j] != 0) ++j;
+    std::string_view name(reinterpret_cast<const char*>(strings.data() + i + 1), j - i - 1);
+    if (name == "SMB 2.002") has_202 = true;
+    if (name == "SMB 2.???") has_wild = true;
+    i = j + 1;
+  }
+  const auto& cfg = server_->config;
+  std::uint16_t dialect = 0;
+  if (has_wild && static_cast<std::uint16_t>(cfg.max_dialect) >= 0x0210) dialect = 0x02FF;
+  else if ((has_202 || has_wild) && static_cast<std::uint16_t>(cfg.min_dialect) <= 0x0202) dialect = 0x0202;
+  if (dialect == 0) {
+    out.disposition = Disposition::close_now;
+    return out;
+  }
+  // The SMB1 request used MessageId 0.
+  (void)sequence_window_.consume(0, 1);
+  lk.unlock();
+
+  Request req;
+  req.hdr.command = Command::negotiate;
+  Response rsp;
+  {
+    std::lock_guard lk2(mu_);
+    negotiated_ = dialect == 0x0202;
+    dialect_ = dialect;
+    server_security_mode_ = static_cast<std::uint16_t>(
+        codec::kSigningEnabled | (cfg.require_signing ? codec::kSigningRequired : 0));
+    server_capabilities_ = dialect == 0x02FF ? codec::kCapLargeMtu : 0;
+    if (dialect == 0x02FF) negotiated_ = true;  // a second (SMB2) NEGOTIATE is expected next
+  }
+  codec::NegotiateResponse nr;
+  nr.security_mode = server_security_mode_;
+  nr.dialect_revision = dialect;
+  nr.server_guid = server_->server_guid;
+  nr.capabilities = server_capabilities_;
+  nr.max_transact_size = dialect == 0x0202 ? 65536 : cfg.max_transact;
+  nr.max_read_size = dialect == 0x0202 ? 65536 : cfg.max_read;
+  nr.max_write_size = dialect == 0x0202 ? 65536 : cfg.max_write;
+  nr.system_time = server_->now();
+  nr.security_buffer = auth::negotiate_hint_token();
+  rsp.body.clear();
+  ByteWriter bw(rsp.body);
+  // Encoders take offsets from the header start: build into a buffer that starts with the header.
+  std::vector<std::uint8_t> msg;
+  codec::Header h;
+  h.command = Command::negotiate;
+  h.flags = codec::kFlagServerToRedir;
+  h.credit = 1;
+  {
+    std::lock_guard lk2(mu_);
+    h.credit = sequence_window_.grant(1);
+  }
+  ByteWriter w(msg);
+  codec::encode_header(w, h);
+  codec::encode_negotiate_response(w, 0, nr);
+  out.frames.push_back(std::move(msg));
+  return out;
+}
+
+}  // namespace smbsrv::engine

@@ -1,0 +1,125 @@
+// The sans-I/O protocol engine for one client connection: SMB2 messages in, SMB2 messages out.
+// It never touches a socket and never reads a clock: time and randomness come from ServerState.
+// VFS calls happen inside on_message(); the transport therefore runs on_message() on its worker
+// pool, never on the network threads.
+//
+// Thread safety: on_message() may be called concurrently for one Connection (the client
+// pipelines requests); internal state is guarded, and no lock is held across a VFS call except
+// the per-Open one that serialises calls on one VfsFile.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "codec/messages.hpp"
+#include "crypto/crypto.hpp"
+#include "engine/credits.hpp"
+#include "engine/server_state.hpp"
+#include "engine/state.hpp"
+
+namespace smbsrv::engine {
+
+enum class Disposition {
+  keep,               // carry on
+  close_after_flush,  // send the frames, then close
+  close_now,          // drop the connection without sending anything more
+};
+
+struct Output {
+  std::vector<std::vector<std::uint8_t>> frames;  // each one transport frame's payload
+  Disposition disposition = Disposition::keep;
+};
+
+class Connection {
+ public:
+  Connection(std::shared_ptr<ServerState> server, std::string peer);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// One transport frame (without the 4-byte length).
+  Output on_message(Bytes frame);
+
+  /// The largest frame the transport should accept now (MS-SMB2 3.3.5.2: small before a session
+  /// is established).
+  std::size_t max_frame_size() const;
+  /// True once any session completed authentication.
+  bool authenticated() const;
+  /// Closes every open (the transport calls this when the socket goes away).
+  void shutdown();
+  const std::string& peer() const { return peer_; }
+
+ private:
+  struct Request;   // one message of a compound, while it is handled
+  struct Response;  // its answer
+
+  Output handle_frame(Bytes frame);
+  Output handle_smb1_negotiate(Bytes frame);
+  void handle_one(Request& req, Response& rsp);
+  void finish_response(Request& req, Response& rsp, std::vector<std::uint8_t>& out,
+                       std::size_t hdr, bool last);
+
+  // Handlers (engine/handlers/*.cpp). Each appends a response body to rsp or sets an error.
+  void on_negotiate(Request& req, Response& rsp);
+  void on_session_setup(Request& req, Response& rsp);
+  void on_logoff(Request& req, Response& rsp);
+  void on_tree_connect(Request& req, Response& rsp);
+  void on_tree_disconnect(Request& req, Response& rsp);
+  void on_create(Request& req, Response& rsp);
+  void on_close(Request& req, Response& rsp);
+  void on_flush(Request& req, Response& rsp);
+  void on_read(Request& req, Response& rsp);
+  void on_write(Request& req, Response& rsp);
+  void on_lock(Request& req, Response& rsp);
+  void on_ioctl(Request& req, Response& rsp);
+  void on_echo(Request& req, Response& rsp);
+  void on_query_directory(Request& req, Response& rsp);
+  void on_change_notify(Request& req, Response& rsp);
+  void on_query_info(Request& req, Response& rsp);
+  void on_set_info(Request& req, Response& rsp);
+  void on_oplock_break(Request& req, Response& rsp);
+
+  // Helpers shared by handlers.
+  /// The Open a request names (with compound FileId inheritance, 3.3.5.2.7.2) → file_closed.
+  Result<std::shared_ptr<Open>> find_open(Request& req, const codec::FileId& id);
+  void close_open(const std::shared_ptr<Open>& open);
+  void close_tree_opens(std::uint64_t session_id, std::uint32_t tree_id);
+  void derive_keys(Session& s);
+  crypto::SigningAlgorithm signing_algorithm() const;
+
+  std::shared_ptr<ServerState> server_;
+  std::string peer_;
+
+  mutable std::mutex mu_;  // guards everything below
+  // MS-SMB2 3.3.1.7 Connection
+  bool negotiated_ = false;
+  std::uint16_t dialect_ = 0;  // Connection.Dialect (0 until NEGOTIATE; 0x02FF after SMB1 upgrade)
+  std::uint16_t client_security_mode_ = 0;
+  std::uint32_t client_capabilities_ = 0;
+  std::uint32_t server_capabilities_ = 0;
+  std::uint16_t server_security_mode_ = 0;
+  std::array<std::uint8_t, 16> client_guid_{};
+  std::vector<std::uint16_t> client_dialects_;
+  crypto::Digest64 preauth_hash_{};  // Connection.PreauthIntegrityHashValue
+  std::uint16_t cipher_id_ = 0;
+  std::optional<crypto::SigningAlgorithm> signing_algorithm_id_;  // from SIGNING_CAPABILITIES
+  CommandSequenceWindow sequence_window_;
+  std::map<std::uint64_t, std::shared_ptr<Session>> sessions_;
+  std::map<std::uint64_t, std::shared_ptr<Open>> opens_;  // by volatile id
+  std::uint64_t next_volatile_id_ = 1;
+  std::uint32_t next_tree_id_ = 1;
+  bool any_session_valid_ = false;
+};
+
+/// Limits (named, with the reason).
+inline constexpr std::size_t kPreAuthMaxFrame = 64 * 1024;  // NEGOTIATE / SESSION_SETUP fit easily
+inline constexpr std::size_t kMaxSessionsPerConnection = 64;
+inline constexpr std::size_t kMaxOpensPerConnection = 16384;
+inline constexpr std::size_t kMaxTreesPerSession = 256;
+
+}  // namespace smbsrv::engine

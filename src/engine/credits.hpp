@@ -1,0 +1,29 @@
+// The command sequence window (MS-SMB2 3.3.1.1, 3.3.5.2.3): which MessageIds the client may use.
+// Every id is used at most once; a request charging N credits consumes N consecutive ids.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+
+namespace smbsrv::engine {
+
+class CommandSequenceWindow {
+ public:
+  /// The server caps the credits a client may hold (granted and not yet used).
+  static constexpr std::uint32_t kMaxOutstanding = 8192;
+
+  /// Consumes ids [message_id, message_id + charge). False when any is outside the window or
+  /// already used: the caller disconnects (3.3.5.2.3).
+  bool consume(std::uint64_t message_id, std::uint16_t charge);
+  /// Grants up to `requested` more ids (at least 1 when the client would otherwise hold none);
+  /// returns the number granted.
+  std::uint16_t grant(std::uint16_t requested);
+  std::uint32_t outstanding() const { return static_cast<std::uint32_t>(window_.size()) - used_in_window_; }
+
+ private:
+  std::uint64_t low_ = 0;              // lowest id not yet known-used
+  std::deque<bool> window_ = {false};  // ids [low_, low_ + size): true = used
+  std::uint32_t used_in_window_ = 0;
+};
+
+}  // namespace smbsrv::engine

@@ -1,0 +1,164 @@
+// READ, WRITE, FLUSH, LOCK (MS-SMB2 3.3.5.11 – 3.3.5.14).
+#include <algorithm>
+
+#include "engine/request.hpp"
+
+namespace smbsrv::engine {
+namespace {
+
+// 3.3.5.2.5: a multi-credit request must carry CreditCharge ≥ ceil(payload / 64 KiB).
+bool charge_covers(std::uint16_t charge, std::uint64_t payload) {
+  const std::uint64_t need = payload == 0 ? 1 : (payload - 1) / 65536 + 1;
+  return std::uint64_t{charge == 0 ? 1u : charge} >= need;
+}
+
+bool overlaps(std::uint64_t a_off, std::uint64_t a_len, std::uint64_t b_off, std::uint64_t b_len) {
+  if (a_len == 0 || b_len == 0) return false;
+  const std::uint64_t a_last = a_off + (a_len - 1 < ~a_off ? a_len - 1 : ~a_off);
+  const std::uint64_t b_last = b_off + (b_len - 1 < ~b_off ? b_len - 1 : ~b_off);
+  return a_off <= b_last && b_off <= a_last;
+}
+
+}  // namespace
+
+void Connection::on_read(Request& req, Response& rsp) {
+  auto decoded = codec::decode_read_request(req.msg);
+  if (!decoded) return rsp.fail(decoded.status());
+  const auto& r = *decoded;
+  if (r.length > server_->config.max_read) return rsp.fail(NtStatus::invalid_parameter);
+  if (dialect_ != 0x0202 && !charge_covers(req.hdr.credit_charge, r.length))
+    return rsp.fail(NtStatus::invalid_parameter);
+  auto open = find_open(req, r.file_id);
+  if (!open) return rsp.fail(open.status());
+  auto& o = **open;
+  if (o.is_directory) return rsp.fail(NtStatus::invalid_device_request);
+  if (!(o.granted_access & (kFileReadData | kFileExecute))) return rsp.fail(NtStatus::access_denied);
+
+  Response::BodyBuilder b;
+  codec::encode_read_response_header(b.w, 0);
+  const std::size_t data_at = b.buf.size();
+  b.buf.resize(data_at + r.length);
+  std::size_t got = 0;
+  {
+    std::lock_guard olk(o.mu);
+    if (!o.file) return rsp.fail(NtStatus::file_closed);
+    auto n = o.file->read(r.offset, std::span<std::uint8_t>(b.buf.data() + data_at, r.length));
+    if (!n) return rsp.fail(n.status());
+    got = *n;
+  }
+  if (got == 0 && r.length > 0) return rsp.fail(NtStatus::end_of_file);
+  if (got < r.minimum_count) return rsp.fail(NtStatus::end_of_file);
+  b.buf.resize(data_at + got);
+  b.w.put_u32(codec::kHeaderSize + 4, static_cast<std::uint32_t>(got));  // DataLength
+  rsp.set_body(b.buf);
+}
+
+void Connection::on_write(Request& req, Response& rsp) {
+  auto decoded = codec::decode_write_request(req.msg);
+  if (!decoded) return rsp.fail(decoded.status());
+  const auto& w = *decoded;
+  if (w.data.size() > server_->config.max_write) return rsp.fail(NtStatus::invalid_parameter);
+  if (dialect_ != 0x0202 && !charge_covers(req.hdr.credit_charge, w.data.size()))
+    return rsp.fail(NtStatus::invalid_parameter);
+  auto open = find_open(req, w.file_id);
+  if (!open) return rsp.fail(open.status());
+  auto& o = **open;
+  if (o.is_directory) return rsp.fail(NtStatus::invalid_device_request);
+  if (!(o.granted_access & (kFileWriteData | kFileAppendData))) return rsp.fail(NtStatus::access_denied);
+  std::size_t written = 0;
+  {
+    std::lock_guard olk(o.mu);
+    if (!o.file) return rsp.fail(NtStatus::file_closed);
+    std::uint64_t offset = w.offset;
+    if (offset == ~0ULL) {  // 3.3.5.13: 0xFFFFFFFFFFFFFFFF appends at end of file
+      auto info = o.file->stat();
+      if (!info) return rsp.fail(info.status());
+      offset = info->size;
+    }
+    if (w.data.size() > 0 && offset > (1ULL << 62)) return rsp.fail(NtStatus::invalid_parameter);
+    auto n = o.file->write(offset, w.data);
+    if (!n) return rsp.fail(n.status());
+    written = *n;
+  }
+  codec::WriteResponse out;
+  out.count = static_cast<std::uint32_t>(written);
+  Response::BodyBuilder b;
+  codec::encode_write_response(b.w, out);
+  rsp.set_body(b.buf);
+}
+
+void Connection::on_flush(Request& req, Response& rsp) {
+  auto decoded = codec::decode_flush_request(req.msg);
+  if (!decoded) return rsp.fail(decoded.status());
+  auto open = find_open(req, decoded->file_id);
+  if (!open) return rsp.fail(open.status());
+  auto& o = **open;
+  // 3.3.5.11: flushing needs write access (Windows answers ACCESS_DENIED otherwise).
+  if (!(o.granted_access & (kFileWriteData | kFileAppendData))) return rsp.fail(NtStatus::access_denied);
+  {
+    std::lock_guard olk(o.mu);
+    if (!o.file) return rsp.fail(NtStatus::file_closed);
+    if (!o.is_directory) {
+      if (auto f = o.file->flush(); !f) return rsp.fail(f.status());
+    }
+  }
+  Response::BodyBuilder b;
+  codec::encode_flush_response(b.w);
+  rsp.set_body(b.buf);
+}
+
+void Connection::on_lock(Request& req, Response& rsp) {
+  auto decoded = codec::decode_lock_request(req.msg);
+  if (!decoded) return rsp.fail(decoded.status());
+  auto open = find_open(req, decoded->file_id);
+  if (!open) return rsp.fail(open.status());
+  auto& o = **open;
+  auto fo = o.file_object;
+  if (!fo) return rsp.fail(NtStatus::file_closed);
+  // Byte-range locks (MS-FSA 2.1.5.7): all-or-nothing per request. Blocking waits are not
+  // supported yet, so a conflicting lock fails at once (LOCK_NOT_GRANTED) — what a
+  // FAIL_IMMEDIATELY request gets.
+  std::lock_guard lk(server_->files.mutex());
+  const auto& locks = decoded->locks;
+  const bool unlocking = (locks[0].flags & codec::kLockUnlock) != 0;
+  for (const auto& l : locks) {
+    const bool u = (l.flags & codec::kLockUnlock) != 0;
+    if (u != unlocking) return rsp.fail(NtStatus::invalid_parameter);
+    if (u && (l.flags & ~codec::kLockUnlock)) return rsp.fail(NtStatus::invalid_parameter);
+    if (!u) {
+      const std::uint32_t kind = l.flags & (codec::kLockShared | codec::kLockExclusive);
+      if (kind != codec::kLockShared && kind != codec::kLockExclusive) return rsp.fail(NtStatus::invalid_parameter);
+      if (l.length != 0 && l.offset + (l.length - 1) < l.offset) return rsp.fail(NtStatus::invalid_lock_range);
+    }
+  }
+  if (unlocking) {
+    for (const auto& l : locks) {
+      auto it = std::find_if(fo->locks.begin(), fo->locks.end(), [&](const FileObject::ByteRangeLock& x) {
+        return x.open == &o && x.offset == l.offset && x.length == l.length;
+      });
+      if (it == fo->locks.end()) return rsp.fail(NtStatus::range_not_locked);
+      fo->locks.erase(it);
+    }
+  } else {
+    std::vector<FileObject::ByteRangeLock> added;
+    for (const auto& l : locks) {
+      const bool excl = (l.flags & codec::kLockExclusive) != 0;
+      auto conflict = [&](const FileObject::ByteRangeLock& x) {
+        if (!overlaps(x.offset, x.length, l.offset, l.length)) return false;
+        if (!excl && !x.exclusive) return false;  // shared locks coexist
+        return true;
+      };
+      if (std::any_of(fo->locks.begin(), fo->locks.end(), conflict) ||
+          std::any_of(added.begin(), added.end(), conflict)) {
+        return rsp.fail(NtStatus::lock_not_granted);
+      }
+      added.push_back({&o, l.offset, l.length, excl});
+    }
+    fo->locks.insert(fo->locks.end(), added.begin(), added.end());
+  }
+  Response::BodyBuilder b;
+  codec::encode_lock_response(b.w);
+  rsp.set_body(b.buf);
+}
+
+}  // namespace smbsrv::engine

@@ -1,0 +1,152 @@
+// Server::Impl: the io_context and its threads, the worker pool, the listener, the share
+// registry and the set of live connections.
+#include "smbsrv/server.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <asio.hpp>
+#include <condition_variable>
+#include <set>
+#include <thread>
+
+#include "engine/server_state.hpp"
+#include "transport/tcp_session.hpp"
+
+namespace smbsrv {
+
+struct Server::Impl {
+  Impl(ServerConfig config, std::shared_ptr<const CredentialStore> credentials)
+      : state(engine::make_server_state(std::move(config), std::move(credentials))),
+        workers(std::max<std::size_t>(1, state->config.worker_threads)),
+        acceptor(io) {}
+
+  asio::awaitable<void> accept_loop() {
+    while (true) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::experimental::as_tuple(asio::use_awaitable));
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        continue;
+      }
+      std::unique_lock lk(mu);
+      if (sessions.size() >= state->config.max_connections) {
+        lk.unlock();
+        spdlog::warn("connection limit ({}) reached, refusing a client", state->config.max_connections);
+        std::error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      auto holder = std::make_shared<std::weak_ptr<transport::TcpSession>>();
+      auto session = std::make_shared<transport::TcpSession>(
+          std::move(socket), workers, state, transport::SessionHooks{[this, holder] {
+            std::lock_guard lk2(mu);
+            if (auto s = holder->lock()) sessions.erase(s);
+          }});
+      *holder = session;
+      sessions.insert(session);
+      lk.unlock();
+      session->start();
+    }
+  }
+
+  std::shared_ptr<engine::ServerState> state;
+  asio::io_context io;
+  asio::thread_pool workers;
+  asio::ip::tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<std::shared_ptr<transport::TcpSession>> sessions;
+  std::condition_variable stopped_cv;
+  bool running = false;
+  bool stopped = false;
+  std::uint16_t port = 0;
+};
+
+Server::Server(ServerConfig config, std::shared_ptr<const CredentialStore> credentials)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(credentials))) {
+  if (!spdlog::get(impl_->state->config.logger_name)) {
+    // The library logs through spdlog's default logger unless the application registered its own.
+  }
+}
+
+Server::~Server() {
+  stop();
+  for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
+  impl_->workers.join();
+}
+
+void Server::add_share(Share share) { impl_->state->add_share(std::move(share)); }
+void Server::remove_share(std::string_view name) { impl_->state->remove_share(name); }
+
+void Server::start() {
+  std::error_code ec;
+  start(ec);
+  if (ec) throw std::system_error(ec, "smbsrv: cannot listen on " + impl_->state->config.listen_address + ":" +
+                                          std::to_string(impl_->state->config.port));
+}
+
+void Server::start(std::error_code& ec) noexcept {
+  try {
+    auto& im = *impl_;
+    const auto& cfg = im.state->config;
+    auto addr = asio::ip::make_address(cfg.listen_address, ec);
+    if (ec) return;
+    asio::ip::tcp::endpoint ep(addr, cfg.port);
+    im.acceptor.open(ep.protocol(), ec);
+    if (ec) return;
+    im.acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+    im.acceptor.bind(ep, ec);
+    if (ec) {
+      std::error_code ignored;
+      im.acceptor.close(ignored);
+      return;
+    }
+    im.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return;
+    im.port = im.acceptor.local_endpoint().port();
+    asio::co_spawn(im.io, im.accept_loop(), asio::detached);
+    im.running = true;
+    const std::size_t n = std::max<std::size_t>(1, cfg.io_threads);
+    for (std::size_t i = 0; i < n; ++i) im.threads.emplace_back([&im] { im.io.run(); });
+  } catch (const std::system_error& e) {
+    ec = e.code();
+  } catch (...) {
+    ec = std::make_error_code(std::errc::not_enough_memory);
+  }
+}
+
+void Server::stop() noexcept {
+  auto& im = *impl_;
+  std::vector<std::shared_ptr<transport::TcpSession>> live;
+  {
+    std::lock_guard lk(im.mu);
+    if (im.stopped) return;
+    im.stopped = true;
+    live.assign(im.sessions.begin(), im.sessions.end());
+  }
+  asio::post(im.io, [&im] {
+    std::error_code ignored;
+    im.acceptor.close(ignored);
+  });
+  for (auto& s : live) s->stop();
+  // Let the sessions close, then stop the loop.
+  asio::post(im.io, [&im] { im.io.stop(); });
+  {
+    std::lock_guard lk(im.mu);
+    im.stopped_cv.notify_all();
+  }
+}
+
+void Server::wait() {
+  auto& im = *impl_;
+  std::unique_lock lk(im.mu);
+  im.stopped_cv.wait(lk, [&] { return im.stopped; });
+  lk.unlock();
+  for (auto& t : im.threads)
+    if (t.joinable()) t.join();
+}
+
+std::uint16_t Server::local_port() const { return impl_->port; }
+
+}  // namespace smbsrv

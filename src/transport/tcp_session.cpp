@@ -1,0 +1,164 @@
+#include "transport/tcp_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/experimental/as_tuple.hpp>
+
+namespace smbsrv::transport {
+
+using asio::awaitable;
+using asio::use_awaitable;
+constexpr auto use_tuple = asio::experimental::as_tuple(use_awaitable);
+
+TcpSession::TcpSession(asio::ip::tcp::socket socket, asio::thread_pool& workers,
+                       std::shared_ptr<engine::ServerState> state, SessionHooks hooks)
+    : socket_(std::move(socket)),
+      strand_(asio::make_strand(socket_.get_executor())),
+      workers_(workers),
+      state_(std::move(state)),
+      hooks_(std::move(hooks)),
+      idle_timer_(strand_),
+      flow_timer_(strand_) {
+  std::string peer = "?";
+  std::error_code ec;
+  auto ep = socket_.remote_endpoint(ec);
+  if (!ec) peer = ep.address().to_string() + ":" + std::to_string(ep.port());
+  engine_ = std::make_shared<engine::Connection>(state_, peer);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  last_activity_ = started_ = std::chrono::steady_clock::now();
+}
+
+void TcpSession::start() {
+  auto self = shared_from_this();
+  asio::co_spawn(strand_, [self]() { return self->read_loop(); }, asio::detached);
+  asio::co_spawn(strand_, [self]() { return self->watchdog(); }, asio::detached);
+}
+
+void TcpSession::stop() {
+  auto self = shared_from_this();
+  asio::post(strand_, [self] { self->close(); });
+}
+
+void TcpSession::close() {
+  if (closed_) return;
+  closed_ = true;
+  std::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  idle_timer_.cancel();
+  flow_timer_.cancel();
+  // Release the opens off the network thread: closing may delete files (delete-on-close).
+  auto eng = engine_;
+  asio::post(workers_, [eng] { eng->shutdown(); });
+  if (hooks_.on_closed) hooks_.on_closed();
+}
+
+awaitable<void> TcpSession::read_loop() {
+  auto self = shared_from_this();
+  std::uint8_t hdr[4];
+  while (!closed_) {
+    auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(hdr), use_tuple);
+    if (ec) break;
+    // 2.1 Direct TCP transport: the first byte is zero, then a 24-bit big-endian length.
+    if (hdr[0] != 0) break;
+    const std::size_t len = (std::size_t{hdr[1]} << 16) | (std::size_t{hdr[2]} << 8) | hdr[3];
+    if (len == 0 || len > engine_->max_frame_size()) {
+      spdlog::debug("{}: frame of {} bytes refused", engine_->peer(), len);
+      break;
+    }
+    std::vector<std::uint8_t> frame(len);
+    auto [ec2, n2] = co_await asio::async_read(socket_, asio::buffer(frame), use_tuple);
+    if (ec2) break;
+    last_activity_ = std::chrono::steady_clock::now();
+    ++in_flight_;
+    process(std::move(frame));
+    while (in_flight_ >= kMaxInFlight && !closed_) {
+      flow_timer_.expires_after(std::chrono::seconds(5));
+      co_await flow_timer_.async_wait(use_tuple);
+    }
+  }
+  close();
+}
+
+void TcpSession::process(std::vector<std::uint8_t> frame) {
+  auto self = shared_from_this();
+  asio::post(workers_, [self, f = std::move(frame)]() mutable {
+    engine::Output out;
+    try {
+      out = self->engine_->on_message(f);
+    } catch (const std::exception& e) {  // bad_alloc and the like: drop this connection only
+      spdlog::error("{}: {}", self->engine_->peer(), e.what());
+      out.frames.clear();
+      out.disposition = engine::Disposition::close_now;
+    }
+    asio::post(self->strand_, [self, o = std::move(out)]() mutable {
+      --self->in_flight_;
+      self->flow_timer_.cancel();
+      self->deliver(std::move(o));
+    });
+  });
+}
+
+void TcpSession::deliver(engine::Output out) {
+  if (closed_) return;
+  if (out.disposition == engine::Disposition::close_now) {
+    close();
+    return;
+  }
+  for (auto& f : out.frames) {
+    std::vector<std::uint8_t> framed;
+    framed.reserve(f.size() + 4);
+    framed.push_back(0);
+    framed.push_back(static_cast<std::uint8_t>(f.size() >> 16));
+    framed.push_back(static_cast<std::uint8_t>(f.size() >> 8));
+    framed.push_back(static_cast<std::uint8_t>(f.size()));
+    framed.insert(framed.end(), f.begin(), f.end());
+    write_queue_.push_back(std::move(framed));
+  }
+  if (out.disposition == engine::Disposition::close_after_flush) close_after_write_ = true;
+  if (!writing_) do_write();
+}
+
+void TcpSession::do_write() {
+  if (closed_) return;
+  if (write_queue_.empty()) {
+    writing_ = false;
+    if (close_after_write_) close();
+    return;
+  }
+  writing_ = true;
+  auto self = shared_from_this();
+  asio::async_write(socket_, asio::buffer(write_queue_.front()),
+                    asio::bind_executor(strand_, [self](std::error_code ec, std::size_t) {
+                      if (ec) {
+                        self->close();
+                        return;
+                      }
+                      self->write_queue_.pop_front();
+                      self->do_write();
+                    }));
+}
+
+awaitable<void> TcpSession::watchdog() {
+  auto self = shared_from_this();
+  const auto& cfg = state_->config;
+  while (!closed_) {
+    idle_timer_.expires_after(std::chrono::seconds(1));
+    co_await idle_timer_.async_wait(use_tuple);
+    if (closed_) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (!engine_->authenticated() && now - started_ > std::chrono::seconds(cfg.unauthenticated_timeout_seconds)) {
+      spdlog::info("{}: no session established in {} s, closing", engine_->peer(),
+                   cfg.unauthenticated_timeout_seconds);
+      close();
+      break;
+    }
+    if (in_flight_ == 0 && now - last_activity_ > std::chrono::seconds(cfg.idle_timeout_seconds)) {
+      spdlog::info("{}: idle, closing", engine_->peer());
+      close();
+      break;
+    }
+  }
+}
+
+}  // namespace smbsrv::transport
