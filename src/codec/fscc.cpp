@@ -1,0 +1,489 @@
+// MS-FSCC information-class encoders/decoders and MS-FSA 2.1.4.4 wildcard matching.
+// Written from the MS-FSCC / MS-FSA specifications; layouts are little-endian.
+#include "codec/fscc.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "util/byte_writer.hpp"
+#include "util/utf16.hpp"
+
+namespace smbsrv::fscc {
+namespace {
+
+// FileSystemAttributes (MS-FSCC 2.5.1)
+constexpr std::uint32_t kFileCasePreservedNames = 0x00000002;
+constexpr std::uint32_t kFileUnicodeOnDisk = 0x00000004;
+// FileFsDeviceInformation (MS-FSCC 2.5.10)
+constexpr std::uint32_t kFileDeviceDisk = 0x00000007;
+constexpr std::uint32_t kFileDeviceIsMounted = 0x00000020;
+// FileFsSectorSizeInformation flags (MS-FSCC 2.5.8)
+constexpr std::uint32_t kSsinfoFlagsAlignedDevice = 0x00000001;
+constexpr std::uint32_t kSsinfoFlagsPartitionAlignedOnDevice = 0x00000002;
+
+constexpr std::size_t kBasicSize = 40, kStandardSize = 24, kInternalSize = 8, kEaSize = 4,
+                      kAccessSize = 4, kPositionSize = 8, kModeSize = 4, kAlignmentSize = 4,
+                      kNetworkOpenSize = 56, kAttributeTagSize = 8, kCompressionSize = 16,
+                      kIdSize = 24;
+
+std::uint32_t u32_len(std::size_t n) {
+  return n > std::numeric_limits<std::uint32_t>::max() ? std::numeric_limits<std::uint32_t>::max()
+                                                       : static_cast<std::uint32_t>(n);
+}
+
+void put_basic(ByteWriter& w, const FileInfo& info) {
+  w.u64(info.creation);
+  w.u64(info.last_access);
+  w.u64(info.last_write);
+  w.u64(info.change);
+  w.u32(attributes_of(info));
+  w.u32(0);  // Reserved
+}
+
+void put_standard(ByteWriter& w, const FileInfo& info, const OpenContext& open) {
+  w.u64(info.allocation_size);
+  w.u64(info.size);
+  w.u32(info.link_count);
+  w.u8(open.delete_pending ? 1 : 0);
+  w.u8(info.is_directory ? 1 : 0);
+  w.u16(0);  // Reserved
+}
+
+// FILE_NAME_INFORMATION: FileNameLength + UTF-16 name.
+void put_name_info(ByteWriter& w, std::string_view name) {
+  const std::vector<std::uint8_t> u = to_utf16le(name);
+  w.u32(u32_len(u.size()));
+  w.bytes(u);
+}
+
+// The FileNameInformation name: "\" + share-relative path, '\'-separated; "\" for the root.
+std::string full_name(const OpenContext& open) {
+  std::string s = "\\";
+  std::string_view n = open.name;
+  while (!n.empty() && (n.front() == '\\' || n.front() == '/')) n.remove_prefix(1);
+  s.append(n);
+  for (char& c : s)
+    if (c == '/') c = '\\';
+  return s;
+}
+
+// FileNormalizedNameInformation: share-relative without the leading '\'; empty for the root.
+std::string normalized_name(const OpenContext& open) { return full_name(open).substr(1); }
+
+std::uint64_t units(std::uint64_t bytes, const FsInfo& fs) {
+  const std::uint64_t unit =
+      std::uint64_t{fs.bytes_per_sector} * std::uint64_t{fs.sectors_per_allocation_unit};
+  return unit == 0 ? 0 : bytes / unit;
+}
+
+// ---- directory entries ----
+
+// Fixed part (everything before FileName) of each directory class.
+std::size_t dir_fixed_size(std::uint8_t c) {
+  switch (c) {
+    case kFileDirectoryInformation: return 64;
+    case kFileFullDirectoryInformation: return 68;
+    case kFileBothDirectoryInformation: return 94;
+    case kFileNamesInformation: return 12;
+    case kFileIdBothDirectoryInformation: return 104;
+    case kFileIdFullDirectoryInformation: return 80;
+    default: return 0;
+  }
+}
+
+// ---- wildcard matching ----
+
+constexpr char32_t kDosStar = U'<';
+constexpr char32_t kDosQm = U'>';
+constexpr char32_t kDosDot = U'"';
+
+// Decodes UTF-8 into code points; an invalid byte becomes a private value (0x110000 + byte) so it
+// still only matches the same byte.
+std::vector<char32_t> code_points(std::string_view s) {
+  std::vector<char32_t> out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    char32_t cp = 0;
+    if (b0 < 0x80) { cp = b0; n = 1; }
+    else if ((b0 & 0xE0) == 0xC0) { cp = b0 & 0x1Fu; n = 2; }
+    else if ((b0 & 0xF0) == 0xE0) { cp = b0 & 0x0Fu; n = 3; }
+    else if ((b0 & 0xF8) == 0xF0) { cp = b0 & 0x07u; n = 4; }
+    bool good = n != 0 && s.size() - i >= n;
+    for (std::size_t k = 1; good && k < n; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if ((b & 0xC0) != 0x80) good = false;
+      else cp = (cp << 6) | (b & 0x3Fu);
+    }
+    if (!good) {
+      out.push_back(0x110000u + b0);
+      ++i;
+      continue;
+    }
+    out.push_back(cp);
+    i += n;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::uint32_t attributes_of(const FileInfo& info) {
+  const std::uint32_t extra = info.attributes & ~(kAttrDirectory | kAttrNormal);
+  if (info.is_directory) return kAttrDirectory | extra;
+  if (extra != 0) return extra;
+  // NORMAL only when the backend asked for it explicitly, never combined with other bits.
+  return (info.attributes & kAttrNormal) != 0 ? kAttrNormal : kAttrArchive;
+}
+
+std::size_t fixed_file_info_size(std::uint8_t info_class) {
+  switch (info_class) {
+    case kFileBasicInformation: return kBasicSize;
+    case kFileStandardInformation: return kStandardSize;
+    case kFileInternalInformation: return kInternalSize;
+    case kFileEaInformation: return kEaSize;
+    case kFileAccessInformation: return kAccessSize;
+    case kFilePositionInformation: return kPositionSize;
+    case kFileModeInformation: return kModeSize;
+    case kFileAlignmentInformation: return kAlignmentSize;
+    case kFileNetworkOpenInformation: return kNetworkOpenSize;
+    case kFileAttributeTagInformation: return kAttributeTagSize;
+    case kFileCompressionInformation: return kCompressionSize;
+    case kFileIdInformation: return kIdSize;
+    default: return 0;
+  }
+}
+
+std::size_t fixed_fs_info_size(std::uint8_t info_class) {
+  switch (info_class) {
+    case kFileFsSizeInformation: return 24;
+    case kFileFsDeviceInformation: return 8;
+    case kFileFsFullSizeInformation: return 32;
+    case kFileFsObjectIdInformation: return 64;
+    case kFileFsSectorSizeInformation: return 28;
+    default: return 0;
+  }
+}
+
+Result<std::vector<std::uint8_t>> encode_file_info(std::uint8_t info_class, const FileInfo& info,
+                                                   const OpenContext& open) {
+  std::vector<std::uint8_t> out;
+  ByteWriter w(out);
+  switch (info_class) {
+    case kFileBasicInformation: put_basic(w, info); break;
+    case kFileStandardInformation: put_standard(w, info, open); break;
+    case kFileInternalInformation: w.u64(info.file_id); break;
+    case kFileEaInformation: w.u32(0); break;
+    case kFileAccessInformation: w.u32(open.access_mask); break;
+    case kFilePositionInformation: w.u64(open.position); break;
+    case kFileModeInformation: w.u32(open.mode); break;
+    case kFileAlignmentInformation: w.u32(0); break;  // FILE_BYTE_ALIGNMENT
+    case kFileAllInformation:
+      put_basic(w, info);
+      put_standard(w, info, open);
+      w.u64(info.file_id);        // Internal
+      w.u32(0);                   // Ea
+      w.u32(open.access_mask);    // Access
+      w.u64(open.position);       // Position
+      w.u32(open.mode);           // Mode
+      w.u32(0);                   // Alignment
+      put_name_info(w, full_name(open));
+      break;
+    case kFileNameInformation: put_name_info(w, full_name(open)); break;
+    case kFileNormalizedNameInformation: put_name_info(w, normalized_name(open)); break;
+    case kFileNetworkOpenInformation:
+      w.u64(info.creation);
+      w.u64(info.last_access);
+      w.u64(info.last_write);
+      w.u64(info.change);
+      w.u64(info.allocation_size);
+      w.u64(info.size);
+      w.u32(attributes_of(info));
+      w.u32(0);  // Reserved
+      break;
+    case kFileAttributeTagInformation:
+      w.u32(attributes_of(info));
+      w.u32(0);  // ReparseTag
+      break;
+    case kFileStreamInformation:
+      if (!info.is_directory) {  // one unnamed data stream; directories have none
+        const std::vector<std::uint8_t> n = to_utf16le("::$DATA");
+        w.u32(0);  // NextEntryOffset: last entry
+        w.u32(u32_len(n.size()));
+        w.u64(info.size);
+        w.u64(info.allocation_size);
+        w.bytes(n);
+      }
+      break;
+    case kFileCompressionInformation:
+      w.u64(info.size);  // CompressedFileSize
+      w.u16(0);          // CompressionFormat: COMPRESSION_FORMAT_NONE
+      w.u8(0);           // CompressionUnitShift
+      w.u8(0);           // ChunkShift
+      w.u8(0);           // ClusterShift
+      w.zeros(3);        // Reserved
+      break;
+    case kFileIdInformation:
+      w.u64(0);  // VolumeSerialNumber
+      w.u64(info.file_id);
+      w.u64(0);
+      break;
+    default: return NtStatus::invalid_info_class;
+  }
+  return out;
+}
+
+Result<std::vector<std::uint8_t>> encode_fs_info(std::uint8_t info_class, const FsInfo& fs) {
+  std::vector<std::uint8_t> out;
+  ByteWriter w(out);
+  switch (info_class) {
+    case kFileFsVolumeInformation: {
+      const std::vector<std::uint8_t> label = to_utf16le(fs.volume_label);
+      w.u64(fs.created);
+      w.u32(fs.serial_number);
+      w.u32(u32_len(label.size()));
+      w.u8(0);  // SupportsObjects
+      w.u8(0);  // Reserved
+      w.bytes(label);
+      break;
+    }
+    case kFileFsSizeInformation:
+      w.u64(units(fs.total_bytes, fs));
+      w.u64(units(fs.available_bytes, fs));
+      w.u32(fs.sectors_per_allocation_unit);
+      w.u32(fs.bytes_per_sector);
+      break;
+    case kFileFsDeviceInformation:
+      w.u32(kFileDeviceDisk);
+      w.u32(kFileDeviceIsMounted);
+      break;
+    case kFileFsAttributeInformation: {
+      const std::vector<std::uint8_t> name = to_utf16le(fs.fs_name);
+      w.u32(kFileCasePreservedNames | kFileUnicodeOnDisk);
+      w.u32(fs.max_name_length);
+      w.u32(u32_len(name.size()));
+      w.bytes(name);
+      break;
+    }
+    case kFileFsFullSizeInformation:
+      w.u64(units(fs.total_bytes, fs));
+      w.u64(units(fs.available_bytes, fs));  // CallerAvailableAllocationUnits
+      w.u64(units(fs.free_bytes, fs));       // ActualAvailableAllocationUnits
+      w.u32(fs.sectors_per_allocation_unit);
+      w.u32(fs.bytes_per_sector);
+      break;
+    case kFileFsObjectIdInformation: w.zeros(64); break;
+    case kFileFsSectorSizeInformation:
+      w.u32(fs.bytes_per_sector);  // LogicalBytesPerSector
+      w.u32(fs.bytes_per_sector);  // PhysicalBytesPerSectorForAtomicity
+      w.u32(fs.bytes_per_sector);  // PhysicalBytesPerSectorForPerformance
+      w.u32(fs.bytes_per_sector);  // FileSystemEffectivePhysicalBytesPerSectorForAtomicity
+      w.u32(kSsinfoFlagsAlignedDevice | kSsinfoFlagsPartitionAlignedOnDevice);
+      w.u32(0);  // ByteOffsetForSectorAlignment
+      w.u32(0);  // ByteOffsetForPartitionAlignment
+      break;
+    default: return NtStatus::invalid_info_class;
+  }
+  return out;
+}
+
+bool is_directory_class(std::uint8_t info_class) { return dir_fixed_size(info_class) != 0; }
+
+bool append_dir_entry(std::uint8_t info_class, const DirEntry& entry, std::uint32_t file_index,
+                      std::vector<std::uint8_t>& out, std::size_t& prev_entry_offset,
+                      std::size_t max_size) {
+  const std::size_t fixed = dir_fixed_size(info_class);
+  if (fixed == 0) return false;
+  const std::vector<std::uint8_t> name = to_utf16le(entry.name);
+  const std::size_t start = (out.size() + 7) & ~std::size_t{7};
+  if (start > max_size || max_size - start < fixed || max_size - start - fixed < name.size())
+    return false;
+
+  ByteWriter w(out);
+  w.align(8);
+  w.u32(0);  // NextEntryOffset, patched by the next entry
+  w.u32(file_index);
+  const FileInfo& fi = entry.info;
+  if (info_class == kFileNamesInformation) {
+    w.u32(u32_len(name.size()));
+  } else {
+    w.u64(fi.creation);
+    w.u64(fi.last_access);
+    w.u64(fi.last_write);
+    w.u64(fi.change);
+    w.u64(fi.size);             // EndOfFile
+    w.u64(fi.allocation_size);  // AllocationSize
+    w.u32(attributes_of(fi));
+    w.u32(u32_len(name.size()));
+    if (info_class != kFileDirectoryInformation) w.u32(0);  // EaSize
+    switch (info_class) {
+      case kFileBothDirectoryInformation:
+        w.u8(0);     // ShortNameLength
+        w.u8(0);     // Reserved1
+        w.zeros(24); // ShortName
+        break;
+      case kFileIdBothDirectoryInformation:
+        w.u8(0);
+        w.u8(0);
+        w.zeros(24);
+        w.u16(0);    // Reserved2
+        w.u64(fi.file_id);
+        break;
+      case kFileIdFullDirectoryInformation:
+        w.u32(0);    // Reserved
+        w.u64(fi.file_id);
+        break;
+      default: break;
+    }
+  }
+  w.bytes(name);
+
+  if (prev_entry_offset != std::string::npos)
+    w.put_u32(prev_entry_offset, u32_len(start - prev_entry_offset));
+  prev_entry_offset = start;
+  return true;
+}
+
+bool wildcard_match(std::string_view pattern, std::string_view name, bool case_sensitive) {
+  // An empty pattern, "*" and "*.*" match every name (MS-FSA 2.1.5.6.3; Win32 maps "*.*" to "*").
+  if (pattern.empty() || pattern == "*" || pattern == "*.*") return true;
+
+  std::vector<char32_t> p, n;
+  if (case_sensitive) {
+    p = code_points(pattern);
+    n = code_points(name);
+  } else {
+    p = code_points(upcase_utf8(pattern));
+    n = code_points(upcase_utf8(name));
+  }
+
+  // NFA simulation over pattern positions: states[k] means the first k pattern elements have
+  // consumed the name so far. O(|pattern| * |name|) time, O(|pattern|) space.
+  const std::size_t m = p.size();
+  // last_dot: index of the final '.' in the name (n.size() if none).
+  std::size_t last_dot = n.size();
+  for (std::size_t i = n.size(); i-- > 0;)
+    if (n[i] == U'.') { last_dot = i; break; }
+
+  std::vector<char> cur(m + 1, 0), next(m + 1, 0);
+  // Adds the epsilon closure of the current set; `at` is the next name index (n.size() = end).
+  auto close = [&](std::vector<char>& set, std::size_t at) {
+    const bool at_end = at == n.size();
+    const bool at_dot = !at_end && n[at] == U'.';
+    for (std::size_t k = 0; k < m; ++k) {
+      if (!set[k]) continue;
+      const char32_t e = p[k];
+      if (e == U'*' || e == kDosStar || (e == kDosQm && (at_end || at_dot)) ||
+          (e == kDosDot && at_end))
+        set[k + 1] = 1;
+    }
+  };
+
+  cur[0] = 1;
+  close(cur, 0);
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    std::fill(next.begin(), next.end(), 0);
+    const char32_t c = n[i];
+    bool any = false;
+    for (std::size_t k = 0; k < m; ++k) {
+      if (!cur[k]) continue;
+      const char32_t e = p[k];
+      std::size_t to = std::string::npos;
+      if (e == U'*') {
+        to = k;
+      } else if (e == kDosStar) {
+        // Consumes anything except the final '.' of the name.
+        if (c != U'.' || i != last_dot) to = k;
+      } else if (e == U'?') {
+        to = k + 1;
+      } else if (e == kDosQm) {
+        if (c != U'.') to = k + 1;
+      } else if (e == kDosDot) {
+        if (c == U'.') to = k + 1;
+      } else if (e == c) {
+        to = k + 1;
+      }
+      if (to != std::string::npos) {
+        next[to] = 1;
+        any = true;
+      }
+    }
+    if (!any) return false;
+    close(next, i + 1);
+    cur.swap(next);
+  }
+  return cur[m] != 0;
+}
+
+// ---- SET_INFO parsing ----
+
+namespace {
+// Times in FileBasicInformation: 0 = no change, -1 / -2 = (stop / resume) automatic updates,
+// which this server treats as "no change"; anything else below -2 is invalid (MS-FSA 2.1.5.14.2).
+bool basic_time(std::uint64_t raw, std::uint64_t& out) {
+  const auto v = static_cast<std::int64_t>(raw);
+  if (v == 0 || v == -1 || v == -2) { out = 0; return true; }
+  if (v < 0) return false;
+  out = raw;
+  return true;
+}
+}  // namespace
+
+Result<BasicInfo> decode_basic_info(Bytes b) {
+  ByteReader r(b);
+  const std::uint64_t t[4] = {r.u64(), r.u64(), r.u64(), r.u64()};
+  BasicInfo bi;
+  bi.attributes = r.u32();
+  r.skip(4);  // Reserved
+  if (!r.ok()) return NtStatus::info_length_mismatch;
+  if (!basic_time(t[0], bi.creation) || !basic_time(t[1], bi.last_access) ||
+      !basic_time(t[2], bi.last_write) || !basic_time(t[3], bi.change))
+    return NtStatus::invalid_parameter;
+  return bi;
+}
+
+Result<RenameInfo> decode_rename_info(Bytes b, bool ex) {
+  ByteReader r(b);
+  RenameInfo ri;
+  if (ex) {
+    ri.replace_if_exists = (r.u32() & 0x1u) != 0;  // FILE_RENAME_REPLACE_IF_EXISTS
+    r.skip(4);
+  } else {
+    ri.replace_if_exists = r.u8() != 0;
+    r.skip(7);
+  }
+  ri.root_directory = r.u64();
+  const std::uint32_t len = r.u32();
+  if (!r.ok()) return NtStatus::info_length_mismatch;
+  if (len % 2 != 0 || len > r.remaining()) return NtStatus::invalid_parameter;
+  auto name = utf16le_to_utf8(r.bytes(len));
+  if (!name) return NtStatus::object_name_invalid;
+  ri.file_name = std::move(*name);
+  return ri;
+}
+
+Result<std::uint64_t> decode_u64_info(Bytes b) {
+  ByteReader r(b);
+  const std::uint64_t v = r.u64();
+  if (!r.ok()) return NtStatus::info_length_mismatch;
+  return v;
+}
+
+Result<bool> decode_disposition_info(Bytes b, bool ex) {
+  ByteReader r(b);
+  bool del = false;
+  if (ex) del = (r.u32() & 0x1u) != 0;  // FILE_DISPOSITION_DELETE
+  else del = r.u8() != 0;
+  if (!r.ok()) return NtStatus::info_length_mismatch;
+  return del;
+}
+
+Result<std::uint32_t> decode_mode_info(Bytes b) {
+  ByteReader r(b);
+  const std::uint32_t v = r.u32();
+  if (!r.ok()) return NtStatus::info_length_mismatch;
+  return v;
+}
+
+}  // namespace smbsrv::fscc
