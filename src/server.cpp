@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <asio.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <condition_variable>
 #include <set>
 #include <thread>

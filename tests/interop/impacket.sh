@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Usage: impacket.sh SERVER_BIN DIALECT_HEX
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import impacket' 2>/dev/null || { echo "impacket missing"; exit 77; }
+. "$(dirname "$0")/common.sh"
+start_server "$1" --signing required
+/usr/bin/python3 "$(dirname "$0")/impacket_client.py" "$PORT" "$SMB_USER" "$SMB_PASS" "$2" || { server_log_tail; exit 1; }
