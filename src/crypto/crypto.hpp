@@ -39,6 +39,10 @@ bool equal_ct(Bytes a, Bytes b);
 /// Cryptographically secure random bytes. Aborts if the RNG fails.
 void random_bytes(std::span<std::uint8_t> out);
 
+/// True when MD4 and RC4 (OpenSSL "legacy" provider) are available. md4()/rc4() abort otherwise,
+/// since a wrong NT hash must never be returned.
+bool legacy_available();
+
 // ---- SMB2 message signing (MS-SMB2 3.1.4.1) ----
 enum class SigningAlgorithm : std::uint16_t {  // wire ids of SMB2_SIGNING_CAPABILITIES
   hmac_sha256 = 0, aes_cmac = 1, aes_gmac = 2
