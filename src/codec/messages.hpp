@@ -5,6 +5,9 @@
 //    because buffer offsets on the wire count from the header start (MS-SMB2 2.2). It reads the
 //    body at msg[64..] through a ByteReader, checks StructureSize, and checks every offset/length
 //    pair by subtraction (util/byte_reader.hpp slice()). Failure → NtStatus::invalid_parameter.
+//    An odd StructureSize counts one byte of the variable Buffer; that byte may be absent when
+//    the buffer is empty (the fixed part is required, not the byte), for every request like READ.
+//    A non-empty buffer must start after the fixed part; an empty one may have any offset.
 //  * Request structs hold views (Bytes) into `msg`: valid while the message is.
 //  * A response encoder appends the body to `w`, whose buffer holds the message's header starting
 //    at `hdr` (the writer offset where the 64-byte header begins); offsets are w.size() - hdr.
