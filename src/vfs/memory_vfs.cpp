@@ -119,10 +119,11 @@ class MemoryFile final : public VfsFile {
     if (node_->dir) return NtStatus::invalid_device_request;
     if (!writable_) return NtStatus::access_denied;
     if (in.size() > UINT64_MAX - offset) return NtStatus::file_too_large;
+    if (in.empty()) return std::size_t{0};  // a zero-length write does not extend the file
     std::lock_guard lk(st_->mu);
     const std::uint64_t end = offset + in.size();
     if (end > node_->data.size()) SMBSRV_TRY(st_->resize(*node_, end));
-    if (!in.empty()) std::memcpy(node_->data.data() + offset, in.data(), in.size());
+    std::memcpy(node_->data.data() + offset, in.data(), in.size());
     node_->touch_modified();
     return in.size();
   }

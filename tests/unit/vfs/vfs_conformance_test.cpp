@@ -285,6 +285,9 @@ TYPED_TEST(VfsConformance, ReadWrite) {
   ASSERT_EQ(*f->write(10, bytes("end")), 3u);
   EXPECT_EQ(f->stat()->size, 13u);
   EXPECT_EQ(read_all(*f), std::string("hELlo\0\0\0\0\0end", 13));
+  // A zero-length write past EOF does not extend the file.
+  ASSERT_EQ(*f->write(100, std::span<const std::uint8_t>{}), 0u);
+  EXPECT_EQ(f->stat()->size, 13u);
   // A large write crosses the small-buffer boundaries of the backends.
   std::string big(200000, 'z');
   for (std::size_t i = 0; i < big.size(); i += 7) big[i] = static_cast<char>('a' + i % 26);
