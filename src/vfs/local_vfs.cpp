@@ -376,11 +376,19 @@ class LocalVfs final : public Vfs {
       if (!replace) return NtStatus::object_name_collision;
       if (te->kind != Kind::file) return NtStatus::access_denied;
       if (fe->kind == Kind::directory) {
-        // POSIX cannot rename a directory over a file: remove the file first.
-        if (::unlinkat(fd_to, te->name.c_str(), 0) != 0) return last_error();
-        return rename_noreplace(fd_from, fe->name, fd_to, to_name);
+        // POSIX cannot rename a directory over a file. Swap the two atomically, then drop the
+        // file (now at the source name). Only a kernel without renameat2 gets the non-atomic
+        // remove-then-rename; EINVAL (a move below itself, or no support) fails cleanly.
+        if (::renameat2(fd_from, fe->name.c_str(), fd_to, te->name.c_str(), RENAME_EXCHANGE) == 0) {
+          if (::unlinkat(fd_from, fe->name.c_str(), 0) != 0) return last_error();
+        } else {
+          if (errno != ENOSYS) return last_error();
+          if (::unlinkat(fd_to, te->name.c_str(), 0) != 0) return last_error();
+          return rename_noreplace(fd_from, fe->name, fd_to, to_name);
+        }
+      } else if (::renameat(fd_from, fe->name.c_str(), fd_to, te->name.c_str()) != 0) {
+        return last_error();
       }
-      if (::renameat(fd_from, fe->name.c_str(), fd_to, te->name.c_str()) != 0) return last_error();
       if (te->name != to_name) {  // keep the client's spelling of the new name
         if (auto r = rename_noreplace(fd_to, te->name, fd_to, to_name); !r) return r;
       }

@@ -473,6 +473,9 @@ TYPED_TEST(VfsConformance, Rename) {
   // ...but not below themselves.
   make_dir(v, "e\\sub");
   EXPECT_EQ(v.rename(P("e"), P("e\\sub\\e"), false).status(), NtStatus::invalid_parameter);
+  put_file(v, "e\\sub\\victim", "stays");
+  EXPECT_EQ(v.rename(P("e"), P("e\\sub\\victim"), true).status(), NtStatus::invalid_parameter);
+  EXPECT_EQ(get_file(v, "e\\sub\\victim"), "stays");
   EXPECT_EQ(get_file(v, "e\\in"), "in");
 
   // Missing source / missing target parent / target parent is a file.
@@ -481,6 +484,15 @@ TYPED_TEST(VfsConformance, Rename) {
   EXPECT_EQ(v.rename(P("top"), P("nodir\\x"), false).status(), NtStatus::object_path_not_found);
   EXPECT_EQ(v.rename(P("top"), P("top\\x"), false).status(), NtStatus::object_path_not_found);
   EXPECT_EQ(get_file(v, "top"), "A-data");
+
+  // A directory may replace a file (with replace only).
+  make_dir(v, "mvdir");
+  put_file(v, "mvdir\\kid", "k");
+  put_file(v, "victim", "v");
+  EXPECT_EQ(v.rename(P("mvdir"), P("victim"), false).status(), NtStatus::object_name_collision);
+  ASSERT_TRUE(v.rename(P("mvdir"), P("victim"), true));
+  EXPECT_EQ(get_file(v, "victim\\kid"), "k");
+  EXPECT_EQ(open_status(v, "mvdir", params(D::open)), NtStatus::object_name_not_found);
 
   // Renaming onto itself is a no-op.
   ASSERT_TRUE(v.rename(P("top"), P("top"), false));
