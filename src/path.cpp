@@ -1,0 +1,117 @@
+// SmbPath: the single place where client-supplied paths are validated.
+#include "smbsrv/path.hpp"
+
+#include <cstdint>
+
+#include "util/utf16.hpp"
+
+namespace smbsrv {
+namespace {
+
+constexpr std::size_t kMaxComponent = 255;
+constexpr std::size_t kMaxPath = 4096;
+
+bool is_separator(char c) noexcept { return c == '\\' || c == '/'; }
+
+bool valid_utf8(std::string_view s) {
+  for (const char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      std::vector<std::uint8_t> scratch;
+      return utf8_to_utf16le(s, scratch);
+    }
+  return true;
+}
+
+std::size_t joined_size(const std::vector<std::string>& components) {
+  std::size_t n = 0;
+  for (const auto& c : components) n += c.size() + 1;
+  return n == 0 ? 0 : n - 1;
+}
+
+}  // namespace
+
+bool is_valid_component(std::string_view component) noexcept {
+  if (component.empty() || component.size() > kMaxComponent) return false;
+  if (component == "." || component == "..") return false;
+  for (const char ch : component) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20) return false;
+    switch (c) {
+      case '\\': case '/': case '<': case '>': case ':': case '"': case '|': case '?': case '*':
+        return false;
+      default: break;
+    }
+  }
+  try {
+    return valid_utf8(component);
+  } catch (...) {  // allocation failure
+    return false;
+  }
+}
+
+Result<SmbPath> SmbPath::parse(std::string_view utf8) {
+  if (utf8.size() > kMaxPath) return NtStatus::object_name_invalid;
+  if (!utf8.empty() && is_separator(utf8.front())) utf8.remove_prefix(1);
+  if (utf8.empty()) return SmbPath{};
+  if (is_separator(utf8.back())) {
+    utf8.remove_suffix(1);
+    if (utf8.empty()) return NtStatus::object_name_invalid;  // "\\\\"
+  }
+  SmbPath p;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = start;
+    while (end < utf8.size() && !is_separator(utf8[end])) ++end;
+    const auto comp = utf8.substr(start, end - start);
+    if (!is_valid_component(comp)) return NtStatus::object_name_invalid;
+    p.components_.emplace_back(comp);
+    if (end == utf8.size()) break;
+    start = end + 1;
+  }
+  return p;
+}
+
+Result<SmbPath> SmbPath::from_components(std::vector<std::string> components) {
+  for (const auto& c : components)
+    if (!is_valid_component(c)) return NtStatus::object_name_invalid;
+  if (joined_size(components) > kMaxPath) return NtStatus::object_name_invalid;
+  SmbPath p;
+  p.components_ = std::move(components);
+  return p;
+}
+
+std::string_view SmbPath::name() const noexcept {
+  return components_.empty() ? std::string_view{} : std::string_view{components_.back()};
+}
+
+SmbPath SmbPath::parent() const {
+  SmbPath p;
+  if (!components_.empty())
+    p.components_.assign(components_.begin(), components_.end() - 1);
+  return p;
+}
+
+Result<SmbPath> SmbPath::child(std::string_view component) const {
+  if (!is_valid_component(component)) return NtStatus::object_name_invalid;
+  if (joined_size(components_) + component.size() + 1 > kMaxPath) return NtStatus::object_name_invalid;
+  SmbPath p = *this;
+  p.components_.emplace_back(component);
+  return p;
+}
+
+namespace {
+std::string join(const std::vector<std::string>& components, char sep) {
+  std::string out;
+  out.reserve(joined_size(components));
+  for (std::size_t i = 0; i < components.size(); ++i) {
+    if (i) out.push_back(sep);
+    out += components[i];
+  }
+  return out;
+}
+}  // namespace
+
+std::string SmbPath::to_string() const { return join(components_, '/'); }
+std::string SmbPath::to_wire() const { return join(components_, '\\'); }
+
+}  // namespace smbsrv

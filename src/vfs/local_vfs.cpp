@@ -1,0 +1,533 @@
+// LocalVfs: a share over a local directory.
+//
+// Confinement: the root is held as an O_PATH directory fd and every path is walked one component
+// at a time relative to the fd of the directory resolved so far. Components come from SmbPath
+// (never "." / ".." / containing a separator) or from readdir of the directory itself, every open
+// uses O_NOFOLLOW (plus openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS when the kernel has it), and
+// symlinks are never followed: a symlink anywhere in a path yields STATUS_ACCESS_DENIED and
+// list() does not show them. Mutations (create, unlink, rename) are issued relative to the
+// resolved parent fd, so swapping a directory for a symlink mid-operation cannot redirect them.
+#include "smbsrv/local_vfs.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <system_error>
+
+#include "util/utf16.hpp"
+#include "vfs/local_vfs_internal.hpp"
+
+namespace smbsrv {
+namespace {
+
+std::atomic<bool> g_openat2_enabled{true};
+std::atomic<bool> g_openat2_unavailable{false};
+
+/// Owning file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) noexcept : fd_(fd) {}
+  Fd(Fd&& o) noexcept : fd_(o.release()) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) reset(o.release());
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  int get() const noexcept { return fd_; }
+  int release() noexcept { return std::exchange(fd_, -1); }
+  void reset(int fd = -1) noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+NtStatus last_error() noexcept { return from_errno(errno); }
+
+/// Opens `name` (a single component, or ".") relative to dirfd without ever following a symlink
+/// or leaving dirfd.
+int open_beneath(int dirfd, const char* name, int flags, mode_t mode = 0) noexcept {
+  flags |= O_NOFOLLOW | O_CLOEXEC;
+  if (g_openat2_enabled.load(std::memory_order_relaxed) &&
+      !g_openat2_unavailable.load(std::memory_order_relaxed)) {
+    open_how how{};
+    how.flags = static_cast<__u64>(static_cast<unsigned int>(flags));
+    how.mode = (flags & O_CREAT) ? static_cast<__u64>(mode) : 0;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    long r;
+    do {
+      r = ::syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+    } while (r < 0 && (errno == EINTR || errno == EAGAIN));
+    if (r >= 0) return static_cast<int>(r);
+    if (errno != ENOSYS && errno != E2BIG) return -1;
+    g_openat2_unavailable.store(true, std::memory_order_relaxed);
+  }
+  int r;
+  do {
+    r = ::openat(dirfd, name, flags, mode);
+  } while (r < 0 && errno == EINTR);
+  return r;
+}
+
+constexpr std::int64_t kUnixEpochSeconds = 11644473600;  // 1601 → 1970
+
+FileTime to_filetime(std::int64_t sec, std::int64_t nsec) noexcept {
+  if (sec < -kUnixEpochSeconds) return 0;
+  return static_cast<FileTime>(sec + kUnixEpochSeconds) * 10000000ULL +
+         static_cast<FileTime>(nsec / 100);
+}
+
+timespec from_filetime(FileTime ft) noexcept {
+  timespec ts{};
+  const auto units = static_cast<std::int64_t>(ft / 10000000ULL) - kUnixEpochSeconds;
+  ts.tv_sec = static_cast<time_t>(units);
+  ts.tv_nsec = static_cast<long>((ft % 10000000ULL) * 100);
+  return ts;
+}
+
+FileTime stx_time(const struct statx_timestamp& t) noexcept {
+  return to_filetime(t.tv_sec, t.tv_nsec);
+}
+
+FileInfo info_from_statx(const struct statx& st) {
+  FileInfo fi;
+  fi.is_directory = S_ISDIR(st.stx_mode);
+  fi.size = fi.is_directory ? 0 : st.stx_size;
+  fi.allocation_size = fi.is_directory ? 0 : st.stx_blocks * 512ULL;
+  fi.file_id = st.stx_ino;
+  fi.link_count = st.stx_nlink;
+  fi.last_access = stx_time(st.stx_atime);
+  fi.last_write = stx_time(st.stx_mtime);
+  fi.change = stx_time(st.stx_ctime);
+  if ((st.stx_mask & STATX_BTIME) && st.stx_btime.tv_sec != 0)
+    fi.creation = stx_time(st.stx_btime);
+  else
+    fi.creation = std::min(fi.last_write, fi.change);
+  if (!fi.is_directory && (st.stx_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0)
+    fi.attributes |= kAttrReadonly;
+  return fi;
+}
+
+int do_statx(int dirfd, const char* name, int flags, struct statx& st) noexcept {
+  return ::statx(dirfd, name, flags | AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT,
+                 STATX_BASIC_STATS | STATX_BTIME, &st);
+}
+
+enum class Kind { missing, file, directory, other };
+
+Kind kind_of(mode_t mode) noexcept {
+  if (S_ISREG(mode)) return Kind::file;
+  if (S_ISDIR(mode)) return Kind::directory;
+  return Kind::other;  // symlinks, devices, fifos, sockets: never served
+}
+
+struct Entry {
+  Kind kind = Kind::missing;
+  std::string name;  // the on-disk spelling (the requested one when missing)
+};
+
+/// Reads the names in a directory (without "." and "..").
+Result<std::vector<std::string>> read_names(int dirfd) {
+  Fd d{open_beneath(dirfd, ".", O_RDONLY | O_DIRECTORY)};
+  if (!d) return last_error();
+  DIR* dir = ::fdopendir(d.get());
+  if (dir == nullptr) return last_error();
+  d.release();
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* de = ::readdir(dir)) {
+    const std::string_view n = de->d_name;
+    if (n != "." && n != "..") names.emplace_back(n);
+    errno = 0;
+  }
+  const int err = errno;
+  ::closedir(dir);
+  if (err != 0) return from_errno(err);
+  return names;
+}
+
+class LocalFile final : public VfsFile {
+ public:
+  LocalFile(Fd fd, bool is_dir, bool writable) : fd_(std::move(fd)), dir_(is_dir), writable_(writable) {}
+
+  Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> out) override {
+    if (dir_) return NtStatus::invalid_device_request;
+    if (offset > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max())) return std::size_t{0};
+    std::size_t done = 0;
+    while (done < out.size()) {
+      const auto pos = offset + done;
+      if (pos > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max())) break;
+      const ssize_t n = ::pread(fd_.get(), out.data() + done, out.size() - done, static_cast<off_t>(pos));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return last_error();
+      }
+      if (n == 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    return done;
+  }
+
+  Result<std::size_t> write(std::uint64_t offset, std::span<const std::uint8_t> in) override {
+    if (dir_) return NtStatus::invalid_device_request;
+    if (!writable_) return NtStatus::access_denied;
+    constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<off_t>::max());
+    if (offset > kMax || in.size() > kMax - offset) return NtStatus::file_too_large;
+    std::size_t done = 0;
+    while (done < in.size()) {
+      const ssize_t n = ::pwrite(fd_.get(), in.data() + done, in.size() - done,
+                                 static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return last_error();
+      }
+      if (n == 0) return NtStatus::disk_full;
+      done += static_cast<std::size_t>(n);
+    }
+    return done;
+  }
+
+  Result<FileInfo> stat() override {
+    struct statx st {};
+    if (do_statx(fd_.get(), "", AT_EMPTY_PATH, st) != 0) return last_error();
+    return info_from_statx(st);
+  }
+
+  Result<void> truncate(std::uint64_t size) override {
+    if (dir_) return NtStatus::file_is_a_directory;
+    if (!writable_) return NtStatus::access_denied;
+    if (size > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max())) return NtStatus::file_too_large;
+    int r;
+    do {
+      r = ::ftruncate(fd_.get(), static_cast<off_t>(size));
+    } while (r != 0 && errno == EINTR);
+    if (r != 0) return last_error();
+    return {};
+  }
+
+  Result<void> set_times(const FileTimes& times) override {
+    if (!writable_) return NtStatus::access_denied;
+    // Creation and change time cannot be set on Linux; they are ignored.
+    const auto pick = [](const std::optional<FileTime>& t) {
+      timespec ts{};
+      ts.tv_nsec = UTIME_OMIT;
+      if (t && *t != 0 && *t != ~FileTime{0}) ts = from_filetime(*t);
+      return ts;
+    };
+    const timespec ts[2] = {pick(times.last_access), pick(times.last_write)};
+    if (ts[0].tv_nsec == UTIME_OMIT && ts[1].tv_nsec == UTIME_OMIT) return {};
+    if (::futimens(fd_.get(), ts) != 0) return last_error();
+    return {};
+  }
+
+  Result<void> set_attributes(std::uint32_t attributes) override {
+    if (!writable_) return NtStatus::access_denied;
+    if (dir_) return {};  // FILE_ATTRIBUTE_READONLY has no meaning on directories
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0) return last_error();
+    constexpr mode_t kWrite = S_IWUSR | S_IWGRP | S_IWOTH;
+    mode_t mode = st.st_mode & 07777;
+    if (attributes & kAttrReadonly)
+      mode &= ~kWrite;
+    else if ((mode & kWrite) == 0)
+      mode |= S_IWUSR;
+    if (mode != (st.st_mode & 07777) && ::fchmod(fd_.get(), mode) != 0) return last_error();
+    return {};
+  }
+
+  Result<void> flush() override {
+    if (::fsync(fd_.get()) != 0 && errno != EINVAL && errno != EROFS) return last_error();
+    return {};
+  }
+
+  Result<std::vector<DirEntry>> list() override {
+    if (!dir_) return NtStatus::invalid_parameter;
+    auto names = read_names(fd_.get());
+    if (!names) return names.status();
+    std::vector<DirEntry> out;
+    out.reserve(names->size());
+    for (auto& n : *names) {
+      struct statx st {};
+      if (do_statx(fd_.get(), n.c_str(), 0, st) != 0) continue;  // vanished meanwhile
+      if (kind_of(st.stx_mode) == Kind::other) continue;       // symlinks etc. are invisible
+      out.push_back(DirEntry{std::move(n), info_from_statx(st)});
+    }
+    std::sort(out.begin(), out.end(),
+              [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+    return out;
+  }
+
+ private:
+  Fd fd_;
+  bool dir_;
+  bool writable_;
+};
+
+class LocalVfs final : public Vfs {
+ public:
+  LocalVfs(Fd root, LocalVfsOptions options) : root_(std::move(root)), opt_(options) {}
+
+  bool read_only() const override { return opt_.read_only; }
+  bool case_sensitive() const override { return opt_.case_sensitive; }
+
+  Result<Opened> open(const SmbPath& path, const OpenParams& params) override {
+    const auto disp = params.disposition;
+    if (static_cast<std::uint32_t>(disp) > static_cast<std::uint32_t>(CreateDisposition::overwrite_if))
+      return NtStatus::invalid_parameter;
+    if (params.directory && params.non_directory) return NtStatus::invalid_parameter;
+    const bool truncating = disp == CreateDisposition::supersede ||
+                            disp == CreateDisposition::overwrite ||
+                            disp == CreateDisposition::overwrite_if;
+    if (params.directory && truncating) return NtStatus::invalid_parameter;
+    if (opt_.read_only && params.write) return NtStatus::access_denied;
+
+    if (path.is_root()) return open_existing(root_.get(), ".", Kind::directory, params, truncating);
+
+    auto parent = walk_parent(path);
+    if (!parent) return parent.status();
+    auto e = lookup(parent->get(), path.name());
+    if (!e) return e.status();
+    if (e->kind != Kind::missing)
+      return open_existing(parent->get(), e->name.c_str(), e->kind, params, truncating);
+
+    if (disp == CreateDisposition::open || disp == CreateDisposition::overwrite)
+      return NtStatus::object_name_not_found;
+    if (opt_.read_only) return NtStatus::access_denied;
+    Fd fd;
+    if (params.directory) {
+      if (::mkdirat(parent->get(), e->name.c_str(), 0777) != 0) return last_error();
+      fd.reset(open_beneath(parent->get(), e->name.c_str(), O_RDONLY | O_DIRECTORY));
+      if (!fd) return last_error();
+    } else {
+      fd.reset(open_beneath(parent->get(), e->name.c_str(),
+                            O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK | O_NOCTTY, 0666));
+      if (!fd) return last_error();
+      if (params.attributes & kAttrReadonly) {
+        struct stat st {};
+        if (::fstat(fd.get(), &st) == 0)
+          (void)::fchmod(fd.get(), st.st_mode & 07777 & ~mode_t{S_IWUSR | S_IWGRP | S_IWOTH});
+      }
+    }
+    return Opened{std::make_unique<LocalFile>(std::move(fd), params.directory, params.write),
+                  CreateAction::created};
+  }
+
+  Result<void> remove(const SmbPath& path) override {
+    if (opt_.read_only) return NtStatus::access_denied;
+    if (path.is_root()) return NtStatus::access_denied;
+    auto parent = walk_parent(path);
+    if (!parent) return parent.status();
+    auto e = lookup(parent->get(), path.name());
+    if (!e) return e.status();
+    switch (e->kind) {
+      case Kind::missing: return NtStatus::object_name_not_found;
+      case Kind::other: return NtStatus::access_denied;
+      case Kind::directory:
+        if (::unlinkat(parent->get(), e->name.c_str(), AT_REMOVEDIR) != 0)
+          return errno == EEXIST ? NtStatus::directory_not_empty : last_error();
+        return {};
+      case Kind::file:
+        if (::unlinkat(parent->get(), e->name.c_str(), 0) != 0) return last_error();
+        return {};
+    }
+    return NtStatus::internal_error;
+  }
+
+  Result<void> rename(const SmbPath& from, const SmbPath& to, bool replace) override {
+    if (opt_.read_only) return NtStatus::access_denied;
+    if (from.is_root() || to.is_root()) return NtStatus::access_denied;
+    auto fparent = walk_parent(from);
+    if (!fparent) return fparent.status();
+    auto fe = lookup(fparent->get(), from.name());
+    if (!fe) return fe.status();
+    if (fe->kind == Kind::missing) return NtStatus::object_name_not_found;
+    if (fe->kind == Kind::other) return NtStatus::access_denied;
+    auto tparent = walk_parent(to);
+    if (!tparent) return tparent.status();
+    auto te = lookup(tparent->get(), to.name());
+    if (!te) return te.status();
+    const int fd_from = fparent->get(), fd_to = tparent->get();
+    const std::string to_name{to.name()};
+
+    if (te->kind != Kind::missing) {
+      if (same_dir(fd_from, fd_to) && te->name == fe->name) {
+        // The target is the source itself (names equal up to case): a case-only rename.
+        if (to_name == fe->name) return {};
+        return rename_noreplace(fd_from, fe->name, fd_to, to_name);
+      }
+      if (!replace) return NtStatus::object_name_collision;
+      if (te->kind != Kind::file) return NtStatus::access_denied;
+      if (fe->kind == Kind::directory) {
+        // POSIX cannot rename a directory over a file. Swap the two atomically, then drop the
+        // file (now at the source name). Only a kernel without renameat2 gets the non-atomic
+        // remove-then-rename; EINVAL (a move below itself, or no support) fails cleanly.
+        if (::renameat2(fd_from, fe->name.c_str(), fd_to, te->name.c_str(), RENAME_EXCHANGE) == 0) {
+          if (::unlinkat(fd_from, fe->name.c_str(), 0) != 0) return last_error();
+        } else {
+          if (errno != ENOSYS) return last_error();
+          if (::unlinkat(fd_to, te->name.c_str(), 0) != 0) return last_error();
+          return rename_noreplace(fd_from, fe->name, fd_to, to_name);
+        }
+      } else if (::renameat(fd_from, fe->name.c_str(), fd_to, te->name.c_str()) != 0) {
+        return last_error();
+      }
+      if (te->name != to_name) {  // keep the client's spelling of the new name
+        if (auto r = rename_noreplace(fd_to, te->name, fd_to, to_name); !r) return r;
+      }
+      return {};
+    }
+    return rename_noreplace(fd_from, fe->name, fd_to, to_name);
+  }
+
+  Result<FsInfo> fs_info() override {
+    struct statvfs sv {};
+    if (::fstatvfs(root_.get(), &sv) != 0) return last_error();
+    FsInfo fi;
+    const std::uint64_t unit = sv.f_frsize ? sv.f_frsize : sv.f_bsize;
+    fi.total_bytes = sv.f_blocks * unit;
+    fi.free_bytes = sv.f_bfree * unit;
+    fi.available_bytes = sv.f_bavail * unit;
+    fi.bytes_per_sector = 512;
+    fi.sectors_per_allocation_unit = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, unit / 512));
+    fi.serial_number = static_cast<std::uint32_t>(sv.f_fsid);
+    fi.max_name_length = 255;
+    struct statx st {};
+    if (do_statx(root_.get(), "", AT_EMPTY_PATH, st) == 0) fi.created = info_from_statx(st).creation;
+    return fi;
+  }
+
+ private:
+  Result<Opened> open_existing(int dirfd, const char* name, Kind kind, const OpenParams& params,
+                               bool truncating) {
+    const auto disp = params.disposition;
+    if (disp == CreateDisposition::create) return NtStatus::object_name_collision;
+    if (kind == Kind::other) return NtStatus::access_denied;
+    if (kind == Kind::directory) {
+      if (params.non_directory || truncating) return NtStatus::file_is_a_directory;
+      Fd fd{open_beneath(dirfd, name, O_RDONLY | O_DIRECTORY)};
+      if (!fd) return last_error();
+      return Opened{std::make_unique<LocalFile>(std::move(fd), true, params.write),
+                    CreateAction::opened};
+    }
+    if (params.directory) return NtStatus::not_a_directory;
+    if (opt_.read_only && truncating) return NtStatus::access_denied;
+    int flags = (params.write || truncating) ? O_RDWR : O_RDONLY;
+    if (truncating) flags |= O_TRUNC;
+    Fd fd{open_beneath(dirfd, name, flags | O_NONBLOCK | O_NOCTTY)};
+    if (!fd) return errno == ENOENT ? NtStatus::object_name_not_found : last_error();
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return last_error();
+    if (!S_ISREG(st.st_mode)) return NtStatus::access_denied;  // swapped underneath us
+    CreateAction action = CreateAction::opened;
+    if (disp == CreateDisposition::supersede) action = CreateAction::superseded;
+    else if (truncating) action = CreateAction::overwritten;
+    return Opened{std::make_unique<LocalFile>(std::move(fd), false, params.write), action};
+  }
+
+  /// Opens (O_PATH) the directory containing the last component of a non-root path.
+  Result<Fd> walk_parent(const SmbPath& path) const {
+    Fd cur{::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0)};
+    if (!cur) return last_error();
+    const auto& comps = path.components();
+    for (std::size_t i = 0; i + 1 < comps.size(); ++i) {
+      auto e = lookup(cur.get(), comps[i]);
+      if (!e) return e.status() == NtStatus::object_name_not_found ? NtStatus::object_path_not_found
+                                                                   : e.status();
+      switch (e->kind) {
+        case Kind::missing:
+        case Kind::file: return NtStatus::object_path_not_found;
+        case Kind::other: return NtStatus::access_denied;
+        case Kind::directory: break;
+      }
+      Fd next{open_beneath(cur.get(), e->name.c_str(), O_PATH | O_DIRECTORY)};
+      if (!next) {
+        if (errno == ENOENT || errno == ENOTDIR) return NtStatus::object_path_not_found;
+        return last_error();
+      }
+      cur = std::move(next);
+    }
+    return cur;
+  }
+
+  /// Finds `name` in dirfd: exactly, or (case-insensitive shares) by upcase comparison.
+  Result<Entry> lookup(int dirfd, std::string_view name) const {
+    Entry e;
+    e.name = std::string{name};
+    struct stat st {};
+    if (::fstatat(dirfd, e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      e.kind = kind_of(st.st_mode);
+      return e;
+    }
+    if (errno != ENOENT) return errno == ENOTDIR ? NtStatus::object_path_not_found : last_error();
+    if (opt_.case_sensitive) return e;
+    auto names = read_names(dirfd);
+    if (!names) return names.status();
+    const std::string want = upcase_utf8(name);
+    const std::string* best = nullptr;
+    for (const auto& n : *names)  // the smallest match, so the choice is stable
+      if (n.size() == name.size() && upcase_utf8(n) == want && (best == nullptr || n < *best)) best = &n;
+    if (best == nullptr) return e;
+    if (::fstatat(dirfd, best->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return errno == ENOENT ? Result<Entry>{e} : Result<Entry>{last_error()};
+    e.kind = kind_of(st.st_mode);
+    e.name = *best;
+    return e;
+  }
+
+  static bool same_dir(int a, int b) noexcept {
+    struct stat sa {}, sb {};
+    return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+  }
+
+  static Result<void> rename_noreplace(int fd_from, const std::string& from, int fd_to,
+                                       const std::string& to) {
+    if (::renameat2(fd_from, from.c_str(), fd_to, to.c_str(), RENAME_NOREPLACE) == 0) return {};
+    if (errno != EINVAL && errno != ENOSYS) return last_error();
+    // The file system may not support RENAME_NOREPLACE: check, then rename (racy but bounded to
+    // the two fds, so it cannot escape the share).
+    struct stat st {};
+    if (::fstatat(fd_to, to.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && from != to)
+      return NtStatus::object_name_collision;
+    if (::renameat(fd_from, from.c_str(), fd_to, to.c_str()) != 0) return last_error();
+    return {};
+  }
+
+  Fd root_;
+  LocalVfsOptions opt_;
+};
+
+}  // namespace
+
+namespace detail {
+void local_vfs_use_openat2(bool enabled) noexcept { g_openat2_enabled.store(enabled); }
+bool local_vfs_openat2_active() noexcept {
+  return g_openat2_enabled.load() && !g_openat2_unavailable.load();
+}
+}  // namespace detail
+
+std::shared_ptr<Vfs> make_local_vfs(const std::filesystem::path& root, LocalVfsOptions options) {
+  Fd fd{::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)};
+  if (!fd) throw std::system_error(errno, std::generic_category(), "make_local_vfs: " + root.string());
+  return std::make_shared<LocalVfs>(std::move(fd), options);
+}
+
+}  // namespace smbsrv

@@ -1,0 +1,352 @@
+// MemoryVfs: the same semantics as LocalVfs over a tree of nodes held in memory.
+//
+// One mutex guards the whole tree and every node's data; handles keep their node alive, so a file
+// that is removed or replaced while open keeps working until its last handle goes away. Space is
+// accounted in a shared counter that a node gives back when it is destroyed.
+#include "smbsrv/memory_vfs.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <new>
+
+#include "util/utf16.hpp"
+
+namespace smbsrv {
+namespace {
+
+constexpr std::uint32_t kStorableAttrs = kAttrReadonly | kAttrHidden | kAttrSystem | kAttrArchive;
+
+FileTime now_filetime() noexcept {
+  const auto since = std::chrono::system_clock::now().time_since_epoch();
+  const auto units = std::chrono::duration_cast<std::chrono::nanoseconds>(since).count() / 100;
+  return units < 0 ? 0 : kFileTimeUnixEpoch + static_cast<std::uint64_t>(units);
+}
+
+using Usage = std::atomic<std::uint64_t>;
+
+struct Node {
+  Node(bool is_dir, std::uint64_t node_id, std::shared_ptr<Usage> space)
+      : dir(is_dir), id(node_id), usage(std::move(space)) {
+    creation = last_access = last_write = change = now_filetime();
+  }
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  ~Node() { usage->fetch_sub(data.size()); }
+
+  const bool dir;
+  const std::uint64_t id;
+  std::shared_ptr<Usage> usage;
+  std::vector<std::uint8_t> data;                              // files
+  std::map<std::string, std::shared_ptr<Node>> children;      // directories, by stored name
+  FileTime creation, last_access, last_write, change;
+  std::uint32_t attributes = 0;
+  bool linked = true;
+
+  void touch_modified() noexcept { last_write = change = now_filetime(); }
+
+  FileInfo info() const {
+    FileInfo fi;
+    fi.is_directory = dir;
+    fi.size = dir ? 0 : data.size();
+    fi.allocation_size = dir ? 0 : (data.size() + 4095) / 4096 * 4096;
+    fi.file_id = id;
+    fi.creation = creation;
+    fi.last_access = last_access;
+    fi.last_write = last_write;
+    fi.change = change;
+    fi.link_count = linked ? 1 : 0;
+    fi.attributes = attributes;
+    return fi;
+  }
+};
+
+struct State {
+  explicit State(MemoryVfsOptions o)
+      : opt(o), usage(std::make_shared<Usage>(0)), created(now_filetime()) {
+    root = std::make_shared<Node>(true, next_id++, usage);
+  }
+  std::shared_ptr<Node> make_node(bool dir) { return std::make_shared<Node>(dir, next_id++, usage); }
+
+  /// Grows or shrinks a file, enforcing the capacity. Caller holds mu.
+  Result<void> resize(Node& n, std::uint64_t size) {
+    const std::uint64_t old = n.data.size();
+    if (size > old) {
+      const std::uint64_t used = usage->load();
+      if (size - old > opt.capacity_bytes || used > opt.capacity_bytes - (size - old))
+        return NtStatus::disk_full;
+    }
+    try {
+      n.data.resize(static_cast<std::size_t>(size));
+    } catch (const std::bad_alloc&) {
+      return NtStatus::no_memory;
+    } catch (const std::length_error&) {
+      return NtStatus::disk_full;
+    }
+    if (size > old) usage->fetch_add(size - old);
+    else usage->fetch_sub(old - size);
+    return {};
+  }
+
+  std::mutex mu;
+  const MemoryVfsOptions opt;
+  std::shared_ptr<Usage> usage;
+  std::uint64_t next_id = 1;
+  const FileTime created;
+  std::shared_ptr<Node> root;
+};
+
+class MemoryFile final : public VfsFile {
+ public:
+  MemoryFile(std::shared_ptr<State> st, std::shared_ptr<Node> node, bool writable)
+      : st_(std::move(st)), node_(std::move(node)), writable_(writable) {}
+
+  Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> out) override {
+    if (node_->dir) return NtStatus::invalid_device_request;
+    std::lock_guard lk(st_->mu);
+    const auto& d = node_->data;
+    if (offset >= d.size()) return std::size_t{0};
+    const auto n = std::min<std::size_t>(out.size(), d.size() - static_cast<std::size_t>(offset));
+    if (n) std::memcpy(out.data(), d.data() + offset, n);
+    node_->last_access = now_filetime();
+    return n;
+  }
+
+  Result<std::size_t> write(std::uint64_t offset, std::span<const std::uint8_t> in) override {
+    if (node_->dir) return NtStatus::invalid_device_request;
+    if (!writable_) return NtStatus::access_denied;
+    if (in.size() > UINT64_MAX - offset) return NtStatus::file_too_large;
+    if (in.empty()) return std::size_t{0};  // a zero-length write does not extend the file
+    std::lock_guard lk(st_->mu);
+    const std::uint64_t end = offset + in.size();
+    if (end > node_->data.size()) SMBSRV_TRY(st_->resize(*node_, end));
+    std::memcpy(node_->data.data() + offset, in.data(), in.size());
+    node_->touch_modified();
+    return in.size();
+  }
+
+  Result<FileInfo> stat() override {
+    std::lock_guard lk(st_->mu);
+    return node_->info();
+  }
+
+  Result<void> truncate(std::uint64_t size) override {
+    if (node_->dir) return NtStatus::file_is_a_directory;
+    if (!writable_) return NtStatus::access_denied;
+    std::lock_guard lk(st_->mu);
+    SMBSRV_TRY(st_->resize(*node_, size));
+    node_->touch_modified();
+    return {};
+  }
+
+  Result<void> set_times(const FileTimes& times) override {
+    if (!writable_) return NtStatus::access_denied;
+    std::lock_guard lk(st_->mu);
+    const auto set = [](FileTime& dst, const std::optional<FileTime>& src) {
+      if (src && *src != 0 && *src != ~FileTime{0}) dst = *src;
+    };
+    set(node_->creation, times.creation);
+    set(node_->last_access, times.last_access);
+    set(node_->last_write, times.last_write);
+    set(node_->change, times.change);
+    return {};
+  }
+
+  Result<void> set_attributes(std::uint32_t attributes) override {
+    if (!writable_) return NtStatus::access_denied;
+    std::lock_guard lk(st_->mu);
+    node_->attributes = attributes & kStorableAttrs;
+    if (node_->dir) node_->attributes &= ~kAttrReadonly;
+    node_->change = now_filetime();
+    return {};
+  }
+
+  Result<void> flush() override { return {}; }
+
+  Result<std::vector<DirEntry>> list() override {
+    if (!node_->dir) return NtStatus::invalid_parameter;
+    std::lock_guard lk(st_->mu);
+    std::vector<DirEntry> out;
+    out.reserve(node_->children.size());
+    for (const auto& [name, child] : node_->children) out.push_back(DirEntry{name, child->info()});
+    return out;
+  }
+
+ private:
+  std::shared_ptr<State> st_;
+  std::shared_ptr<Node> node_;
+  bool writable_;
+};
+
+struct Found {
+  std::shared_ptr<Node> node;  // null when missing
+  std::string name;            // stored spelling (the requested one when missing)
+};
+
+class MemoryVfs final : public Vfs {
+ public:
+  explicit MemoryVfs(MemoryVfsOptions o) : st_(std::make_shared<State>(o)) {}
+
+  bool read_only() const override { return st_->opt.read_only; }
+  bool case_sensitive() const override { return st_->opt.case_sensitive; }
+
+  Result<Opened> open(const SmbPath& path, const OpenParams& params) override {
+    const auto disp = params.disposition;
+    if (static_cast<std::uint32_t>(disp) > static_cast<std::uint32_t>(CreateDisposition::overwrite_if))
+      return NtStatus::invalid_parameter;
+    if (params.directory && params.non_directory) return NtStatus::invalid_parameter;
+    const bool truncating = disp == CreateDisposition::supersede ||
+                            disp == CreateDisposition::overwrite ||
+                            disp == CreateDisposition::overwrite_if;
+    if (params.directory && truncating) return NtStatus::invalid_parameter;
+    if (read_only() && params.write) return NtStatus::access_denied;
+
+    std::lock_guard lk(st_->mu);
+    if (path.is_root()) return open_existing(st_->root, params, truncating);
+    auto parent = walk_parent(path, nullptr);
+    if (!parent) return parent.status();
+    auto f = find(**parent, path.name());
+    if (f.node) return open_existing(f.node, params, truncating);
+
+    if (disp == CreateDisposition::open || disp == CreateDisposition::overwrite)
+      return NtStatus::object_name_not_found;
+    if (read_only()) return NtStatus::access_denied;
+    auto node = st_->make_node(params.directory);
+    node->attributes = params.attributes & kStorableAttrs;
+    if (node->dir) node->attributes &= ~kAttrReadonly;
+    (*parent)->children.emplace(f.name, node);
+    (*parent)->touch_modified();
+    return Opened{std::make_unique<MemoryFile>(st_, std::move(node), params.write),
+                  CreateAction::created};
+  }
+
+  Result<void> remove(const SmbPath& path) override {
+    if (read_only() || path.is_root()) return NtStatus::access_denied;
+    std::lock_guard lk(st_->mu);
+    auto parent = walk_parent(path, nullptr);
+    if (!parent) return parent.status();
+    auto f = find(**parent, path.name());
+    if (!f.node) return NtStatus::object_name_not_found;
+    if (f.node->dir && !f.node->children.empty()) return NtStatus::directory_not_empty;
+    f.node->linked = false;
+    f.node->change = now_filetime();
+    (*parent)->children.erase(f.name);
+    (*parent)->touch_modified();
+    return {};
+  }
+
+  Result<void> rename(const SmbPath& from, const SmbPath& to, bool replace) override {
+    if (read_only() || from.is_root() || to.is_root()) return NtStatus::access_denied;
+    std::lock_guard lk(st_->mu);
+    auto fparent = walk_parent(from, nullptr);
+    if (!fparent) return fparent.status();
+    auto fe = find(**fparent, from.name());
+    if (!fe.node) return NtStatus::object_name_not_found;
+    // A directory cannot move below itself: walking to's parent must not pass through it.
+    auto tparent = walk_parent(to, fe.node->dir ? fe.node.get() : nullptr);
+    if (!tparent) return tparent.status();
+    auto te = find(**tparent, to.name());
+    const std::string to_name{to.name()};
+    Node& fp = **fparent;
+    Node& tp = **tparent;
+
+    if (te.node) {
+      if (te.node == fe.node) {  // the same entry, names equal up to case
+        if (to_name == fe.name) return {};
+      } else {
+        if (!replace) return NtStatus::object_name_collision;
+        if (te.node->dir) return NtStatus::access_denied;
+        te.node->linked = false;
+        te.node->change = now_filetime();
+        tp.children.erase(te.name);
+      }
+    }
+    auto node = fe.node;
+    fp.children.erase(fe.name);
+    tp.children.emplace(to_name, node);
+    node->change = now_filetime();
+    fp.touch_modified();
+    tp.touch_modified();
+    return {};
+  }
+
+  Result<FsInfo> fs_info() override {
+    FsInfo fi;
+    const std::uint64_t used = st_->usage->load();
+    fi.total_bytes = st_->opt.capacity_bytes;
+    fi.free_bytes = fi.available_bytes = used >= fi.total_bytes ? 0 : fi.total_bytes - used;
+    fi.serial_number = 0x4D454D31;  // "MEM1"
+    fi.created = st_->created;
+    return fi;
+  }
+
+ private:
+  // Callers below hold st_->mu.
+
+  Result<Opened> open_existing(const std::shared_ptr<Node>& node, const OpenParams& params,
+                               bool truncating) {
+    const auto disp = params.disposition;
+    if (disp == CreateDisposition::create) return NtStatus::object_name_collision;
+    if (node->dir) {
+      if (params.non_directory || truncating) return NtStatus::file_is_a_directory;
+      return Opened{std::make_unique<MemoryFile>(st_, node, params.write), CreateAction::opened};
+    }
+    if (params.directory) return NtStatus::not_a_directory;
+    if ((params.write || truncating) && (read_only() || (node->attributes & kAttrReadonly)))
+      return NtStatus::access_denied;
+    CreateAction action = CreateAction::opened;
+    if (truncating) {
+      SMBSRV_TRY(st_->resize(*node, 0));
+      node->touch_modified();
+      action = disp == CreateDisposition::supersede ? CreateAction::superseded
+                                                    : CreateAction::overwritten;
+    }
+    return Opened{std::make_unique<MemoryFile>(st_, node, params.write), action};
+  }
+
+  Found find(const Node& dir, std::string_view name) const {
+    Found f;
+    f.name = std::string{name};
+    if (auto it = dir.children.find(f.name); it != dir.children.end()) {
+      f.node = it->second;
+      return f;
+    }
+    if (case_sensitive()) return f;
+    const std::string want = upcase_utf8(name);
+    for (const auto& [stored, child] : dir.children) {  // map order: the smallest match wins
+      if (stored.size() == name.size() && upcase_utf8(stored) == want) {
+        f.node = child;
+        f.name = stored;
+        break;
+      }
+    }
+    return f;
+  }
+
+  /// The directory holding the last component; `forbid` (a directory being moved) must not be on
+  /// the way (invalid_parameter, as rename(2) reports EINVAL).
+  Result<std::shared_ptr<Node>> walk_parent(const SmbPath& path, const Node* forbid) const {
+    std::shared_ptr<Node> cur = st_->root;
+    const auto& comps = path.components();
+    for (std::size_t i = 0; i + 1 < comps.size(); ++i) {
+      auto f = find(*cur, comps[i]);
+      if (!f.node || !f.node->dir) return NtStatus::object_path_not_found;
+      if (f.node.get() == forbid) return NtStatus::invalid_parameter;
+      cur = std::move(f.node);
+    }
+    return cur;
+  }
+
+  std::shared_ptr<State> st_;
+};
+
+}  // namespace
+
+std::shared_ptr<Vfs> make_memory_vfs(MemoryVfsOptions options) {
+  return std::make_shared<MemoryVfs>(options);
+}
+
+}  // namespace smbsrv
