@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/request.hpp"
+#include "log.hpp"
 
 namespace smbsrv::engine {
 
@@ -91,6 +92,7 @@ Output Connection::handle_frame(Bytes frame) {
     Response rsp;
     handle_one(req, rsp);
     if (rsp.disconnect) {
+      SMBSRV_LOG_DEBUG("{}: {} ends the connection", peer_, codec::command_name(req.hdr.command));
       out.frames.clear();
       out.disposition = Disposition::close_now;
       if (!rsp.send_before_disconnect) return out;
@@ -120,6 +122,7 @@ void Connection::handle_one(Request& req, Response& rsp) {
   std::unique_lock lk(mu_);
   // MS-SMB2 3.3.5.2: before NEGOTIATE, only NEGOTIATE is acceptable.
   if (!negotiated_ && cmd != Command::negotiate) {
+    SMBSRV_LOG_DEBUG("{}: {} before NEGOTIATE: disconnect", peer_, codec::command_name(cmd));
     rsp.disconnect = true;
     return;
   }
@@ -128,6 +131,8 @@ void Connection::handle_one(Request& req, Response& rsp) {
     std::uint16_t charge = req.hdr.credit_charge;
     if (dialect_ == 0x0202 || !(server_capabilities_ & codec::kCapLargeMtu)) charge = 1;
     if (!sequence_window_.consume(req.hdr.message_id, charge)) {
+      SMBSRV_LOG_DEBUG("{}: MessageId {} (charge {}) outside the window: disconnect", peer_,
+                       req.hdr.message_id, charge);
       rsp.disconnect = true;
       return;
     }
@@ -222,6 +227,8 @@ void Connection::handle_one(Request& req, Response& rsp) {
 void Connection::finish_response(Request& req, Response& rsp, std::vector<std::uint8_t>& out,
                                  std::size_t hdr, bool last) {
   req.final_status = rsp.status;
+  SMBSRV_LOG_TRACE("{}: {} mid={} -> {}", peer_, codec::command_name(req.hdr.command), req.hdr.message_id,
+                   to_string(rsp.status));
   if (rsp.session_id_out) req.effective_session_id = *rsp.session_id_out;
   if (rsp.tree_id_out) req.effective_tree_id = *rsp.tree_id_out;
   req.out_file_id = rsp.file_id_out;
@@ -240,7 +247,7 @@ void Connection::finish_response(Request& req, Response& rsp, std::vector<std::u
   }
   ByteWriter w(out);
   codec::encode_header(w, h);
-  if (is_error(rsp.status) && !rsp.has_body) {
+  if (!rsp.has_body) {
     codec::encode_error_response(w);
   } else {
     w.bytes(rsp.body);
