@@ -158,7 +158,15 @@ void Connection::handle_one(Request& req, Response& rsp) {
     if (it != sessions_.end()) req.session = it->second;
   }
   if (needs_session) {
-    if (!req.session || req.session->state != Session::State::valid) {
+    if (!req.session) {
+      auto gone = logged_off_.find(req.effective_session_id);
+      if (gone != logged_off_.end() && (req.hdr.flags & codec::kFlagSigned) &&
+          crypto::smb2_verify(signing_algorithm(), gone->second->signing_key, req.msg))
+        rsp.session_for_signing = gone->second;
+      rsp.status = NtStatus::user_session_deleted;
+      return;
+    }
+    if (req.session->state != Session::State::valid) {
       rsp.status = req.session && req.session->state == Session::State::expired
                        ? NtStatus::network_session_expired
                        : NtStatus::user_session_deleted;

@@ -110,6 +110,9 @@ class Connection {
   std::optional<crypto::SigningAlgorithm> signing_algorithm_id_;  // from SIGNING_CAPABILITIES
   CommandSequenceWindow sequence_window_;
   std::map<std::uint64_t, std::shared_ptr<Session>> sessions_;
+  // Recently logged-off sessions, kept only to sign the USER_SESSION_DELETED answers to requests
+  // that still carry a valid signature (clients that require signing reject them unsigned).
+  std::map<std::uint64_t, std::shared_ptr<Session>> logged_off_;
   std::map<std::uint64_t, std::shared_ptr<Open>> opens_;  // by volatile id
   std::uint64_t next_volatile_id_ = 1;
   std::uint32_t next_tree_id_ = 1;

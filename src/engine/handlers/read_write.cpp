@@ -45,6 +45,7 @@ void Connection::on_read(Request& req, Response& rsp) {
     auto n = o.file->read(r.offset, std::span<std::uint8_t>(b.buf.data() + data_at, r.length));
     if (!n) return rsp.fail(n.status());
     got = *n;
+    o.position = r.offset + got;  // FilePositionInformation follows the last READ/WRITE
   }
   if (got == 0 && r.length > 0) return rsp.fail(NtStatus::end_of_file);
   if (got < r.minimum_count) return rsp.fail(NtStatus::end_of_file);
@@ -79,6 +80,7 @@ void Connection::on_write(Request& req, Response& rsp) {
     auto n = o.file->write(offset, w.data);
     if (!n) return rsp.fail(n.status());
     written = *n;
+    o.position = offset + written;
   }
   codec::WriteResponse out;
   out.count = static_cast<std::uint32_t>(written);

@@ -116,6 +116,10 @@ void Connection::on_logoff(Request& req, Response& rsp) {
         ++it;
       }
     }
+    if (!req.session->signing_key.empty()) {
+      if (logged_off_.size() >= 16) logged_off_.erase(logged_off_.begin());
+      logged_off_[sid] = req.session;
+    }
     sessions_.erase(sid);
   }
   for (auto& o : to_close) close_open(o);
