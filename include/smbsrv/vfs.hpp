@@ -68,7 +68,8 @@ enum class CreateAction : std::uint32_t { superseded = 0, opened = 1, created = 
 
 struct OpenParams {
   bool read = true;
-  bool write = false;           // the handle will write, truncate or set times
+  bool write = false;           // the handle will write or truncate (times and attributes
+                                // may be set through any handle: the server checks access)
   bool directory = false;       // FILE_DIRECTORY_FILE: must be (or create) a directory
   bool non_directory = false;   // FILE_NON_DIRECTORY_FILE: must not be a directory
   CreateDisposition disposition = CreateDisposition::open;

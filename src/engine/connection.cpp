@@ -239,7 +239,7 @@ void Connection::finish_response(Request& req, Response& rsp, std::vector<std::u
                    to_string(rsp.status));
   if (rsp.session_id_out) req.effective_session_id = *rsp.session_id_out;
   if (rsp.tree_id_out) req.effective_tree_id = *rsp.tree_id_out;
-  req.out_file_id = rsp.file_id_out;
+  if (rsp.file_id_out) req.out_file_id = rsp.file_id_out;
 
   codec::Header h;
   h.credit_charge = req.hdr.credit_charge;

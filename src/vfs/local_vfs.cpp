@@ -166,7 +166,8 @@ Result<std::vector<std::string>> read_names(int dirfd) {
 
 class LocalFile final : public VfsFile {
  public:
-  LocalFile(Fd fd, bool is_dir, bool writable) : fd_(std::move(fd)), dir_(is_dir), writable_(writable) {}
+  LocalFile(Fd fd, bool is_dir, bool writable, bool meta_writable)
+      : fd_(std::move(fd)), dir_(is_dir), writable_(writable), meta_writable_(meta_writable) {}
 
   Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> out) override {
     if (dir_) return NtStatus::invalid_device_request;
@@ -224,7 +225,7 @@ class LocalFile final : public VfsFile {
   }
 
   Result<void> set_times(const FileTimes& times) override {
-    if (!writable_) return NtStatus::access_denied;
+    if (!meta_writable_) return NtStatus::access_denied;
     // Creation and change time cannot be set on Linux; they are ignored.
     const auto pick = [](const std::optional<FileTime>& t) {
       timespec ts{};
@@ -239,7 +240,7 @@ class LocalFile final : public VfsFile {
   }
 
   Result<void> set_attributes(std::uint32_t attributes) override {
-    if (!writable_) return NtStatus::access_denied;
+    if (!meta_writable_) return NtStatus::access_denied;
     if (dir_) return {};  // FILE_ATTRIBUTE_READONLY has no meaning on directories
     struct stat st {};
     if (::fstat(fd_.get(), &st) != 0) return last_error();
@@ -279,6 +280,7 @@ class LocalFile final : public VfsFile {
   Fd fd_;
   bool dir_;
   bool writable_;
+  bool meta_writable_;  // times and attributes: the server checks the handle's access
 };
 
 class LocalVfs final : public Vfs {
@@ -326,7 +328,7 @@ class LocalVfs final : public Vfs {
           (void)::fchmod(fd.get(), st.st_mode & 07777 & ~mode_t{S_IWUSR | S_IWGRP | S_IWOTH});
       }
     }
-    return Opened{std::make_unique<LocalFile>(std::move(fd), params.directory, params.write),
+    return Opened{std::make_unique<LocalFile>(std::move(fd), params.directory, params.write, !opt_.read_only),
                   CreateAction::created};
   }
 
@@ -424,7 +426,7 @@ class LocalVfs final : public Vfs {
       if (params.non_directory || truncating) return NtStatus::file_is_a_directory;
       Fd fd{open_beneath(dirfd, name, O_RDONLY | O_DIRECTORY)};
       if (!fd) return last_error();
-      return Opened{std::make_unique<LocalFile>(std::move(fd), true, params.write),
+      return Opened{std::make_unique<LocalFile>(std::move(fd), true, params.write, !opt_.read_only),
                     CreateAction::opened};
     }
     if (params.directory) return NtStatus::not_a_directory;
@@ -439,7 +441,7 @@ class LocalVfs final : public Vfs {
     CreateAction action = CreateAction::opened;
     if (disp == CreateDisposition::supersede) action = CreateAction::superseded;
     else if (truncating) action = CreateAction::overwritten;
-    return Opened{std::make_unique<LocalFile>(std::move(fd), false, params.write), action};
+    return Opened{std::make_unique<LocalFile>(std::move(fd), false, params.write, !opt_.read_only), action};
   }
 
   /// Opens (O_PATH) the directory containing the last component of a non-root path.

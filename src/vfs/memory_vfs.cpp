@@ -101,8 +101,8 @@ struct State {
 
 class MemoryFile final : public VfsFile {
  public:
-  MemoryFile(std::shared_ptr<State> st, std::shared_ptr<Node> node, bool writable)
-      : st_(std::move(st)), node_(std::move(node)), writable_(writable) {}
+  MemoryFile(std::shared_ptr<State> st, std::shared_ptr<Node> node, bool writable, bool meta_writable)
+      : st_(std::move(st)), node_(std::move(node)), writable_(writable), meta_writable_(meta_writable) {}
 
   Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> out) override {
     if (node_->dir) return NtStatus::invalid_device_request;
@@ -143,7 +143,7 @@ class MemoryFile final : public VfsFile {
   }
 
   Result<void> set_times(const FileTimes& times) override {
-    if (!writable_) return NtStatus::access_denied;
+    if (!meta_writable_) return NtStatus::access_denied;
     std::lock_guard lk(st_->mu);
     const auto set = [](FileTime& dst, const std::optional<FileTime>& src) {
       if (src && *src != 0 && *src != ~FileTime{0}) dst = *src;
@@ -156,7 +156,7 @@ class MemoryFile final : public VfsFile {
   }
 
   Result<void> set_attributes(std::uint32_t attributes) override {
-    if (!writable_) return NtStatus::access_denied;
+    if (!meta_writable_) return NtStatus::access_denied;
     std::lock_guard lk(st_->mu);
     node_->attributes = attributes & kStorableAttrs;
     if (node_->dir) node_->attributes &= ~kAttrReadonly;
@@ -179,6 +179,7 @@ class MemoryFile final : public VfsFile {
   std::shared_ptr<State> st_;
   std::shared_ptr<Node> node_;
   bool writable_;
+  bool meta_writable_;  // times and attributes: the server checks the handle's access
 };
 
 struct Found {
@@ -219,7 +220,7 @@ class MemoryVfs final : public Vfs {
     if (node->dir) node->attributes &= ~kAttrReadonly;
     (*parent)->children.emplace(f.name, node);
     (*parent)->touch_modified();
-    return Opened{std::make_unique<MemoryFile>(st_, std::move(node), params.write),
+    return Opened{std::make_unique<MemoryFile>(st_, std::move(node), params.write, !read_only()),
                   CreateAction::created};
   }
 
@@ -292,7 +293,7 @@ class MemoryVfs final : public Vfs {
     if (disp == CreateDisposition::create) return NtStatus::object_name_collision;
     if (node->dir) {
       if (params.non_directory || truncating) return NtStatus::file_is_a_directory;
-      return Opened{std::make_unique<MemoryFile>(st_, node, params.write), CreateAction::opened};
+      return Opened{std::make_unique<MemoryFile>(st_, node, params.write, !read_only()), CreateAction::opened};
     }
     if (params.directory) return NtStatus::not_a_directory;
     if ((params.write || truncating) && (read_only() || (node->attributes & kAttrReadonly)))
@@ -304,7 +305,7 @@ class MemoryVfs final : public Vfs {
       action = disp == CreateDisposition::supersede ? CreateAction::superseded
                                                     : CreateAction::overwritten;
     }
-    return Opened{std::make_unique<MemoryFile>(st_, node, params.write), action};
+    return Opened{std::make_unique<MemoryFile>(st_, node, params.write, !read_only()), action};
   }
 
   Found find(const Node& dir, std::string_view name) const {
