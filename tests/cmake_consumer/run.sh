@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds tests/cmake_consumer against an installed smbsrv and as a subdirectory, and runs it.
+set -euo pipefail
+SRC=$1 WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cmake -S "$SRC" -B "$WORK/lib" -G Ninja -DSMBSRV_BUILD_TESTS=OFF -DSMBSRV_BUILD_EXAMPLES=OFF \
+  -DCMAKE_INSTALL_PREFIX="$WORK/prefix" >/dev/null
+cmake --build "$WORK/lib" >/dev/null
+cmake --install "$WORK/lib" >/dev/null
+cmake -S "$SRC/tests/cmake_consumer" -B "$WORK/pkg" -G Ninja -DCMAKE_PREFIX_PATH="$WORK/prefix" >/dev/null
+cmake --build "$WORK/pkg" >/dev/null
+"$WORK/pkg/consumer"
+cmake -S "$SRC/tests/cmake_consumer" -B "$WORK/sub" -G Ninja -DSMBSRV_CONSUMER_MODE=subdir \
+  -DSMBSRV_SOURCE_DIR="$SRC" >/dev/null
+cmake --build "$WORK/sub" >/dev/null
+"$WORK/sub/consumer"
+echo "consumer builds: package and subdirectory OK"
