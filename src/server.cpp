@@ -2,9 +2,6 @@
 // registry and the set of live connections.
 #include "smbsrv/server.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <condition_variable>
@@ -12,6 +9,7 @@
 #include <thread>
 
 #include "engine/server_state.hpp"
+#include "log.hpp"
 #include "transport/tcp_session.hpp"
 
 namespace smbsrv {
@@ -32,7 +30,7 @@ struct Server::Impl {
       std::unique_lock lk(mu);
       if (sessions.size() >= state->config.max_connections) {
         lk.unlock();
-        spdlog::warn("connection limit ({}) reached, refusing a client", state->config.max_connections);
+        SMBSRV_LOG_WARN("connection limit ({}) reached, refusing a client", state->config.max_connections);
         std::error_code ignored;
         socket.close(ignored);
         continue;
@@ -65,9 +63,7 @@ struct Server::Impl {
 
 Server::Server(ServerConfig config, std::shared_ptr<const CredentialStore> credentials)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(credentials))) {
-  if (!spdlog::get(impl_->state->config.logger_name)) {
-    // The library logs through spdlog's default logger unless the application registered its own.
-  }
+  detail::use_logger(impl_->state->config.logger_name);
 }
 
 Server::~Server() {

@@ -1,6 +1,6 @@
 #include "transport/tcp_session.hpp"
 
-#include <spdlog/spdlog.h>
+#include "log.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 
@@ -63,7 +63,7 @@ awaitable<void> TcpSession::read_loop() {
     if (hdr[0] != 0) break;
     const std::size_t len = (std::size_t{hdr[1]} << 16) | (std::size_t{hdr[2]} << 8) | hdr[3];
     if (len == 0 || len > engine_->max_frame_size()) {
-      spdlog::debug("{}: frame of {} bytes refused", engine_->peer(), len);
+      SMBSRV_LOG_DEBUG("{}: frame of {} bytes refused", engine_->peer(), len);
       break;
     }
     std::vector<std::uint8_t> frame(len);
@@ -87,7 +87,7 @@ void TcpSession::process(std::vector<std::uint8_t> frame) {
     try {
       out = self->engine_->on_message(f);
     } catch (const std::exception& e) {  // bad_alloc and the like: drop this connection only
-      spdlog::error("{}: {}", self->engine_->peer(), e.what());
+      SMBSRV_LOG_ERROR("{}: {}", self->engine_->peer(), e.what());
       out.frames.clear();
       out.disposition = engine::Disposition::close_now;
     }
@@ -148,13 +148,13 @@ awaitable<void> TcpSession::watchdog() {
     if (closed_) break;
     const auto now = std::chrono::steady_clock::now();
     if (!engine_->authenticated() && now - started_ > std::chrono::seconds(cfg.unauthenticated_timeout_seconds)) {
-      spdlog::info("{}: no session established in {} s, closing", engine_->peer(),
+      SMBSRV_LOG_INFO("{}: no session established in {} s, closing", engine_->peer(),
                    cfg.unauthenticated_timeout_seconds);
       close();
       break;
     }
     if (in_flight_ == 0 && now - last_activity_ > std::chrono::seconds(cfg.idle_timeout_seconds)) {
-      spdlog::info("{}: idle, closing", engine_->peer());
+      SMBSRV_LOG_INFO("{}: idle, closing", engine_->peer());
       close();
       break;
     }

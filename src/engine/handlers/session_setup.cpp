@@ -1,5 +1,6 @@
 // SESSION_SETUP and LOGOFF (MS-SMB2 3.3.5.5, 3.3.5.6).
 #include "engine/request.hpp"
+#include "log.hpp"
 
 namespace smbsrv::engine {
 
@@ -64,6 +65,7 @@ void Connection::on_session_setup(Request& req, Response& rsp) {
     return;
   }
   if (step.status != NtStatus::success) {
+    SMBSRV_LOG_INFO("{}: session setup failed: {}", peer_, to_string(step.status));
     s->authenticator.reset();
     if (!reauth) sessions_.erase(s->session_id);
     else s->state = Session::State::expired;  // a failed reauth invalidates the session (3.3.5.5.3)
@@ -88,6 +90,9 @@ void Connection::on_session_setup(Request& req, Response& rsp) {
     }
     s->state = Session::State::valid;
     any_session_valid_ = true;
+    SMBSRV_LOG_INFO("{}: {} logged on{} (dialect 0x{:04x}, signing {})", peer_,
+                    s->is_anonymous ? std::string("anonymous") : s->domain + "\\" + s->user,
+                    s->is_guest ? " as guest" : "", dialect_, s->signing_required ? "required" : "optional");
   } else {
     s->state = Session::State::valid;
   }
