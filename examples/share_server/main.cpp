@@ -2,7 +2,7 @@
 //
 // Usage: smbsrv-share [--config FILE] [--listen ADDR:PORT] [--share NAME=PATH[:ro]]...
 //                     [--user NAME:PASSWORD]... [--min-dialect V] [--max-dialect V]
-//                     [--signing required|enabled] [--guest] [--log-level LEVEL]
+//                     [--signing required|enabled] [--encrypt] [--guest] [--log-level LEVEL]
 // Example: smbsrv-share --listen 127.0.0.1:4445 --share docs=/srv/docs --user alice:secret
 //
 // With no arguments it serves ./smbshare as "share" on port 445 with a user "smb" whose password
@@ -32,13 +32,14 @@ struct Options {
   std::string signing = "required";
   std::string log_level = "info";
   bool guest = false;
+  bool encrypt = false;
 };
 
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
-               "usage: smbsrv-share [--config FILE] [--listen ADDR:PORT] [--share NAME=PATH[:ro]]...\n"
+               "usage: smbsrv-share [--config FILE] [--listen ADDR:PORT] [--share NAME=PATH[:ro][:encrypt]]...\n"
                "                    [--user NAME:PASSWORD]... [--min-dialect 2.0.2|2.1|3.0|3.0.2|3.1.1]\n"
-               "                    [--max-dialect V] [--signing required|enabled] [--guest]\n"
+               "                    [--max-dialect V] [--signing required|enabled] [--encrypt] [--guest]\n"
                "                    [--log-level trace|debug|info|warn|error]\n"
                "example: smbsrv-share --listen 127.0.0.1:4445 --share docs=/srv/docs --user alice:secret\n");
   std::exit(code);
@@ -53,6 +54,7 @@ bool apply(Options& o, const std::string& key, const std::string& value) {
   else if (key == "signing") o.signing = value;
   else if (key == "log-level") o.log_level = value;
   else if (key == "guest") o.guest = value.empty() || value == "true" || value == "yes" || value == "1";
+  else if (key == "encrypt") o.encrypt = value.empty() || value == "true" || value == "yes" || value == "1";
   else return false;
   return true;
 }
@@ -110,7 +112,7 @@ int main(int argc, char** argv) {
     if (auto eq = a.find('='); eq != std::string::npos && a.rfind("share", 0) != 0 && a.rfind("user", 0) != 0) {
       value = a.substr(eq + 1);
       a.resize(eq);
-    } else if (a == "guest") {
+    } else if (a == "guest" || a == "encrypt") {
       value = "true";
     } else {
       if (i + 1 >= args.size()) usage(2);
@@ -138,6 +140,7 @@ int main(int argc, char** argv) {
   if (o.signing != "required" && o.signing != "enabled") usage(2);
   cfg.require_signing = o.signing == "required";
   cfg.allow_guest = o.guest;
+  cfg.encrypt_all = o.encrypt;
 
   auto creds = std::make_shared<smbsrv::InMemoryCredentialStore>();
   std::vector<std::string> banner_users;
@@ -166,12 +169,19 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::string name = s.substr(0, eq), path = s.substr(eq + 1);
-    bool ro = false;
-    if (path.size() > 3 && path.compare(path.size() - 3, 3, ":ro") == 0) {
-      ro = true;
-      path.resize(path.size() - 3);
-    } else if (path.size() > 3 && path.compare(path.size() - 3, 3, ":rw") == 0) {
-      path.resize(path.size() - 3);
+    // Trailing flags: ":ro", ":rw", ":encrypt" (any order, e.g. "/srv/x:ro:encrypt").
+    bool ro = false, enc = false;
+    for (bool more = true; more;) {
+      more = false;
+      for (const char* flag : {":ro", ":rw", ":encrypt"}) {
+        const std::string f = flag;
+        if (path.size() > f.size() && path.compare(path.size() - f.size(), f.size(), f) == 0) {
+          path.resize(path.size() - f.size());
+          if (f == ":ro") ro = true;
+          if (f == ":encrypt") enc = true;
+          more = true;
+        }
+      }
     }
     std::error_code ec;
     std::filesystem::create_directories(path, ec);
@@ -180,12 +190,14 @@ int main(int argc, char** argv) {
       share.name = name;
       share.vfs = smbsrv::make_local_vfs(path, {.read_only = ro});
       share.default_access = ro ? smbsrv::Access::read_only : smbsrv::Access::read_write;
+      share.encrypt_data = enc;
       server.add_share(std::move(share));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "smbsrv-share: share %s: %s\n", name.c_str(), e.what());
       return 2;
     }
-    banner_shares.push_back(name + " -> " + std::filesystem::absolute(path).string() + (ro ? " (read-only)" : ""));
+    banner_shares.push_back(name + " -> " + std::filesystem::absolute(path).string() + (ro ? " (read-only)" : "") +
+                            (enc ? " (encrypted)" : ""));
   }
 
   std::error_code ec;
@@ -203,8 +215,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   const unsigned port = server.local_port();
-  std::printf("smbsrv-share listening on %s:%u (dialects %s..%s, signing %s)\n", cfg.listen_address.c_str(), port,
-              o.min_dialect.c_str(), o.max_dialect.c_str(), o.signing.c_str());
+  std::printf("smbsrv-share listening on %s:%u (dialects %s..%s, signing %s%s)\n", cfg.listen_address.c_str(),
+              port, o.min_dialect.c_str(), o.max_dialect.c_str(), o.signing.c_str(),
+              o.encrypt ? ", encryption required" : "");
   for (const auto& s : banner_shares) std::printf("  share %s\n", s.c_str());
   for (const auto& u : banner_users) std::printf("  user  %s\n", u.c_str());
   const std::string host = cfg.listen_address == "0.0.0.0" || cfg.listen_address == "::" ? "127.0.0.1" : cfg.listen_address;

@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "smbsrv/credentials.hpp"
 #include "smbsrv/vfs.hpp"
@@ -33,6 +34,9 @@ enum class Dialect : std::uint16_t {
 std::string_view to_string(Dialect d) noexcept;
 /// Accepts the forms above (and "3.02"); nullopt otherwise.
 std::optional<Dialect> parse_dialect(std::string_view text) noexcept;
+
+/// SMB 3.x ciphers (wire ids of MS-SMB2 2.2.3.1.2).
+enum class Cipher : std::uint16_t { aes128_ccm = 1, aes128_gcm = 2, aes256_ccm = 3, aes256_gcm = 4 };
 
 enum class Access { none, read_only, read_write };
 
@@ -52,7 +56,12 @@ struct ServerConfig {
   Dialect min_dialect = Dialect::smb2_0_2;
   Dialect max_dialect = Dialect::smb3_1_1;
   bool require_signing = true;
+  /// Every session must encrypt (clients that cannot are refused at SESSION_SETUP).
   bool encrypt_all = false;
+  /// 3.1.1 cipher choice, most preferred first; the first one the client also offers wins.
+  /// 3.0 and 3.0.2 always use AES-128-CCM.
+  std::vector<Cipher> cipher_preference = {Cipher::aes256_gcm, Cipher::aes128_gcm, Cipher::aes256_ccm,
+                                           Cipher::aes128_ccm};
   bool allow_guest = false;      // unknown users and anonymous sessions map to a guest
   std::uint32_t max_read = 8u << 20, max_write = 8u << 20, max_transact = 8u << 20;
   std::size_t io_threads = 1;       // socket threads

@@ -52,13 +52,72 @@ Output Connection::on_message(Bytes frame) {
     return handle_smb1_negotiate(frame);
   if (frame.size() >= 4 && frame[0] == 0xFE && frame[1] == 'S' && frame[2] == 'M' && frame[3] == 'B')
     return handle_frame(frame);
-  // 0xFD (transform) arrives only once encryption is negotiated, which this server does not
-  // offer yet; 0xFC (compression) is never negotiated. Anything else is not SMB2.
+  if (frame.size() >= 4 && frame[0] == 0xFD && frame[1] == 'S' && frame[2] == 'M' && frame[3] == 'B')
+    return handle_encrypted(frame);
+  // 0xFC (compression) is never negotiated. Anything else is not SMB2.
   // MS-SMB2 3.3.5.2: an unrecognised ProtocolId → disconnect.
   return Output{{}, Disposition::close_now};
 }
 
-Output Connection::handle_frame(Bytes frame) {
+Output Connection::handle_encrypted(Bytes frame) {
+  // MS-SMB2 3.3.5.2.1.1: any failure to decrypt disconnects.
+  const Output drop{{}, Disposition::close_now};
+  auto t = codec::decode_transform_header(frame);
+  if (!t || t->flags != 0x0001) return drop;
+  std::shared_ptr<Session> s;
+  crypto::Cipher cipher{};
+  {
+    std::lock_guard lk(mu_);
+    if (cipher_id_ == 0) return drop;
+    cipher = static_cast<crypto::Cipher>(cipher_id_);
+    auto it = sessions_.find(t->session_id);
+    if (it == sessions_.end() || it->second->decryption_key.empty()) {
+      SMBSRV_LOG_DEBUG("{}: encrypted message for unknown session 0x{:x}: disconnect", peer_, t->session_id);
+      return drop;
+    }
+    s = it->second;
+  }
+  std::vector<std::uint8_t> plain(frame.begin() + codec::kTransformHeaderSize, frame.end());
+  const Bytes aad = frame.subspan(20, codec::kTransformHeaderSize - 20);
+  const Bytes nonce(t->nonce.data(), crypto::nonce_length(cipher));
+  if (!crypto::aead_decrypt(cipher, s->decryption_key, nonce, aad, plain,
+                            std::span<const std::uint8_t, 16>(t->signature))) {
+    SMBSRV_LOG_DEBUG("{}: decryption failed: disconnect", peer_);
+    return drop;
+  }
+  if (plain.size() < codec::kHeaderSize || plain[0] != 0xFE || plain[1] != 'S') return drop;
+  return handle_frame(plain, s);
+}
+
+std::optional<std::vector<std::uint8_t>> Connection::encrypt(Session& s, Bytes plain) {
+  crypto::Cipher cipher{};
+  {
+    std::lock_guard lk(mu_);
+    cipher = static_cast<crypto::Cipher>(cipher_id_);
+  }
+  codec::TransformHeader t;
+  const std::uint64_t n = s.nonce_counter.fetch_add(1);
+  for (int i = 0; i < 8; ++i) t.nonce[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(n >> (8 * i));
+  for (std::size_t i = 8; i < crypto::nonce_length(cipher); ++i) t.nonce[i] = s.nonce_salt[i - 8];
+  t.original_message_size = static_cast<std::uint32_t>(plain.size());
+  t.flags = 0x0001;  // Encrypted (3.1.1) / EncryptionAlgorithm AES-128-CCM (3.0, 3.0.2)
+  t.session_id = s.session_id;
+  std::vector<std::uint8_t> out;
+  out.reserve(codec::kTransformHeaderSize + plain.size());
+  ByteWriter w(out);
+  codec::encode_transform_header(w, t);
+  w.bytes(plain);
+  std::span<std::uint8_t> data(out.data() + codec::kTransformHeaderSize, plain.size());
+  std::array<std::uint8_t, 16> tag{};
+  const Bytes aad(out.data() + 20, codec::kTransformHeaderSize - 20);
+  if (!crypto::aead_encrypt(cipher, s.encryption_key, Bytes(t.nonce.data(), crypto::nonce_length(cipher)), aad,
+                            data, tag))
+    return std::nullopt;
+  std::copy(tag.begin(), tag.end(), out.begin() + 4);
+  return out;
+}
+
+Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_by) {
   Output out;
   auto parts = codec::split_compound(frame);
   if (!parts) {
@@ -81,6 +140,13 @@ Output Connection::handle_frame(Bytes frame) {
     req.hdr = *h;
     req.related = (req.hdr.flags & codec::kFlagRelatedOperations) != 0;
     req.index = i;
+    req.was_encrypted = encrypted_by != nullptr;
+    // 3.3.5.2.1.1: the decrypted messages must belong to the session that encrypted them.
+    if (encrypted_by && req.hdr.session_id != encrypted_by->session_id &&
+        !(req.hdr.flags & codec::kFlagRelatedOperations)) {
+      out.disposition = Disposition::close_now;
+      return out;
+    }
     if (req.related && have_prev) {
       req.prev_status = prev.final_status;
       req.prev_file_id = prev.out_file_id;
@@ -112,8 +178,15 @@ Output Connection::handle_frame(Bytes frame) {
       return out;
     }
   }
-  // Drop the padding after the last response and clear its NextCommand.
-  if (!buf.empty()) out.frames.push_back(std::move(buf));
+  if (buf.empty()) return out;
+  // 3.3.4.1.4: a response to an encrypted request is encrypted (the whole chain at once).
+  if (encrypted_by) {
+    auto sealed = encrypt(*encrypted_by, buf);
+    if (!sealed) return Output{{}, Disposition::close_now};
+    out.frames.push_back(std::move(*sealed));
+    return out;
+  }
+  out.frames.push_back(std::move(buf));
   return out;
 }
 
@@ -173,9 +246,15 @@ void Connection::handle_one(Request& req, Response& rsp) {
       return;
     }
   }
-  // 3.3.5.2.4: signature verification.
+  // 3.3.5.2.9: a session that must encrypt refuses plaintext requests.
+  if (req.session && req.session->encrypt_data && !req.was_encrypted && cmd != Command::negotiate &&
+      !(cmd == Command::session_setup && req.session->state != Session::State::valid)) {
+    rsp.status = NtStatus::access_denied;
+    return;
+  }
+  // 3.3.5.2.4: signature verification (an encrypted message is authenticated by its AEAD tag).
   const bool is_signed = (req.hdr.flags & codec::kFlagSigned) != 0;
-  if (req.session && !req.session->signing_key.empty() && cmd != Command::negotiate) {
+  if (req.session && !req.session->signing_key.empty() && cmd != Command::negotiate && !req.was_encrypted) {
     const bool in_setup = cmd == Command::session_setup && req.session->state != Session::State::valid;
     if (is_signed) {
       if (!crypto::smb2_verify(signing_algorithm(), req.session->signing_key, req.msg)) {
@@ -206,6 +285,10 @@ void Connection::handle_one(Request& req, Response& rsp) {
       return;
     }
     req.tree = it->second;
+    if (req.tree->encrypt_data && !req.was_encrypted) {  // 3.3.5.2.11
+      rsp.status = NtStatus::access_denied;
+      return;
+    }
   }
   lk.unlock();
 
@@ -268,7 +351,7 @@ void Connection::finish_response(Request& req, Response& rsp, std::vector<std::u
   // Signing (3.3.4.1.1): responses to signed requests, all responses of a session that requires
   // signing, and the final SESSION_SETUP response; never with an unknown key.
   auto session = rsp.session_for_signing ? rsp.session_for_signing : req.session;
-  if (session && !session->signing_key.empty() && !rsp.no_sign &&
+  if (session && !session->signing_key.empty() && !rsp.no_sign && !req.was_encrypted &&
       (req.signed_ok || session->signing_required || rsp.sign_anyway) &&
       rsp.status != NtStatus::pending) {
     std::uint32_t flags = 0;

@@ -58,7 +58,10 @@ class Connection {
   struct Request;   // one message of a compound, while it is handled
   struct Response;  // its answer
 
-  Output handle_frame(Bytes frame);
+  Output handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_by = nullptr);
+  Output handle_encrypted(Bytes frame);
+  /// Wraps `plain` in a transform header encrypted with the session's EncryptionKey.
+  std::optional<std::vector<std::uint8_t>> encrypt(Session& s, Bytes plain);
   Output handle_smb1_negotiate(Bytes frame);
   void handle_one(Request& req, Response& rsp);
   void finish_response(Request& req, Response& rsp, std::vector<std::uint8_t>& out,

@@ -15,6 +15,7 @@ struct Connection::Request {
   bool related = false;
   bool first_related_invalid = false;
   bool signed_ok = false;
+  bool was_encrypted = false;  // arrived inside a transform header
   std::uint16_t charge = 1;
   // Related-operation inheritance (3.3.5.2.7.2)
   std::uint64_t inherit_session = 0;

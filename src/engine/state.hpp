@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -76,6 +77,10 @@ struct Session {
   crypto::Digest64 preauth_hash{};  // 3.1.1: Session.PreauthIntegrityHashValue
   std::map<std::uint32_t, std::shared_ptr<TreeConnect>> tree_connects;
   std::uint64_t created_at = 0;
+  // Encryption nonces (3.3.4.1.4): a per-session counter, never reused under one key, plus a
+  // random per-session salt in the remaining bytes.
+  std::atomic<std::uint64_t> nonce_counter{0};
+  std::array<std::uint8_t, 4> nonce_salt{};
 };
 
 }  // namespace smbsrv::engine

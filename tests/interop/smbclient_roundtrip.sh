@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # smbclient file round trips at one dialect, with signing required (or a chosen 3.1.1 signing
 # algorithm): ls, mkdir, put, get, rename, rm, rmdir and a 32 MiB file compared by hash.
-# Usage: smbclient_roundtrip.sh SERVER_BIN DIALECT [SIGNING_ALGORITHM]
+# Usage: smbclient_roundtrip.sh SERVER_BIN DIALECT [SIGNING_ALGORITHM|-] [CIPHER [SERVER_ARGS...]]
+# With CIPHER the client requires encryption with that cipher (--client-protection=encrypt).
 command -v smbclient >/dev/null || { echo "smbclient missing"; exit 77; }
 . "$(dirname "$0")/common.sh"
-BIN=$1 DIALECT=$2 ALG=${3:-}
-start_server "$BIN" --signing required
+BIN=$1 DIALECT=$2 ALG=${3:-} CIPHER=${4:-}
+[ "$ALG" = "-" ] && ALG=
+shift $(( $# < 4 ? $# : 4 ))
+start_server "$BIN" --signing required "$@"
 SMB=(smbclient -s "$WORK/client.conf" "//127.0.0.1/share" -p "$PORT" -U "$SMB_USER%$SMB_PASS"
-     --option="client min protocol=$DIALECT" --option="client max protocol=$DIALECT"
-     --client-protection=sign)
+     --option="client min protocol=$DIALECT" --option="client max protocol=$DIALECT")
+if [ -n "$CIPHER" ]; then
+  SMB+=(--client-protection=encrypt --option="client smb3 encryption algorithms=$CIPHER")
+else
+  SMB+=(--client-protection=sign)
+fi
 [ -n "$ALG" ] && SMB+=(--option="client smb3 signing algorithms=$ALG")
 fail() { echo "FAIL: $*"; server_log_tail; exit 1; }
 run() {  # run smbclient commands; fail on any NT_STATUS error
@@ -35,4 +42,4 @@ run "rm big2.bin; rm dir2\\small.txt; rmdir dir2" >/dev/null
 # A wrong password must fail.
 out=$(cd "$WORK" && smbclient -s "$WORK/client.conf" //127.0.0.1/share -p "$PORT" -U "$SMB_USER%wrong" -c ls 2>&1)
 grep -q NT_STATUS_LOGON_FAILURE <<<"$out" || fail "wrong password not refused: $out"
-echo "PASS smbclient $DIALECT ${ALG:-default}"
+echo "PASS smbclient $DIALECT ${ALG:-default} ${CIPHER:-}"

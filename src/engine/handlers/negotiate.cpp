@@ -42,6 +42,7 @@ void Connection::on_negotiate(Request& req, Response& rsp) {
     bool sha512 = false;
     std::optional<crypto::SigningAlgorithm> sign_alg;
     bool client_sent_encryption = false;
+    std::uint16_t cipher = 0;
     for (const auto& c : nreq.negotiate_contexts) {
       switch (c.context_type) {
         case codec::kPreauthIntegrityCapabilities: {
@@ -57,6 +58,14 @@ void Connection::on_negotiate(Request& req, Response& rsp) {
           auto e = codec::decode_encryption_context(c.data);
           if (!e) return rsp.fail(NtStatus::invalid_parameter);
           client_sent_encryption = true;
+          // 3.3.5.4: the server's most preferred cipher that the client also offers.
+          for (auto pref : cfg.cipher_preference) {
+            const auto id = static_cast<std::uint16_t>(pref);
+            if (std::find(e->ciphers.begin(), e->ciphers.end(), id) != e->ciphers.end()) {
+              cipher = id;
+              break;
+            }
+          }
           break;
         }
         case codec::kSigningCapabilities: {
@@ -85,8 +94,9 @@ void Connection::on_negotiate(Request& req, Response& rsp) {
     contexts.push_back({codec::kPreauthIntegrityCapabilities,
                         codec::encode_preauth_context(codec::kHashSha512, salt)});
     if (client_sent_encryption) {
-      // Encryption is not offered yet: answer "no common cipher" (cipher 0), as 3.3.5.4 allows.
-      contexts.push_back({codec::kEncryptionCapabilities, codec::encode_encryption_context(0)});
+      // Cipher 0 when there is no common one: the connection then cannot encrypt (3.3.5.4).
+      cipher_id_ = cipher;
+      contexts.push_back({codec::kEncryptionCapabilities, codec::encode_encryption_context(cipher)});
     }
     if (signing == 1) {
       const auto alg = sign_alg.value_or(crypto::SigningAlgorithm::aes_cmac);
@@ -109,6 +119,11 @@ void Connection::on_negotiate(Request& req, Response& rsp) {
   server_security_mode_ = static_cast<std::uint16_t>(codec::kSigningEnabled |
                                                      (cfg.require_signing ? codec::kSigningRequired : 0));
   server_capabilities_ = chosen >= 0x0210 ? codec::kCapLargeMtu : 0;
+  // 3.0 / 3.0.2 announce encryption through the capability and always use AES-128-CCM.
+  if ((chosen == 0x0300 || chosen == 0x0302) && (nreq.capabilities & codec::kCapEncryption)) {
+    server_capabilities_ |= codec::kCapEncryption;
+    cipher_id_ = static_cast<std::uint16_t>(crypto::Cipher::aes128_ccm);
+  }
 
   nr.security_mode = server_security_mode_;
   nr.dialect_revision = chosen;

@@ -87,6 +87,18 @@ void Connection::on_session_setup(Request& req, Response& rsp) {
       derive_keys(*s);
       s->signing_required = server_->config.require_signing ||
                             (client_security_mode_ & codec::kSigningRequired) != 0;
+      server_->random(s->nonce_salt);
+    }
+    if (server_->config.encrypt_all) {
+      // 3.3.5.5.3: a server that requires encryption refuses clients that cannot encrypt.
+      if (cipher_id_ == 0 || s->is_guest || s->is_anonymous) {
+        SMBSRV_LOG_WARN("{}: refused: the server requires encryption and this {} cannot encrypt", peer_,
+                        cipher_id_ == 0 ? "client" : "guest/anonymous session");
+        sessions_.erase(s->session_id);
+        rsp.session_for_signing = nullptr;
+        return rsp.fail(NtStatus::access_denied);
+      }
+      s->encrypt_data = true;
     }
     s->state = Session::State::valid;
     any_session_valid_ = true;
@@ -98,6 +110,7 @@ void Connection::on_session_setup(Request& req, Response& rsp) {
   }
   if (s->is_guest) r.session_flags = codec::kSessionFlagIsGuest;
   if (s->is_anonymous) r.session_flags = codec::kSessionFlagIsNull;
+  if (s->encrypt_data) r.session_flags |= codec::kSessionFlagEncryptData;
   s->authenticator.reset();
   // 3.3.5.5.3 step 12: the final response of a non-anonymous, non-guest session is signed.
   rsp.sign_anyway = !s->signing_key.empty();

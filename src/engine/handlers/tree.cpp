@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/request.hpp"
+#include "log.hpp"
 #include "util/utf16.hpp"
 
 namespace smbsrv::engine {
@@ -34,6 +35,21 @@ void Connection::on_tree_connect(Request& req, Response& rsp) {
     if (auto it = share->user_access.find(user_lc); it != share->user_access.end()) access = it->second;
     if (access == Access::none) return rsp.fail(NtStatus::access_denied);
     tree->share = share;
+    if (share->encrypt_data || server_->config.encrypt_all) {
+      // 3.3.5.7: a share that requires encryption refuses connections that cannot encrypt.
+      std::uint16_t cipher = 0;
+      {
+        std::lock_guard lk(mu_);
+        cipher = cipher_id_;
+      }
+      if (cipher == 0 || req.session->encryption_key.empty()) {
+        SMBSRV_LOG_WARN("{}: share {} requires encryption, which this client cannot do: access denied", peer_,
+                        share->name);
+        return rsp.fail(NtStatus::access_denied);
+      }
+      tree->encrypt_data = true;
+      r.share_flags |= codec::kShareFlagEncryptData;
+    }
     tree->read_only = access == Access::read_only || share->vfs->read_only();
     tree->maximal_access = tree->read_only ? kReadOnlyAccess : kFullAccess;
     r.share_type = codec::kShareTypeDisk;
