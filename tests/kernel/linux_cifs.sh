@@ -14,12 +14,12 @@ pass=0 fail=0
 for v in "${VERSIONS[@]}"; do
   for mode in "" --sign; do
     log=$(mktemp)
-    bash "$H/run.sh" --server-cmd "./$BUILD/examples/smbsrv-share --listen \"\$SMB_ADDR:\$SMB_PORT\" --share \"share=\$SMB_WORKDIR/share\" --user alice:secret" \
+    bash "$H/run.sh" --server-cmd "./$BUILD/examples/smbsrv-share --listen \"\$SMB_ADDR:\$SMB_PORT\" --share \"share=\$SMB_WORKDIR/share\" --user alice:secret --log-level debug" \
       --user alice --password secret --vers "$v" $mode > "$log" 2>&1
     rc=$?
     summary=$(tail -n 1 "$log")
     if [ $rc -eq 0 ]; then pass=$((pass + 1)); echo "PASS kernel vers=$v $mode: $summary"
-    else fail=$((fail + 1)); echo "FAIL kernel vers=$v $mode: $summary"; grep -E "^FAIL|CIFS: VFS" "$log" | head -20; fi
+    else fail=$((fail + 1)); echo "FAIL kernel vers=$v $mode: $summary"; grep -E "^FAIL|CIFS: VFS" "$log" | head -20; grep -E "\| " "$log" | tail -40; fi
     rm -f "$log"
   done
 done
