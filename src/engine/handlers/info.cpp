@@ -211,6 +211,7 @@ void Connection::on_set_info(Request& req, Response& rsp) {
       if (from.is_root()) return rsp.fail(NtStatus::access_denied);
       // Windows refuses to rename a directory that has open files below it.
       if (o.is_directory && server_->files.has_open_below(&vfs, from)) return rsp.fail(NtStatus::access_denied);
+      if (server_->files.parent_blocks_rename(&vfs, from.parent())) return rsp.fail(NtStatus::sharing_violation);
       if (auto r = vfs.rename(from, *to, ri->replace_if_exists); !r) return rsp.fail(r.status());
       server_->files.renamed(&vfs, from, *to);
       o.name = to->to_wire();
