@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "util/byte_writer.hpp"
 #include "util/utf16.hpp"
@@ -69,6 +70,32 @@ std::string full_name(const OpenContext& open) {
 
 // FileNormalizedNameInformation: share-relative without the leading '\'; empty for the root.
 std::string normalized_name(const OpenContext& open) { return full_name(open).substr(1); }
+
+// FileAlternateNameInformation (MS-FSCC 2.4.5, MS-FSA 2.1.5.11.5): short names are not
+// generated, so only a last component that is itself a valid 8.3 name has one: that name in
+// upper case (as NTFS reports it). Others, and the root, have none (→ object_name_not_found).
+std::optional<std::string> short_name(const OpenContext& open) {
+  const std::string full = full_name(open);
+  const std::string last = full.substr(full.rfind('\\') + 1);
+  if (last.empty() || last == "." || last == "..") return std::nullopt;
+  const auto dot = last.find('.');
+  const std::string base = last.substr(0, dot);
+  const std::string ext = dot == std::string::npos ? std::string() : last.substr(dot + 1);
+  if (base.empty() || base.size() > 8 || ext.size() > 3 || ext.find('.') != std::string::npos ||
+      (dot != std::string::npos && ext.empty()))
+    return std::nullopt;
+  std::string out;
+  for (const char ch : last) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-' || c == '$' || c == '~' || c == '!' ||
+                    c == '#' || c == '%' || c == '&' || c == '@' || c == '^' || c == 0x27 ||
+                    c == '(' || c == ')' || c == '{' || c == '}';
+    if (!ok) return std::nullopt;
+    out.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c));
+  }
+  return out;
+}
 
 std::uint64_t units(std::uint64_t bytes, const FsInfo& fs) {
   const std::uint64_t unit =
@@ -160,9 +187,29 @@ std::size_t fixed_fs_info_size(std::uint8_t info_class) {
     case kFileFsSizeInformation: return 24;
     case kFileFsDeviceInformation: return 8;
     case kFileFsFullSizeInformation: return 32;
+    case kFileFsControlInformation: return 48;
     case kFileFsObjectIdInformation: return 64;
     case kFileFsSectorSizeInformation: return 28;
     default: return 0;
+  }
+}
+
+std::size_t min_file_info_buffer(std::uint8_t info_class) {
+  switch (info_class) {
+    case kFileNameInformation:            // FileNameLength + one WCHAR, aligned
+    case kFileAlternateNameInformation:
+    case kFileNormalizedNameInformation: return 8;
+    case kFileAllInformation: return 104;     // 100 bytes of fixed fields + one WCHAR, aligned
+    case kFileStreamInformation: return 32;   // 24 bytes of fixed fields + one WCHAR, aligned
+    default: return fixed_file_info_size(info_class);
+  }
+}
+
+std::size_t min_fs_info_buffer(std::uint8_t info_class) {
+  switch (info_class) {
+    case kFileFsVolumeInformation: return 24;     // 18 bytes of fixed fields + one WCHAR, aligned
+    case kFileFsAttributeInformation: return 16;  // 12 bytes of fixed fields + one WCHAR, aligned
+    default: return fixed_fs_info_size(info_class);
   }
 }
 
@@ -192,6 +239,12 @@ Result<std::vector<std::uint8_t>> encode_file_info(std::uint8_t info_class, cons
       break;
     case kFileNameInformation: put_name_info(w, full_name(open)); break;
     case kFileNormalizedNameInformation: put_name_info(w, normalized_name(open)); break;
+    case kFileAlternateNameInformation: {
+      auto sn = short_name(open);
+      if (!sn) return NtStatus::object_name_not_found;
+      put_name_info(w, *sn);
+      break;
+    }
     case kFileNetworkOpenInformation:
       w.u64(info.creation);
       w.u64(info.last_access);
@@ -274,6 +327,17 @@ Result<std::vector<std::uint8_t>> encode_fs_info(std::uint8_t info_class, const 
       w.u32(fs.bytes_per_sector);
       break;
     case kFileFsObjectIdInformation: w.zeros(64); break;
+    case kFileFsControlInformation:
+      // Quotas are not tracked: no filtering thresholds, no default quota (-1 = none) and
+      // FileSystemControlFlags 0 (quotas neither tracked nor enforced).
+      w.u64(0);                          // FreeSpaceStartFiltering
+      w.u64(0);                          // FreeSpaceThreshold
+      w.u64(0);                          // FreeSpaceStopFiltering
+      w.u64(0xFFFFFFFFFFFFFFFFULL);      // DefaultQuotaThreshold
+      w.u64(0xFFFFFFFFFFFFFFFFULL);      // DefaultQuotaLimit
+      w.u32(0);                          // FileSystemControlFlags
+      w.u32(0);                          // Padding
+      break;
     case kFileFsSectorSizeInformation:
       w.u32(fs.bytes_per_sector);  // LogicalBytesPerSector
       w.u32(fs.bytes_per_sector);  // PhysicalBytesPerSectorForAtomicity

@@ -61,6 +61,14 @@ Result<std::vector<std::uint8_t>> encode_fs_info(std::uint8_t info_class, const 
 /// The fixed size of a class's structure, or 0 when it has a variable part (names, arrays).
 std::size_t fixed_file_info_size(std::uint8_t info_class);
 std::size_t fixed_fs_info_size(std::uint8_t info_class);
+/// The smallest OutputBufferLength a QUERY_INFO of the class accepts: the size of the class's
+/// structure as declared in MS-FSCC with its natural (8-byte) alignment, the one-character name
+/// array included. Shorter buffers fail with STATUS_INFO_LENGTH_MISMATCH even when the data
+/// would fit (MS-FSA 2.1.5.11 / 2.1.5.12; Windows checks this before the file system runs);
+/// longer ones that cannot hold a variable part get the truncated data and
+/// STATUS_BUFFER_OVERFLOW. 0 for classes not served.
+std::size_t min_file_info_buffer(std::uint8_t info_class);
+std::size_t min_fs_info_buffer(std::uint8_t info_class);
 
 /// True for the directory classes QUERY_DIRECTORY supports (1, 2, 3, 12, 37, 38).
 bool is_directory_class(std::uint8_t info_class);

@@ -133,6 +133,16 @@ Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_
     Request req;
     req.msg = (*parts)[i];
     auto h = codec::decode_header(req.msg);
+    if (!h && req.msg.size() >= codec::kHeaderSize) {
+      // An unknown Command is answered with STATUS_INVALID_PARAMETER (handle_one), not with a
+      // disconnect, as long as the rest of the header is sound.
+      std::vector<std::uint8_t> copy(req.msg.begin(), req.msg.begin() + codec::kHeaderSize);
+      const auto raw = static_cast<std::uint16_t>(copy[12] | (copy[13] << 8));
+      copy[12] = static_cast<std::uint8_t>(Command::echo);
+      copy[13] = 0;
+      h = codec::decode_header(copy);
+      if (h) h->command = static_cast<Command>(raw);
+    }
     if (!h) {
       out.disposition = Disposition::close_now;
       return out;
@@ -148,6 +158,9 @@ Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_
       return out;
     }
     if (req.related && have_prev) {
+      // A chain that started with a related message is invalid as a whole: every related
+      // message after it fails the same way (Windows behaviour, smbtorture compound.related9).
+      req.first_related_invalid = prev.first_related_invalid;
       req.prev_status = prev.final_status;
       req.prev_file_id = prev.out_file_id;
       req.inherit_session = prev.effective_session_id;
@@ -211,13 +224,12 @@ void Connection::handle_one(Request& req, Response& rsp) {
     }
     req.charge = charge == 0 ? 1 : charge;
   }
-  if (req.first_related_invalid) {
-    rsp.status = NtStatus::invalid_parameter;
-    return;
-  }
-  // Effective SessionId / TreeId (related operations inherit them).
-  req.effective_session_id = req.related ? req.inherit_session : req.hdr.session_id;
-  req.effective_tree_id = req.related ? req.inherit_tree : req.hdr.tree_id;
+  // Effective SessionId / TreeId (related operations inherit them). A first message that claims
+  // to be related has nothing to inherit: it is checked (session, signature) with its own ids and
+  // then failed below, so that the error is signed like any other answer.
+  const bool inherits = req.related && !req.first_related_invalid;
+  req.effective_session_id = inherits ? req.inherit_session : req.hdr.session_id;
+  req.effective_tree_id = inherits ? req.inherit_tree : req.hdr.tree_id;
   if (req.related && req.hdr.session_id != 0xFFFFFFFFFFFFFFFFULL && req.hdr.session_id != 0)
     req.effective_session_id = req.hdr.session_id;
   if (req.related && req.hdr.tree_id != 0xFFFFFFFFu && req.hdr.tree_id != 0)
@@ -269,6 +281,15 @@ void Connection::handle_one(Request& req, Response& rsp) {
       rsp.no_sign = true;
       return;
     }
+  }
+  if (static_cast<std::uint16_t>(cmd) >= codec::kCommandCount) {
+    rsp.status = NtStatus::invalid_parameter;
+    return;
+  }
+  // 3.3.5.2.7.2: the first message of a chain cannot be a related operation.
+  if (req.first_related_invalid) {
+    rsp.status = NtStatus::invalid_parameter;
+    return;
   }
   // Related operations after a failure (3.3.5.2.7.2): fail with the same status when they
   // depend on the FileId the failed request would have produced.
@@ -322,6 +343,8 @@ void Connection::finish_response(Request& req, Response& rsp, std::vector<std::u
                    to_string(rsp.status));
   if (rsp.session_id_out) req.effective_session_id = *rsp.session_id_out;
   if (rsp.tree_id_out) req.effective_tree_id = *rsp.tree_id_out;
+  // The FileId a later related request inherits (3.3.5.2.7.2): the one this request created, or
+  // else the one it used (find_open records it), so CREATE + WRITE + CLOSE chains work.
   if (rsp.file_id_out) req.out_file_id = rsp.file_id_out;
 
   codec::Header h;

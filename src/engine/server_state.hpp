@@ -54,6 +54,10 @@ class FileTable {
   void renamed(const Vfs* vfs, const SmbPath& from, const SmbPath& to);
   /// Other opens besides `open`?
   bool has_other_opens(const std::shared_ptr<FileObject>& fo, const void* open);
+  /// True if an open of directory `dir` stops a rename of an entry in it: one that holds DELETE
+  /// access or does not share delete. (Windows behaves as if the rename opened the parent for
+  /// DELETE with FILE_SHARE_READ|FILE_SHARE_WRITE; smbtorture smb2.rename.*_delete_* checks it.)
+  bool parent_blocks_rename(const Vfs* vfs, const SmbPath& dir);
   /// True if an open (other than `self`) of a path below `dir` exists.
   bool has_open_below(const Vfs* vfs, const SmbPath& dir);
   std::mutex& mutex() { return mu_; }

@@ -3,23 +3,50 @@
 # known-failures file: an unexpected failure fails the test, and so does an unexpected pass
 # (so the list is kept honest).
 # Usage: smbtorture.sh SERVER_BIN KNOWN_FAILURES_FILE TEST...
+#
+# Each TEST is an smbtorture name without globs (a suite such as smb2.read, or one test such as
+# smb2.create.open). smbtorture's subunit output names tests relative to their suite ("eof",
+# "open"); they are reported and compared with their full name (smb2.read.eof, smb2.create.open).
+# The known-failures file holds full names, one a line; '#' starts a comment line.
+# A test that starts but never reports a verdict (smbtorture crashed or timed out) is an error.
 command -v smbtorture >/dev/null || { echo "smbtorture missing"; exit 77; }
 . "$(dirname "$0")/common.sh"
 BIN=$1 KNOWN=$2; shift 2
+grep -vE '^[[:space:]]*(#|$)' "$KNOWN" | sed 's/[[:space:]]*$//' > "$WORK/known.txt"
 start_server "$BIN" --signing required
 rc=0
+npass=0 nknown=0 nfail=0
+report() {  # verdict fullname
+  local known=no
+  grep -qxF "$2" "$WORK/known.txt" && known=yes
+  case "$1" in
+    success:) if [ $known = yes ]; then echo "UNEXPECTED PASS $2 (remove it from $(basename "$KNOWN"))"; rc=1; nfail=$((nfail+1))
+              else echo "pass $2"; npass=$((npass+1)); fi ;;
+    failure:|error:) if [ $known = yes ]; then echo "known failure $2"; nknown=$((nknown+1))
+                     else echo "FAIL $2"; rc=1; nfail=$((nfail+1)); fi ;;
+    skip:) echo "skip $2" ;;
+  esac
+}
 for t in "$@"; do
   timeout 300 smbtorture "//127.0.0.1/share" -p "$PORT" -U "$SMB_USER%$SMB_PASS" -s "$WORK/client.conf" \
     --format=subunit "$t" > "$WORK/torture.out" 2>&1
+  cp "$WORK/torture.out" "$WORK/torture.$t.out"
+  pending=
   while read -r verdict name; do
     name=${name%% *}
-    known=no; grep -qxF "$name" "$KNOWN" && known=yes
-    case "$verdict" in
-      success:) if [ $known = yes ]; then echo "UNEXPECTED PASS $name (remove it from $(basename "$KNOWN"))"; rc=1; else echo "pass $name"; fi ;;
-      failure:|error:) if [ $known = yes ]; then echo "known failure $name"; else echo "FAIL $name"; rc=1; fi ;;
-      skip:) echo "skip $name" ;;
-    esac
-  done < <(grep -E '^(success|failure|error|skip): ' "$WORK/torture.out")
+    if [ "$name" = "${t##*.}" ]; then full=$t; else full=$t.$name; fi
+    if [ "$verdict" = "test:" ]; then pending=$full; continue; fi
+    pending=
+    report "$verdict" "$full"
+  done < <(grep -E '^(test|success|failure|error|skip): ' "$WORK/torture.out")
+  [ -n "$pending" ] && report error: "$pending"
 done
-[ $rc = 0 ] || { grep -vE '^(test|time|success|failure|error|skip|progress|\]|  )' "$WORK/torture.out" | tail -n 30; server_log_tail; }
+echo "smbtorture: $npass passed, $nknown known failures, $nfail unexpected"
+if [ $rc != 0 ]; then
+  for f in "$WORK"/torture.*.out; do
+    grep -qE '^(failure|error): |PANIC' "$f" || continue
+    echo "---- $f"; grep -vE '^(test|time|success|skip|progress|  )' "$f" | tail -n 30
+  done
+  server_log_tail
+fi
 exit $rc

@@ -44,6 +44,7 @@ void Connection::on_query_info(Request& req, Response& rsp) {
 
   Result<std::vector<std::uint8_t>> data = NtStatus::invalid_info_class;
   std::size_t fixed = 0;
+  std::size_t min = 0;  // the smallest buffer the class accepts
   switch (q.info_type) {
     case codec::kInfoFile: {
       std::lock_guard olk(o.mu);
@@ -62,6 +63,7 @@ void Connection::on_query_info(Request& req, Response& rsp) {
       }
       data = fscc::encode_file_info(q.file_info_class, *info, ctx);
       fixed = fscc::fixed_file_info_size(q.file_info_class);
+      min = fscc::min_file_info_buffer(q.file_info_class);
       break;
     }
     case codec::kInfoFilesystem: {
@@ -69,6 +71,7 @@ void Connection::on_query_info(Request& req, Response& rsp) {
       if (!fs) return rsp.fail(fs.status());
       data = fscc::encode_fs_info(q.file_info_class, *fs);
       fixed = fscc::fixed_fs_info_size(q.file_info_class);
+      min = fscc::min_fs_info_buffer(q.file_info_class);
       break;
     }
     case codec::kInfoSecurity:
@@ -81,6 +84,7 @@ void Connection::on_query_info(Request& req, Response& rsp) {
   }
   if (!data) return rsp.fail(data.status());
   auto& bytes = *data;
+  if (q.output_buffer_length < min) return rsp.fail(NtStatus::info_length_mismatch);
   Response::BodyBuilder b;
   if (bytes.size() > q.output_buffer_length) {
     // Fixed-size classes that do not fit fail; variable ones return what fits (3.3.5.20.1).
@@ -207,6 +211,7 @@ void Connection::on_set_info(Request& req, Response& rsp) {
       if (from.is_root()) return rsp.fail(NtStatus::access_denied);
       // Windows refuses to rename a directory that has open files below it.
       if (o.is_directory && server_->files.has_open_below(&vfs, from)) return rsp.fail(NtStatus::access_denied);
+      if (server_->files.parent_blocks_rename(&vfs, from.parent())) return rsp.fail(NtStatus::sharing_violation);
       if (auto r = vfs.rename(from, *to, ri->replace_if_exists); !r) return rsp.fail(r.status());
       server_->files.renamed(&vfs, from, *to);
       o.name = to->to_wire();

@@ -2,6 +2,7 @@
 // call, RESTART_SCANS or REOPEN) and served from the Open afterwards, so a large directory is
 // not re-scanned per call.
 #include <algorithm>
+#include <map>
 
 #include "codec/fscc.hpp"
 #include "engine/request.hpp"
@@ -53,12 +54,32 @@ void Connection::on_query_directory(Request& req, Response& rsp) {
     o.enum_pos = 0;
     o.enum_started = true;
     o.enum_pattern = q.file_name.empty() ? "*" : q.file_name;
-  } else if (!q.file_name.empty()) {
-    // A new pattern without RESTART keeps the position (MS-SMB2 leaves it to the server;
-    // Windows ignores it). Keep the first one.
+  } else if (o.enum_pos < o.enum_entries.size()) {
+    // A continuation (a new pattern without RESTART keeps the position and the first pattern,
+    // as Windows does). The rest of the listing must reflect the directory as it is now:
+    // entries removed since the listing was taken (through another handle, say) are dropped,
+    // and the information of the others is refreshed. Entries created since are not added.
+    auto listed = o.file->list();
+    if (!listed) return rsp.fail(listed.status());
+    std::map<std::string, FileInfo> now;
+    for (auto& e : *listed) now.emplace(std::move(e.name), std::move(e.info));
+    std::size_t keep = o.enum_pos;
+    for (std::size_t i = o.enum_pos; i < o.enum_entries.size(); ++i) {
+      auto& e = o.enum_entries[i];
+      if (!(i < 2 && (e.name == "." || e.name == ".."))) {
+        auto it = now.find(e.name);
+        if (it == now.end()) continue;
+        e.info = it->second;
+      }
+      if (keep != i) o.enum_entries[keep] = std::move(e);
+      ++keep;
+    }
+    o.enum_entries.resize(keep);
   }
   if (q.flags & codec::kIndexSpecified) {
-    if (q.file_index <= o.enum_entries.size()) o.enum_pos = q.file_index;
+    // FileIndex is the one this server reported for an entry (its position in the listing):
+    // the enumeration resumes after that entry.
+    if (q.file_index < o.enum_entries.size()) o.enum_pos = std::size_t{q.file_index} + 1;
   }
 
   const bool first_call = o.enum_pos == 0;

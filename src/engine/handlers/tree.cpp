@@ -101,8 +101,11 @@ void Connection::close_tree_opens(std::uint64_t session_id, std::uint32_t tree_i
 Result<std::shared_ptr<Open>> Connection::find_open(Request& req, const codec::FileId& id) {
   codec::FileId fid = id;
   if (req.related && fid == codec::kAllOnesFileId) {
-    // 3.3.5.2.7.2: a related request uses the FileId of the previous one; if that one failed,
-    // this one fails with the same status.
+    // 3.3.5.2.7.2: a related request uses the FileId of the previous one (the one it created or
+    // used); if that one failed without producing a FileId (a failed CREATE, or a request that
+    // had already inherited a failure), this one fails with the same status. A request that did
+    // name a valid FileId but then failed (a WRITE without access) passes its FileId on, as
+    // Windows does.
     if (req.prev_file_id) {
       fid = *req.prev_file_id;
     } else if (req.prev_status && is_error(*req.prev_status)) {

@@ -345,6 +345,45 @@ TEST(FsccFsInfo, FixedSizes) {
   EXPECT_EQ(fixed_fs_info_size(kFileFsAttributeInformation), 0u);
 }
 
+TEST(FsccFsInfo, ControlInformationReportsNoQuotas) {
+  auto b = fs_info(kFileFsControlInformation, sample_fs());
+  ASSERT_EQ(b.size(), 48u);
+  EXPECT_EQ(fixed_fs_info_size(kFileFsControlInformation), 48u);
+  EXPECT_EQ(u32(b, 24), 0xFFFFFFFFu);  // DefaultQuotaThreshold (low half)
+  EXPECT_EQ(u32(b, 40), 0u);           // FileSystemControlFlags
+}
+
+TEST(FsccFileInfo, AlternateNameOnlyForValid83Names) {
+  OpenContext ctx;
+  ctx.name = "dir\\bufsize.txt";
+  auto b = encode_file_info(kFileAlternateNameInformation, sample_file(), ctx);
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->size(), 4u + 22u);
+  EXPECT_EQ(u32(*b, 0), 22u);
+  EXPECT_EQ((*b)[4], 'B');
+  ctx.name = "a long name.text";
+  auto none = encode_file_info(kFileAlternateNameInformation, sample_file(), ctx);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.status(), NtStatus::object_name_not_found);
+}
+
+TEST(FsccInfo, MinimumBuffersAreTheAlignedStructureSizes) {
+  // The sizes Windows checks OutputBufferLength against (smbtorture getinfo.*_buffercheck).
+  EXPECT_EQ(min_fs_info_buffer(kFileFsVolumeInformation), 24u);
+  EXPECT_EQ(min_fs_info_buffer(kFileFsSizeInformation), 24u);
+  EXPECT_EQ(min_fs_info_buffer(kFileFsDeviceInformation), 8u);
+  EXPECT_EQ(min_fs_info_buffer(kFileFsAttributeInformation), 16u);
+  EXPECT_EQ(min_fs_info_buffer(kFileFsControlInformation), 48u);
+  EXPECT_EQ(min_fs_info_buffer(kFileFsFullSizeInformation), 32u);
+  EXPECT_EQ(min_fs_info_buffer(kFileFsSectorSizeInformation), 28u);
+  EXPECT_EQ(min_file_info_buffer(kFileBasicInformation), 40u);
+  EXPECT_EQ(min_file_info_buffer(kFileAllInformation), 104u);
+  EXPECT_EQ(min_file_info_buffer(kFileNameInformation), 8u);
+  EXPECT_EQ(min_file_info_buffer(kFileStreamInformation), 32u);
+  EXPECT_EQ(min_file_info_buffer(kFileNetworkOpenInformation), 56u);
+  EXPECT_EQ(min_file_info_buffer(kFileAttributeTagInformation), 8u);
+}
+
 // ---------------------------------------------------------------------------------------------
 DirEntry entry(std::string name, bool dir = false) {
   DirEntry e;
