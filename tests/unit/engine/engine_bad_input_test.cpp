@@ -352,9 +352,19 @@ TEST(EngineBadInputTest, GarbageFramesDisconnect) {
   m[4] = 65;
   EXPECT_EQ(l.c->raw(m).disposition, Disposition::close_now);
   ASSERT_NO_FATAL_FAILURE(l.open(0x0210));
-  m = l.c->build(Req{Command::echo, EngineClient::echo_body()});
-  m[12] = 0x13;
-  EXPECT_EQ(l.c->raw(m).disposition, Disposition::close_now);
+  // An unknown command (0x13..0xFFFF): a disconnect or STATUS_INVALID_PARAMETER; if the
+  // connection survives it keeps serving.
+  for (std::uint16_t cmd : {std::uint16_t{0x13}, std::uint16_t{0x100}, std::uint16_t{0xFFFF}}) {
+    ASSERT_NO_FATAL_FAILURE(l.open(0x0210));
+    m = l.c->build(Req{Command::echo, EngineClient::echo_body()});
+    m[12] = static_cast<std::uint8_t>(cmd);
+    m[13] = static_cast<std::uint8_t>(cmd >> 8);
+    auto rep = l.c->raw(m);
+    if (rep.closed()) continue;
+    ASSERT_EQ(rep.msgs.size(), 1u);
+    EXPECT_EQ(rep.at(0).status(), NtStatus::invalid_parameter);
+    EXPECT_EQ(l.c->echo().status(), NtStatus::success);
+  }
 }
 
 // ---- path escapes with a LocalVfs share -------------------------------------------------------------

@@ -660,3 +660,116 @@ TEST(EngineShareModeTest, DispositionOnNonEmptyDirectoryIsDirectoryNotEmpty) {
 
 }  // namespace
 }  // namespace smbsrv::test
+
+namespace smbsrv::test {
+namespace {
+
+// ---- more edge cases ------------------------------------------------------------------------------
+TEST(EngineCompoundTest, TrailingCancelLeavesTheLastResponseUnpadded) {
+  // CANCEL has no response: the response before it is then the last one of the frame, and must
+  // carry NextCommand 0 without padding (a client would otherwise look for a header past the end).
+  auto st = make_test_state();
+  EngineClient c(st);
+  c.connect({0x0311});
+  Req cancel{Command::cancel, Body{}.u16(4).u16(0).b};
+  cancel.charge = 0;
+  auto rep = c.send({Req{Command::echo, EngineClient::echo_body()}, cancel});
+  ASSERT_EQ(rep.msgs.size(), 1u);
+  EXPECT_EQ(rep.at(0).status(), NtStatus::success);
+  EXPECT_EQ(rep.at(0).hdr.next_command, 0u);
+  EXPECT_EQ(rep.frame.size(), 64u + 4u);  // ECHO response, unpadded
+  EXPECT_TRUE(rep.at(0).sig_valid);
+}
+
+TEST(EngineCompoundTest, BadlySignedCancelIsNotAnswered) {
+  auto st = make_test_state();
+  EngineClient c(st);
+  c.connect({0x0300});
+  Req cancel{Command::cancel, Body{}.u16(4).u16(0).b};
+  cancel.charge = 0;
+  cancel.message_id = 999;
+  Vec m = c.frame({cancel});
+  m[60] ^= 0xFF;  // break the signature
+  auto alone = c.raw(m);
+  EXPECT_EQ(alone.disposition, Disposition::keep);
+  EXPECT_TRUE(alone.msgs.empty());
+  // Trailing a compound, it does not make the ECHO response look chained either.
+  Vec f = c.frame({Req{Command::echo, EngineClient::echo_body()}, cancel});
+  f[72 + 60] ^= 0xFF;
+  auto rep = c.raw(f);
+  ASSERT_EQ(rep.msgs.size(), 1u);
+  EXPECT_EQ(rep.at(0).hdr.next_command, 0u);
+  EXPECT_EQ(rep.frame.size(), 64u + 4u);
+  EXPECT_TRUE(rep.at(0).sig_valid);
+}
+
+TEST(EngineCompoundTest, CancelInTheMiddleKeepsTheChainWellFormed) {
+  auto st = make_test_state();
+  EngineClient c(st);
+  c.connect({0x0311});
+  Req cancel{Command::cancel, Body{}.u16(4).u16(0).b};
+  cancel.charge = 0;
+  cancel.message_id = 999;
+  auto rep = c.send({Req{Command::echo, EngineClient::echo_body()}, cancel, Req{Command::echo, EngineClient::echo_body()}});
+  ASSERT_EQ(rep.msgs.size(), 2u);
+  EXPECT_EQ(rep.at(0).hdr.next_command, 72u);
+  EXPECT_EQ(rep.at(1).hdr.next_command, 0u);
+  EXPECT_EQ(rep.frame.size(), 72u + 68u);
+  EXPECT_TRUE(rep.at(0).sig_valid);
+  EXPECT_TRUE(rep.at(1).sig_valid);
+}
+
+TEST(EngineSmb1Test, OnlyNegotiateIsAcceptedAfterTheSmb1Upgrade) {
+  // After the 0x02FF answer the client must send an SMB2 NEGOTIATE (MS-SMB2 3.3.5.2: any other
+  // command while the dialect is still 2.??? ends the connection).
+  auto st = make_test_state();
+  EngineClient c(st);
+  ASSERT_EQ(c.raw(smb1_negotiate({"SMB 2.002", "SMB 2.???"})).at(0).u16(4), 0x02FF);
+  c.next_mid = 1;
+  auto rep = c.send(c.session_setup_req(auth::ntlm::encode_negotiate(0x200)));
+  EXPECT_EQ(rep.disposition, Disposition::close_now);
+  EXPECT_TRUE(rep.msgs.empty());
+}
+
+TEST(EngineSmb1Test, FailedSmb2NegotiateAfterUpgradeDoesNotOpenTheConnection) {
+  auto st = make_test_state();
+  EngineClient c(st);
+  ASSERT_EQ(c.raw(smb1_negotiate({"SMB 2.002", "SMB 2.???"})).at(0).u16(4), 0x02FF);
+  c.next_mid = 1;
+  EXPECT_EQ(c.negotiate({0x0311}, std::vector<EngineClient::Ctx>{}).status(), NtStatus::invalid_parameter);
+  auto rep = c.send(Req{Command::echo, EngineClient::echo_body()});
+  EXPECT_EQ(rep.disposition, Disposition::close_now);
+}
+
+TEST(EngineSessionTest, InProgressSessionCannotBeUsed) {
+  auto st = make_test_state();
+  EngineClient c(st);
+  ASSERT_EQ(c.negotiate({0x0311}).status(), NtStatus::success);
+  auto r1 = c.session_setup_step(auth::ntlm::encode_negotiate(NtlmClient{}.flags));
+  ASSERT_EQ(r1.status(), NtStatus::more_processing_required);
+  c.session_id = r1.hdr.session_id;
+  EXPECT_EQ(c.tree_connect("share").status(), NtStatus::user_session_deleted);
+}
+
+TEST(EngineSessionTest, ReauthenticationKeepsTheSession) {
+  auto st = make_test_state();
+  EngineClient c(st);
+  c.connect({0x0302});
+  auto f = c.create("keep");
+  ASSERT_EQ(f.status, NtStatus::success);
+  // A SESSION_SETUP on the established session, signed with its key.
+  const auto sid = c.session_id;
+  NtlmClient cl;
+  Req s1 = c.session_setup_req(cl.make_negotiate());
+  s1.sign = true;
+  auto r1 = c.one(s1);
+  ASSERT_EQ(r1.status(), NtStatus::more_processing_required);
+  EXPECT_EQ(r1.hdr.session_id, sid);
+  Req s2 = c.session_setup_req(cl.make_authenticate(EngineClient::security_buffer(r1)));
+  s2.sign = true;
+  EXPECT_EQ(c.one(s2).status(), NtStatus::success);
+  EXPECT_EQ(c.read(f.fid, 0, 1).status(), NtStatus::end_of_file);  // handle and key survive
+}
+
+}  // namespace
+}  // namespace smbsrv::test
