@@ -372,6 +372,19 @@ TEST(EngineCreditsTest, LastIdOfWindowIsAccepted) {
   EXPECT_EQ(c.one(e).status(), NtStatus::success);
 }
 
+TEST(EngineCreditsTest, ChargeRunningPastTheWindowDisconnects) {
+  auto st = make_test_state();
+  EngineClient c(st);
+  c.connect({0x0311});
+  auto f = c.create("f");
+  ASSERT_EQ(f.status, NtStatus::success);
+  // The last granted id with a charge of 4: ids past the window → disconnect (3.3.5.2.3).
+  Req r{Command::read, EngineClient::read_body(f.fid, 0, 200000)};
+  r.charge = 4;
+  r.message_id = c.credits_granted - 1;  // ids [granted-1, granted+3) but only up to granted exist
+  EXPECT_EQ(c.send(r).disposition, Disposition::close_now);
+}
+
 TEST(EngineCreditsTest, MultiCreditReadWithTooSmallChargeIsInvalidParameter) {
   auto st = make_test_state();
   EngineClient c(st);
