@@ -12,6 +12,19 @@ namespace smbsrv::engine {
 
 using codec::Command;
 
+namespace {
+/// True when every message after index i is a CANCEL, which is never answered (3.3.5.16): the
+/// response to message i is then the last of the frame, so it is neither padded nor chained.
+bool only_cancels_follow(const std::vector<Bytes>& parts, std::size_t i) {
+  for (std::size_t k = i + 1; k < parts.size(); ++k) {
+    const Bytes m = parts[k];  // split_compound guarantees a full header
+    if (static_cast<std::uint16_t>(m[12] | (m[13] << 8)) != static_cast<std::uint16_t>(Command::cancel))
+      return false;
+  }
+  return true;
+}
+}  // namespace
+
 Connection::Connection(std::shared_ptr<ServerState> server, std::string peer)
     : server_(std::move(server)), peer_(std::move(peer)) {}
 
@@ -182,7 +195,7 @@ Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_
       continue;
     }
     const std::size_t hdr = buf.size();
-    finish_response(req, rsp, buf, hdr, i + 1 == count);
+    finish_response(req, rsp, buf, hdr, i + 1 == count || only_cancels_follow(*parts, i));
     prev = std::move(req);
     have_prev = true;
     if (rsp.disconnect) {
@@ -207,7 +220,8 @@ void Connection::handle_one(Request& req, Response& rsp) {
   const auto cmd = req.hdr.command;
   std::unique_lock lk(mu_);
   // MS-SMB2 3.3.5.2: before NEGOTIATE, only NEGOTIATE is acceptable.
-  if (!negotiated_ && cmd != Command::negotiate) {
+  // After the SMB1 upgrade (dialect 2.???), likewise: only the SMB2 NEGOTIATE may follow.
+  if ((!negotiated_ || dialect_ == 0x02FF) && cmd != Command::negotiate) {
     SMBSRV_LOG_DEBUG("{}: {} before NEGOTIATE: disconnect", peer_, codec::command_name(cmd));
     rsp.disconnect = true;
     return;
@@ -270,6 +284,10 @@ void Connection::handle_one(Request& req, Response& rsp) {
     const bool in_setup = cmd == Command::session_setup && req.session->state != Session::State::valid;
     if (is_signed) {
       if (!crypto::smb2_verify(signing_algorithm(), req.session->signing_key, req.msg)) {
+        if (cmd == Command::cancel) {  // CANCEL is never answered (3.3.5.16), not even to refuse it
+          rsp.no_response = true;
+          return;
+        }
         rsp.status = NtStatus::access_denied;
         rsp.no_sign = true;
         return;
