@@ -59,9 +59,12 @@ struct ServerConfig {
   /// Every session must encrypt (clients that cannot are refused at SESSION_SETUP).
   bool encrypt_all = false;
   /// 3.1.1 cipher choice, most preferred first; the first one the client also offers wins.
+  /// The default prefers GCM to CCM, and takes AES-256 when the client asks for it by offering
+  /// no AES-128 cipher of that mode (clients disagree on how an AES-256 connection derives its
+  /// signing key, so AES-256 is not chosen merely because it is on the list).
   /// 3.0 and 3.0.2 always use AES-128-CCM.
-  std::vector<Cipher> cipher_preference = {Cipher::aes256_gcm, Cipher::aes128_gcm, Cipher::aes256_ccm,
-                                           Cipher::aes128_ccm};
+  std::vector<Cipher> cipher_preference = {Cipher::aes128_gcm, Cipher::aes256_gcm, Cipher::aes128_ccm,
+                                           Cipher::aes256_ccm};
   bool allow_guest = false;      // unknown users and anonymous sessions map to a guest
   std::uint32_t max_read = 8u << 20, max_write = 8u << 20, max_transact = 8u << 20;
   std::size_t io_threads = 1;       // socket threads

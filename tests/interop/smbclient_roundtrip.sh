@@ -16,6 +16,10 @@ if [ -n "$CIPHER" ]; then
 else
   SMB+=(--client-protection=sign)
 fi
+# "SIGNING_ALG/CIPHER": sign with SIGNING_ALG while offering only CIPHER (negotiated, not used).
+if [[ "$ALG" == */* ]]; then
+  SMB+=(--option="client smb3 encryption algorithms=${ALG#*/}"); ALG=${ALG%/*}
+fi
 [ -n "$ALG" ] && SMB+=(--option="client smb3 signing algorithms=$ALG")
 fail() { echo "FAIL: $*"; server_log_tail; exit 1; }
 run() {  # run smbclient commands; fail on any NT_STATUS error

@@ -158,6 +158,10 @@ void Connection::derive_keys(Session& s) {
   };
   if (dialect_ == 0x0311) {
     const Bytes ctx(s.preauth_hash.data(), s.preauth_hash.size());
+    // The signing and application keys are 128-bit keys derived with L=128 whatever the cipher
+    // (as Windows and Samba do); only the AES-256 cipher keys use L=256 (3.1.4.2, 3.3.5.5.3).
+    // The Linux 6.1 client derives its signing key with L=256 under an AES-256 cipher, which is
+    // one reason the default cipher preference picks AES-128 when the client offers it.
     const std::size_t enc_len = crypto::key_length(static_cast<crypto::Cipher>(cipher_id_));
     s.signing_key = crypto::kdf_sp800_108(key, label("SMBSigningKey"), ctx, 16);
     s.application_key = crypto::kdf_sp800_108(key, label("SMBAppKey"), ctx, 16);
