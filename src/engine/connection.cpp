@@ -340,8 +340,8 @@ void Connection::handle_one(Request& req, Response& rsp) {
 void Connection::finish_response(Request& req, Response& rsp, std::vector<std::uint8_t>& out,
                                  std::size_t hdr, bool last) {
   req.final_status = rsp.status;
-  SMBSRV_LOG_TRACE("{}: {} mid={} -> {}", peer_, codec::command_name(req.hdr.command), req.hdr.message_id,
-                   to_string(rsp.status));
+  SMBSRV_LOG_TRACE("{}: {} mid={} -> {}{}", peer_, codec::command_name(req.hdr.command), req.hdr.message_id,
+                   to_string(rsp.status), req.was_encrypted ? " (encrypted)" : "");
   if (rsp.session_id_out) req.effective_session_id = *rsp.session_id_out;
   if (rsp.tree_id_out) req.effective_tree_id = *rsp.tree_id_out;
   // The FileId a later related request inherits (3.3.5.2.7.2): the one this request created, or
