@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/encryption.hpp"
 #include "engine/request.hpp"
 #include "log.hpp"
 
@@ -90,14 +91,12 @@ Output Connection::handle_encrypted(Bytes frame) {
     }
     s = it->second;
   }
-  std::vector<std::uint8_t> plain(frame.begin() + codec::kTransformHeaderSize, frame.end());
-  const Bytes aad = frame.subspan(20, codec::kTransformHeaderSize - 20);
-  const Bytes nonce(t->nonce.data(), crypto::nonce_length(cipher));
-  if (!crypto::aead_decrypt(cipher, s->decryption_key, nonce, aad, plain,
-                            std::span<const std::uint8_t, 16>(t->signature))) {
+  auto opened = open_message(cipher, s->decryption_key, *t, frame);
+  if (!opened) {
     SMBSRV_LOG_DEBUG("{}: decryption failed: disconnect", peer_);
     return drop;
   }
+  const std::vector<std::uint8_t>& plain = *opened;
   if (plain.size() < codec::kHeaderSize || plain[0] != 0xFE || plain[1] != 'S') return drop;
   return handle_frame(plain, s);
 }
@@ -108,26 +107,10 @@ std::optional<std::vector<std::uint8_t>> Connection::encrypt(Session& s, Bytes p
     std::lock_guard lk(mu_);
     cipher = static_cast<crypto::Cipher>(cipher_id_);
   }
-  codec::TransformHeader t;
-  const std::uint64_t n = s.nonce_counter.fetch_add(1);
-  for (int i = 0; i < 8; ++i) t.nonce[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(n >> (8 * i));
-  for (std::size_t i = 8; i < crypto::nonce_length(cipher); ++i) t.nonce[i] = s.nonce_salt[i - 8];
-  t.original_message_size = static_cast<std::uint32_t>(plain.size());
-  t.flags = 0x0001;  // Encrypted (3.1.1) / EncryptionAlgorithm AES-128-CCM (3.0, 3.0.2)
-  t.session_id = s.session_id;
-  std::vector<std::uint8_t> out;
-  out.reserve(codec::kTransformHeaderSize + plain.size());
-  ByteWriter w(out);
-  codec::encode_transform_header(w, t);
-  w.bytes(plain);
-  std::span<std::uint8_t> data(out.data() + codec::kTransformHeaderSize, plain.size());
-  std::array<std::uint8_t, 16> tag{};
-  const Bytes aad(out.data() + 20, codec::kTransformHeaderSize - 20);
-  if (!crypto::aead_encrypt(cipher, s.encryption_key, Bytes(t.nonce.data(), crypto::nonce_length(cipher)), aad,
-                            data, tag))
-    return std::nullopt;
-  std::copy(tag.begin(), tag.end(), out.begin() + 4);
-  return out;
+  // See engine/encryption.hpp for why these nonces never repeat under one key.
+  const auto n = next_nonce_counter(s.nonce_counter);
+  if (!n) return std::nullopt;
+  return seal_message(cipher, s.encryption_key, s.session_id, encryption_nonce(cipher, *n, s.nonce_salt), plain);
 }
 
 Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_by) {
@@ -357,8 +340,8 @@ void Connection::handle_one(Request& req, Response& rsp) {
 void Connection::finish_response(Request& req, Response& rsp, std::vector<std::uint8_t>& out,
                                  std::size_t hdr, bool last) {
   req.final_status = rsp.status;
-  SMBSRV_LOG_TRACE("{}: {} mid={} -> {}", peer_, codec::command_name(req.hdr.command), req.hdr.message_id,
-                   to_string(rsp.status));
+  SMBSRV_LOG_TRACE("{}: {} mid={} -> {}{}", peer_, codec::command_name(req.hdr.command), req.hdr.message_id,
+                   to_string(rsp.status), req.was_encrypted ? " (encrypted)" : "");
   if (rsp.session_id_out) req.effective_session_id = *rsp.session_id_out;
   if (rsp.tree_id_out) req.effective_tree_id = *rsp.tree_id_out;
   // The FileId a later related request inherits (3.3.5.2.7.2): the one this request created, or

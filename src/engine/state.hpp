@@ -78,7 +78,8 @@ struct Session {
   std::map<std::uint32_t, std::shared_ptr<TreeConnect>> tree_connects;
   std::uint64_t created_at = 0;
   // Encryption nonces (3.3.4.1.4): a per-session counter, never reused under one key, plus a
-  // random per-session salt in the remaining bytes.
+  // random per-session salt in the remaining bytes (engine/encryption.hpp explains why they
+  // never repeat).
   std::atomic<std::uint64_t> nonce_counter{0};
   std::array<std::uint8_t, 4> nonce_salt{};
 };

@@ -7,10 +7,17 @@
 // key itself; 3.0/3.0.2 derive SMB2AESCMAC/SmbSign; 3.1.1 derives SMBSigningKey with the
 // session's preauth hash (NEGOTIATE request+response, then every SESSION_SETUP request and every
 // non-final SESSION_SETUP response) as context.
+//
+// Encryption (MS-SMB2 3.1.4.3, client side 3.2.5.3.1): after SESSION_SETUP the client derives
+// its EncryptionKey (3.0: SMB2AESCCM/"ServerIn ", 3.1.1: SMBC2SCipherKey) and DecryptionKey
+// (SMB2AESCCM/"ServerOut", SMBS2CCipherKey), 32 bytes with L=256 for the AES-256 ciphers. With
+// `encrypt` set, send() wraps each frame in a transform header (its own nonce counter, AAD =
+// header bytes 20..51) instead of signing; raw() opens any 0xFD response with DecryptionKey.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -153,6 +160,7 @@ struct Rsp {
   Vec msg;  // header + body (+ padding when not last in a compound)
   codec::Header hdr;
   bool sig_valid = false;
+  bool encrypted = false;  // arrived inside a transform header
   NtStatus status() const { return static_cast<NtStatus>(hdr.status); }
   bool is_signed() const { return (hdr.flags & codec::kFlagSigned) != 0; }
   std::span<const std::uint8_t> body() const { return std::span<const std::uint8_t>(msg).subspan(codec::kHeaderSize); }
@@ -169,7 +177,9 @@ struct Rsp {
 struct Reply {
   engine::Disposition disposition = engine::Disposition::keep;
   std::vector<Rsp> msgs;
-  Vec frame;  // the raw response frame (first one)
+  Vec frame;  // the raw response frame (first one; for an encrypted answer, the plaintext)
+  Vec transformed;  // the encrypted frame as received (empty when the answer was not encrypted)
+  bool encrypted() const { return !transformed.empty(); }
   bool closed() const { return disposition != engine::Disposition::keep; }
   const Rsp& at(std::size_t i) const { return msgs.at(i); }
   NtStatus status() const { return msgs.empty() ? NtStatus::internal_error : msgs[0].status(); }
@@ -241,7 +251,7 @@ class EngineClient {
 
   bool should_sign(const Req& r) const {
     if (r.sign) return *r.sign;
-    return !signing_key.empty() && r.cmd != Command::negotiate;
+    return !signing_key.empty() && r.cmd != Command::negotiate && !encrypt;
   }
 
   void sign_msg(std::span<std::uint8_t> msg) {
@@ -282,12 +292,81 @@ class EngineClient {
     if (out.frames.empty()) return rep;
     EXPECT_EQ(out.frames.size(), 1u);
     rep.frame = out.frames[0];
+    if (rep.frame.size() >= 4 && rep.frame[0] == 0xFD) {
+      rep.transformed = std::move(rep.frame);
+      auto plain = unseal(rep.transformed);
+      if (!plain) {
+        ADD_FAILURE() << "encrypted response does not decrypt with the client's DecryptionKey";
+        return rep;
+      }
+      rep.frame = std::move(*plain);
+    }
     parse_frame(rep.frame, rep.msgs);
+    for (auto& m : rep.msgs) m.encrypted = rep.encrypted();
     for (auto& m : rep.msgs) account(m);
     return rep;
   }
 
-  Reply send(const std::vector<Req>& reqs) { return raw(frame(reqs)); }
+  Reply send(const std::vector<Req>& reqs) {
+    Vec f = frame(reqs);
+    return raw(encrypt ? seal(f) : f);
+  }
+
+  // ---- encryption ----
+  crypto::Cipher cipher = crypto::Cipher::none;  // negotiated (3.0/3.0.2: AES-128-CCM when both can)
+  Vec encryption_key, decryption_key;              // the client's (EncryptionKey = server's DecryptionKey)
+  bool encrypt = false;                            // seal every request sent through send()
+  std::uint64_t client_nonce = 0x1000;
+  std::optional<std::uint64_t> seal_session_id;    // transform header SessionId override
+
+  /// Transform header + ciphertext of `plain` under the client's EncryptionKey.
+  Vec seal(std::span<const std::uint8_t> plain) {
+    Body h;
+    h.u8(0xFD).u8('S').u8('M').u8('B').zeros(16);
+    std::array<std::uint8_t, 16> nonce{};
+    const std::uint64_t n = client_nonce++;
+    for (std::size_t i = 0; i < 8; ++i) nonce[i] = static_cast<std::uint8_t>(n >> (8 * i));
+    nonce[8] = 0x5A;  // a client "salt" inside the nonce length (CCM 11, GCM 12 bytes)
+    h.bytes(nonce).u32(static_cast<std::uint32_t>(plain.size())).u16(0).u16(1);
+    h.u64(seal_session_id.value_or(session_id));
+    Vec out = std::move(h.b);
+    out.insert(out.end(), plain.begin(), plain.end());
+    std::array<std::uint8_t, 16> tag{};
+    EXPECT_TRUE(crypto::aead_encrypt(cipher, encryption_key,
+                                     std::span<const std::uint8_t>(nonce).first(crypto::nonce_length(cipher)),
+                                     std::span<const std::uint8_t>(out).subspan(20, 32),
+                                     std::span<std::uint8_t>(out).subspan(52), tag));
+    std::copy(tag.begin(), tag.end(), out.begin() + 4);
+    return out;
+  }
+
+  /// Plaintext of a transformed response, or nullopt when it does not verify.
+  std::optional<Vec> unseal(const Vec& t) const {
+    if (t.size() < 52 || cipher == crypto::Cipher::none || decryption_key.empty()) return std::nullopt;
+    if (le32(t, 36) != t.size() - 52 || le16(t, 42) != 1) return std::nullopt;
+    Vec plain(t.begin() + 52, t.end());
+    std::array<std::uint8_t, 16> tag{};
+    std::copy(t.begin() + 4, t.begin() + 20, tag.begin());
+    if (!crypto::aead_decrypt(cipher, decryption_key, std::span<const std::uint8_t>(t).subspan(20, crypto::nonce_length(cipher)),
+                              std::span<const std::uint8_t>(t).subspan(20, 32), plain, tag))
+      return std::nullopt;
+    return plain;
+  }
+
+  void derive_encryption_keys(const Vec& key) {
+    encryption_key.clear();
+    decryption_key.clear();
+    if (dialect < 0x0300 || cipher == crypto::Cipher::none) return;
+    auto label = [](std::string_view l) { return Vec(l.begin(), l.end() + 1); };
+    if (dialect == 0x0311) {
+      const std::size_t len = crypto::key_length(cipher);
+      encryption_key = crypto::kdf_sp800_108(key, label("SMBC2SCipherKey"), session_preauth, len);
+      decryption_key = crypto::kdf_sp800_108(key, label("SMBS2CCipherKey"), session_preauth, len);
+    } else {
+      encryption_key = crypto::kdf_sp800_108(key, label("SMB2AESCCM"), label("ServerIn "), 16);
+      decryption_key = crypto::kdf_sp800_108(key, label("SMB2AESCCM"), label("ServerOut"), 16);
+    }
+  }
   Reply send(const Req& r) { return send(std::vector<Req>{r}); }
   Rsp one(const Req& r) {
     auto rep = send(r);
@@ -338,6 +417,7 @@ class EngineClient {
   void account(Rsp& r) {
     credits_granted += r.hdr.credit;
     if (r.hdr.credit > max_credit_seen) max_credit_seen = r.hdr.credit;
+    if (r.encrypted) return;  // authenticated by the AEAD tag; encrypted answers are not signed
     if (r.is_signed() && !signing_key.empty()) r.sig_valid = crypto::smb2_verify(alg, signing_key, r.msg);
     if (strict_signing && !signing_key.empty() && session_id != 0 && r.hdr.session_id == session_id &&
         r.status() != NtStatus::pending) {
@@ -411,6 +491,9 @@ class EngineClient {
       dialect = rsp.u16(4);
       max_read = rsp.u32(32);
       max_write = rsp.u32(36);
+      cipher = crypto::Cipher::none;
+      if ((dialect == 0x0300 || dialect == 0x0302) && (rsp.u32(24) & codec::kCapEncryption))
+        cipher = crypto::Cipher::aes128_ccm;
       if (dialect == 0x0311) {
         preauth = crypto::sha512({preauth, m});
         preauth = crypto::sha512({preauth, rsp.msg});
@@ -430,6 +513,8 @@ class EngineClient {
     for (std::uint16_t i = 0; i < count && pos + 8 <= rsp.msg.size(); ++i) {
       const std::uint16_t type = le16(rsp.msg, pos);
       const std::uint16_t len = le16(rsp.msg, pos + 2);
+      if (type == codec::kEncryptionCapabilities && len >= 4)
+        cipher = static_cast<crypto::Cipher>(le16(rsp.msg, pos + 8 + 2));
       if (type == codec::kSigningCapabilities && len >= 4)
         negotiated_sign_alg = static_cast<crypto::SigningAlgorithm>(le16(rsp.msg, pos + 8 + 2));
       pos += (8 + len + 7) & ~std::size_t{7};
@@ -515,6 +600,7 @@ class EngineClient {
     last_session_rsp = rep.msgs[0];
     if (last_session_rsp.status() != NtStatus::success) return last_session_rsp.status();
     signing_key = derive_signing_key(session_key_bytes);
+    derive_encryption_keys(session_key_bytes);
     last_session_rsp.sig_valid =
         last_session_rsp.is_signed() && crypto::smb2_verify(alg, signing_key, last_session_rsp.msg);
     if (strict_signing) {
