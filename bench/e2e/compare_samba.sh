@@ -130,8 +130,12 @@ cat >"$S/smb.conf" <<EOF
   read only = no
 EOF
 printf '%s\n%s\n' "$PASS" "$PASS" | smbpasswd -c "$S/smb.conf" -s -a root >/dev/null
+# smbd signals its whole process group when it shuts down: give it a group of its own (job
+# control makes the background job a process group leader), or it takes this script with it.
+set -m
 smbd --foreground --no-process-group --debug-stdout -s "$S/smb.conf" >"$S/log/smbd.out" 2>&1 &
 SAMBA=$!
+set +m
 PIDS+=("$SAMBA")
 
 wait_port() {  # port pid name
