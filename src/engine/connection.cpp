@@ -121,7 +121,6 @@ Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_
     return out;
   }
   std::vector<std::uint8_t> buf;
-  buf.reserve(frame.size() < 4096 ? 4096 : 512);
   Request prev;  // the previous message of the chain, for related operations (3.3.5.2.7.2)
   bool have_prev = false;
   const std::size_t count = parts->size();
@@ -361,11 +360,22 @@ void Connection::finish_response(Request& req, Response& rsp, std::vector<std::u
     h.credit = sequence_window_.grant(std::max<std::uint16_t>(req.hdr.credit, 1));
   }
   ByteWriter w(out);
-  codec::encode_header(w, h);
-  if (!rsp.has_body) {
-    codec::encode_error_response(w);
+  if (rsp.has_body && out.empty() && rsp.buf.size() >= codec::kHeaderSize) {
+    // The common case, one response in the frame: take the handler's buffer as it is and write
+    // the header into its placeholder (no copy of a READ's data).
+    out.swap(rsp.buf);
+    std::vector<std::uint8_t> hb;
+    hb.reserve(codec::kHeaderSize);
+    ByteWriter hw(hb);
+    codec::encode_header(hw, h);
+    std::copy(hb.begin(), hb.end(), out.begin());
   } else {
-    w.bytes(rsp.body);
+    codec::encode_header(w, h);
+    if (!rsp.has_body) {
+      codec::encode_error_response(w);
+    } else {
+      out.insert(out.end(), rsp.buf.begin() + codec::kHeaderSize, rsp.buf.end());
+    }
   }
   if (!last) w.align(8);
   const std::size_t end = out.size();
@@ -460,8 +470,6 @@ Output Connection::handle_smb1_negotiate(Bytes frame) {
   nr.max_write_size = dialect == 0x0202 ? 65536 : cfg.max_write;
   nr.system_time = server_->now();
   nr.security_buffer = auth::negotiate_hint_token();
-  rsp.body.clear();
-  ByteWriter bw(rsp.body);
   // Encoders take offsets from the header start: build into a buffer that starts with the header.
   std::vector<std::uint8_t> msg;
   codec::Header h;

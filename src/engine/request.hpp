@@ -34,7 +34,9 @@ struct Connection::Request {
 
 struct Connection::Response {
   NtStatus status = NtStatus::success;
-  std::vector<std::uint8_t> body;  // the body; encoders see a header at offset -64: see writer()
+  /// The response: a 64-byte placeholder for the header, then the body (see BodyBuilder). A single
+  /// response becomes the output frame without a copy; finish_response() fills the header in.
+  std::vector<std::uint8_t> buf;
   bool has_body = false;           // a body to send even though status is an error severity
   bool no_response = false;        // CANCEL
   bool disconnect = false;
@@ -48,19 +50,19 @@ struct Connection::Response {
   std::optional<codec::FileId> file_id_out;
 
   /// Bodies are built in a buffer that starts with a 64-byte placeholder header, so encoders can
-  /// compute offsets from the header start (hdr = 0); body() then strips the placeholder.
+  /// compute offsets from the header start (hdr = 0); set_body() takes the buffer over.
   struct BodyBuilder {
     std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(codec::kHeaderSize, 0);
     ByteWriter w{buf};
   };
-  void set_body(const std::vector<std::uint8_t>& with_header) {
-    body.assign(with_header.begin() + codec::kHeaderSize, with_header.end());
+  void set_body(std::vector<std::uint8_t>& with_header) {
+    buf.swap(with_header);
     has_body = true;
   }
   void fail(NtStatus s) {
     status = s;
     has_body = false;
-    body.clear();
+    buf.clear();
   }
 };
 
