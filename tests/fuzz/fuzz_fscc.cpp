@@ -1,0 +1,32 @@
+// SET_INFO buffer parsers and wildcard_match. The first byte selects the parser; for
+// wildcard_match the rest is "pattern\0name".
+#include <algorithm>
+#include <string_view>
+
+#include "codec/fscc.hpp"
+
+using namespace smbsrv;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 1) return 0;
+  const Bytes b(data + 1, size - 1);
+  switch (data[0] % 9) {
+    case 0: (void)fscc::decode_basic_info(b); break;
+    case 1: (void)fscc::decode_rename_info(b, false); break;
+    case 2: (void)fscc::decode_rename_info(b, true); break;
+    case 3: (void)fscc::decode_u64_info(b); break;
+    case 4: (void)fscc::decode_disposition_info(b, false); break;
+    case 5: (void)fscc::decode_disposition_info(b, true); break;
+    case 6: (void)fscc::decode_mode_info(b); break;
+    default: {
+      const auto* s = reinterpret_cast<const char*>(b.data());
+      const std::string_view all(s, b.size());
+      const std::size_t nul = all.find('\0');
+      const std::string_view pattern = all.substr(0, nul);
+      const std::string_view name = nul == std::string_view::npos ? std::string_view{} : all.substr(nul + 1);
+      (void)fscc::wildcard_match(pattern, name, data[0] % 9 == 8);
+      break;
+    }
+  }
+  return 0;
+}

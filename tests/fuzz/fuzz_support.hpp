@@ -1,0 +1,318 @@
+// Shared helpers for the libFuzzer targets and the corpus generator: a byte-stream splitter, a
+// deterministic server state, and a tiny gtest-free SMB2 client that negotiates, authenticates
+// with NTLMv2 (unsigned) and connects the "share" tree so fuzz_engine can reach the handlers
+// that need a session and a tree.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/authenticator.hpp"
+#include "auth/ntlmssp.hpp"
+#include "codec/messages.hpp"
+#include "crypto/crypto.hpp"
+#include "engine/connection.hpp"
+#include "engine/server_state.hpp"
+#include "smbsrv/credentials.hpp"
+#include "smbsrv/memory_vfs.hpp"
+#include "util/utf16.hpp"
+
+namespace smbsrv::fuzz {
+
+using Vec = std::vector<std::uint8_t>;
+
+/// Consumes an input as a sequence of [u16 little-endian length][bytes] chunks; a length past the
+/// end takes what is left.
+class Chunks {
+ public:
+  Chunks(const std::uint8_t* data, std::size_t size) : p_(data), left_(size) {}
+  bool next(Vec& out) {
+    if (left_ < 2) return false;
+    std::size_t n = static_cast<std::size_t>(p_[0] | (p_[1] << 8));
+    p_ += 2;
+    left_ -= 2;
+    if (n > left_) n = left_;
+    out.assign(p_, p_ + n);  // an exactly sized copy so ASan sees overreads
+    p_ += n;
+    left_ -= n;
+    return true;
+  }
+
+ private:
+  const std::uint8_t* p_;
+  std::size_t left_;
+};
+
+inline void append_chunk(Vec& out, std::span<const std::uint8_t> chunk) {
+  out.push_back(static_cast<std::uint8_t>(chunk.size()));
+  out.push_back(static_cast<std::uint8_t>(chunk.size() >> 8));
+  out.insert(out.end(), chunk.begin(), chunk.end());
+}
+
+inline void quiet_logs() {
+  static const bool once = [] {
+    spdlog::set_level(spdlog::level::off);
+    return true;
+  }();
+  (void)once;
+}
+
+inline std::uint64_t fixed_now() { return 0x01DA000000000000ULL; }
+inline void counter_random(std::uint32_t& counter, std::span<std::uint8_t> out) {
+  for (auto& b : out) b = static_cast<std::uint8_t>(counter++ * 37u + 11u);
+}
+
+/// Signing not required, deterministic clock and randomness, user alice/Secret1, a memory share
+/// named "share".
+inline std::shared_ptr<engine::ServerState> make_state() {
+  ServerConfig cfg;
+  cfg.require_signing = false;
+  auto creds = std::make_shared<InMemoryCredentialStore>();
+  creds->add_user("alice", "Secret1");
+  auto st = engine::make_server_state(std::move(cfg), creds);
+  st->now = fixed_now;
+  st->random = [counter = std::make_shared<std::uint32_t>(0)](std::span<std::uint8_t> out) {
+    counter_random(*counter, out);
+  };
+  Share s;
+  s.name = "share";
+  s.vfs = make_memory_vfs();
+  st->add_share(std::move(s));
+  return st;
+}
+
+inline std::shared_ptr<const CredentialStore> alice_store() {
+  static const auto store = [] {
+    auto c = std::make_shared<InMemoryCredentialStore>();
+    c->add_user("alice", "Secret1");
+    return c;
+  }();
+  return store;
+}
+
+/// The Authenticator configuration fuzz_authenticator uses (and the generator, so that the seeds'
+/// AUTHENTICATE messages answer the deterministic challenge).
+inline auth::AuthConfig auth_config() {
+  auth::AuthConfig c;
+  c.credentials = alice_store().get();
+  c.now = fixed_now;
+  c.random = [counter = std::make_shared<std::uint32_t>(0)](std::span<std::uint8_t> out) {
+    counter_random(*counter, out);
+  };
+  return c;
+}
+
+// ---- little-endian writer ----------------------------------------------------------------------
+struct W {
+  Vec b;
+  W& u8(std::uint8_t v) { b.push_back(v); return *this; }
+  W& u16(std::uint16_t v) { return le(v, 2); }
+  W& u32(std::uint32_t v) { return le(v, 4); }
+  W& u64(std::uint64_t v) { return le(v, 8); }
+  W& zeros(std::size_t n) { b.insert(b.end(), n, 0); return *this; }
+  W& bytes(std::span<const std::uint8_t> v) { b.insert(b.end(), v.begin(), v.end()); return *this; }
+
+ private:
+  W& le(std::uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    return *this;
+  }
+};
+
+inline std::uint16_t rd16(std::span<const std::uint8_t> b, std::size_t at) {
+  return static_cast<std::uint16_t>(b[at] | (b[at + 1] << 8));
+}
+inline std::uint32_t rd32(std::span<const std::uint8_t> b, std::size_t at) {
+  return static_cast<std::uint32_t>(rd16(b, at)) | (static_cast<std::uint32_t>(rd16(b, at + 2)) << 16);
+}
+inline std::uint64_t rd64(std::span<const std::uint8_t> b, std::size_t at) {
+  return static_cast<std::uint64_t>(rd32(b, at)) | (static_cast<std::uint64_t>(rd32(b, at + 4)) << 32);
+}
+inline void put_le(std::span<std::uint8_t> b, std::size_t at, std::uint64_t v, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
+/// A 64-byte SMB2 request header followed by `body`.
+inline Vec message(codec::Command cmd, std::span<const std::uint8_t> body, std::uint64_t mid = 0,
+                   std::uint64_t sid = 0, std::uint32_t tid = 0, std::uint16_t charge = 1) {
+  W h;
+  h.u8(0xFE).u8('S').u8('M').u8('B').u16(64).u16(charge).u32(0);
+  h.u16(static_cast<std::uint16_t>(cmd)).u16(64).u32(0).u32(0).u64(mid).u32(0).u32(tid).u64(sid).zeros(16);
+  h.bytes(body);
+  return h.b;
+}
+
+/// Concatenates messages into one compound frame (8-byte aligned, NextCommand set).
+inline Vec compound(const std::vector<Vec>& msgs, bool related = false) {
+  Vec out;
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    const std::size_t start = out.size();
+    out.insert(out.end(), msgs[i].begin(), msgs[i].end());
+    if (related && i > 0) out[start + 16] = static_cast<std::uint8_t>(out[start + 16] | codec::kFlagRelatedOperations);
+    if (i + 1 < msgs.size()) {
+      while ((out.size() - start) % 8) out.push_back(0);
+      put_le(out, start + 20, out.size() - start, 4);
+    }
+  }
+  return out;
+}
+
+inline Vec negotiate_body(const std::vector<std::uint16_t>& dialects, bool contexts) {
+  W b;
+  b.u16(36).u16(static_cast<std::uint16_t>(dialects.size())).u16(codec::kSigningEnabled).u16(0).u32(0x7f);
+  for (std::uint8_t i = 1; i <= 16; ++i) b.u8(i);
+  const std::size_t ctx_off_at = b.b.size();
+  b.u32(0).u16(0).u16(0);
+  for (auto d : dialects) b.u16(d);
+  if (contexts) {
+    while ((codec::kHeaderSize + b.b.size()) % 8) b.u8(0);
+    put_le(b.b, ctx_off_at, codec::kHeaderSize + b.b.size(), 4);
+    put_le(b.b, ctx_off_at + 4, 3, 2);
+    // PREAUTH: SHA-512 with a 32-byte salt.
+    b.u16(codec::kPreauthIntegrityCapabilities).u16(38).u32(0).u16(1).u16(32).u16(codec::kHashSha512);
+    for (std::uint8_t i = 0; i < 32; ++i) b.u8(static_cast<std::uint8_t>(0xA0 + i));
+    while ((codec::kHeaderSize + b.b.size()) % 8) b.u8(0);
+    // ENCRYPTION: AES-128-GCM, AES-128-CCM.
+    b.u16(codec::kEncryptionCapabilities).u16(6).u32(0).u16(2).u16(2).u16(1);
+    while ((codec::kHeaderSize + b.b.size()) % 8) b.u8(0);
+    // SIGNING: AES-GMAC, AES-CMAC, HMAC-SHA256.
+    b.u16(codec::kSigningCapabilities).u16(8).u32(0).u16(3).u16(2).u16(1).u16(0);
+  }
+  return b.b;
+}
+
+inline Vec session_setup_body(std::span<const std::uint8_t> token) {
+  W b;
+  b.u16(25).u8(0).u8(codec::kSigningEnabled).u32(0).u32(0);
+  b.u16(0x58).u16(static_cast<std::uint16_t>(token.size())).u64(0).bytes(token);
+  return b.b;
+}
+
+inline Vec tree_connect_body(std::string_view unc) {
+  const Vec path = to_utf16le(unc);
+  W b;
+  b.u16(9).u16(0).u16(0x48).u16(static_cast<std::uint16_t>(path.size())).bytes(path);
+  return b.b;
+}
+
+// ---- NTLMv2 client (MS-NLMP 3.1.5), written for the fuzzers --------------------------------------
+struct NtlmClient {
+  std::uint32_t flags = auth::ntlm::flag::kUnicode | auth::ntlm::flag::kRequestTarget | auth::ntlm::flag::kSign |
+                        auth::ntlm::flag::kNtlm | auth::ntlm::flag::kAlwaysSign |
+                        auth::ntlm::flag::kExtendedSessionSecurity | auth::ntlm::flag::kTargetInfo |
+                        auth::ntlm::flag::kVersion | auth::ntlm::flag::k128 | auth::ntlm::flag::kKeyExch;
+  Vec negotiate;
+
+  Vec make_negotiate() { return negotiate = auth::ntlm::encode_negotiate(flags); }
+
+  /// An AUTHENTICATE for alice/Secret1 answering `challenge_msg`; empty when it does not parse.
+  Vec make_authenticate(std::span<const std::uint8_t> challenge_msg) {
+    using namespace auth;
+    ntlm::Challenge ch;
+    if (!ntlm::parse_challenge(challenge_msg, ch)) return {};
+    std::vector<ntlm::AvPair> avs;
+    if (!ntlm::parse_av_pairs(ch.target_info, avs)) return {};
+    Vec blob = {1, 1, 0, 0, 0, 0, 0, 0};
+    blob.insert(blob.end(), 8, 0x22);  // timestamp
+    blob.insert(blob.end(), 8, 0x5c);  // client challenge
+    blob.insert(blob.end(), 4, 0);
+    for (const auto& av : avs)
+      if (av.id != ntlm::AvId::eol) ntlm::write_av_pair(blob, av.id, av.value);
+    const std::uint8_t mic_flag[4] = {2, 0, 0, 0};
+    ntlm::write_av_pair(blob, ntlm::AvId::flags, mic_flag);
+    ntlm::write_av_pair(blob, ntlm::AvId::eol, {});
+    blob.insert(blob.end(), 4, 0);
+    const NtHash nt = nt_hash_of_password("Secret1");
+    const auto owf = ntlm::ntowf_v2(nt, "alice", "WORKGROUP");
+    const auto proof = crypto::hmac_md5(owf, {ch.server_challenge, blob});
+    Vec nt_resp(proof.begin(), proof.end());
+    nt_resp.insert(nt_resp.end(), blob.begin(), blob.end());
+    const auto base = crypto::hmac_md5(owf, {proof});
+    std::array<std::uint8_t, 16> exported{};
+    for (std::size_t i = 0; i < 16; ++i) exported[i] = static_cast<std::uint8_t>(0x30 + i);
+    Vec enc_key(16);
+    crypto::rc4(base, exported, enc_key);
+    const Vec lm(24, 0), u = to_utf16le("alice"), d = to_utf16le("WORKGROUP"), ws = to_utf16le("FUZZ");
+    ntlm::AuthenticateFields af;
+    af.flags = flags;
+    af.lm_response = lm;
+    af.nt_response = nt_resp;
+    af.domain = d;
+    af.user = u;
+    af.workstation = ws;
+    af.encrypted_session_key = enc_key;
+    Vec a = ntlm::encode_authenticate(af, ntlm::Version{});
+    const Vec challenge(challenge_msg.begin(), challenge_msg.end());
+    const auto mic = crypto::hmac_md5(exported, {negotiate, challenge, a});
+    std::memcpy(a.data() + ntlm::kMicOffset, mic.data(), 16);
+    return a;
+  }
+};
+
+/// The dialect a fuzz_engine mode byte selects for the authenticated setup.
+inline std::uint16_t setup_dialect(std::uint8_t mode) {
+  static constexpr std::uint16_t kDialects[4] = {0x0311, 0x0302, 0x0210, 0x0202};
+  return kDialects[(mode >> 2) & 3];
+}
+
+/// A connection driven through NEGOTIATE, SESSION_SETUP (raw NTLMSSP, not signing) and
+/// TREE_CONNECT \\srv\share. Frames are recorded in `sent` (the generator uses them).
+struct LiveConnection {
+  std::shared_ptr<engine::ServerState> state = make_state();
+  engine::Connection conn{state, "fuzz-peer"};
+  std::uint64_t next_mid = 0;
+  std::uint64_t session_id = 0;
+  std::uint32_t tree_id = 0;
+
+  /// One message in, the first response message out (empty when none).
+  Vec exchange(const Vec& msg) {
+    auto out = conn.on_message(msg);
+    if (out.frames.empty()) return {};
+    return out.frames[0];
+  }
+
+  bool setup(std::uint16_t dialect) {
+    Vec r = exchange(message(codec::Command::negotiate, negotiate_body({dialect}, dialect == 0x0311), next_mid++));
+    if (r.size() < 64 + 8 || rd32(r, 8) != 0) return false;
+    NtlmClient cl;
+    r = exchange(message(codec::Command::session_setup, session_setup_body(cl.make_negotiate()), next_mid++));
+    if (r.size() < 64 + 8 || rd32(r, 8) != static_cast<std::uint32_t>(NtStatus::more_processing_required)) return false;
+    session_id = rd64(r, 40);
+    const std::size_t off = rd16(r, 64 + 4), len = rd16(r, 64 + 6);
+    if (off > r.size() || len > r.size() - off) return false;
+    const Vec auth = cl.make_authenticate(std::span<const std::uint8_t>(r).subspan(off, len));
+    if (auth.empty()) return false;
+    r = exchange(message(codec::Command::session_setup, session_setup_body(auth), next_mid++, session_id));
+    if (r.size() < 64 || rd32(r, 8) != 0) return false;
+    r = exchange(message(codec::Command::tree_connect, tree_connect_body("\\\\srv\\share"), next_mid++, session_id));
+    if (r.size() < 64 || rd32(r, 8) != 0) return false;
+    tree_id = rd32(r, 36);
+    return true;
+  }
+
+  /// Rewrites SessionId, TreeId and MessageId of every message of the compound `frame` to the
+  /// live ones (walking NextCommand as far as it stays in bounds).
+  void patch(Vec& frame) {
+    std::size_t pos = 0;
+    while (frame.size() - pos >= codec::kHeaderSize) {
+      put_le(frame, pos + 40, session_id, 8);
+      if ((frame[pos + 16] & codec::kFlagAsyncCommand) == 0) put_le(frame, pos + 36, tree_id, 4);
+      const std::uint16_t charge = rd16(frame, pos + 6);
+      put_le(frame, pos + 24, next_mid, 8);
+      next_mid += charge == 0 ? 1 : charge;
+      const std::uint32_t next = rd32(frame, pos + 20);
+      if (next == 0 || next > frame.size() - pos) break;
+      pos += next;
+    }
+  }
+};
+
+}  // namespace smbsrv::fuzz
