@@ -25,22 +25,32 @@ struct Server::Impl {
       auto [ec, socket] = co_await acceptor.async_accept(asio::experimental::as_tuple(asio::use_awaitable));
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS): the pending connection stays
+        // queued, so retrying at once would spin. Back off a little.
+        SMBSRV_LOG_WARN("accept failed: {}; retrying in 100 ms", ec.message());
+        asio::steady_timer t(io, std::chrono::milliseconds(100));
+        co_await t.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
         continue;
       }
       std::unique_lock lk(mu);
       if (sessions.size() >= state->config.max_connections) {
         lk.unlock();
-        SMBSRV_LOG_WARN("connection limit ({}) reached, refusing a client", state->config.max_connections);
+        ++refused;
         std::error_code ignored;
+        auto ep = socket.remote_endpoint(ignored);
+        SMBSRV_LOG_WARN("connection limit ({}) reached, refusing {}:{}", state->config.max_connections,
+                        ep.address().to_string(), ep.port());
         socket.close(ignored);
         continue;
       }
       auto holder = std::make_shared<std::weak_ptr<transport::TcpSession>>();
       auto session = std::make_shared<transport::TcpSession>(
-          std::move(socket), workers, state, transport::SessionHooks{[this, holder] {
-            std::lock_guard lk2(mu);
-            if (auto s = holder->lock()) sessions.erase(s);
-          }});
+          std::move(socket), workers, state,
+          transport::SessionHooks{[this, holder] {
+                                    std::lock_guard lk2(mu);
+                                    if (auto s = holder->lock()) sessions.erase(s);
+                                  },
+                                  counters});
       *holder = session;
       sessions.insert(session);
       lk.unlock();
@@ -55,6 +65,8 @@ struct Server::Impl {
   std::vector<std::thread> threads;
   std::mutex mu;
   std::set<std::shared_ptr<transport::TcpSession>> sessions;
+  std::size_t refused = 0;  // guarded by mu
+  std::shared_ptr<transport::TransportCounters> counters = std::make_shared<transport::TransportCounters>();
   std::condition_variable stopped_cv;
   bool running = false;
   bool stopped = false;
@@ -145,5 +157,14 @@ void Server::wait() {
 }
 
 std::uint16_t Server::local_port() const { return impl_->port; }
+
+Server::Stats Server::stats() const {
+  Stats s;
+  std::lock_guard lk(impl_->mu);
+  s.connections = impl_->sessions.size();
+  s.refused_connections = impl_->refused;
+  s.peak_queued_response_bytes = impl_->counters->peak_queued_bytes.load(std::memory_order_relaxed);
+  return s;
+}
 
 }  // namespace smbsrv

@@ -3,6 +3,7 @@
 // Usage: smbsrv-share [--config FILE] [--listen ADDR:PORT] [--share NAME=PATH[:ro]]...
 //                     [--user NAME:PASSWORD]... [--min-dialect V] [--max-dialect V]
 //                     [--signing required|enabled] [--encrypt] [--guest] [--log-level LEVEL]
+//                     [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]
 // Example: smbsrv-share --listen 127.0.0.1:4445 --share docs=/srv/docs --user alice:secret
 //
 // With no arguments it serves ./smbshare as "share" on port 445 with a user "smb" whose password
@@ -15,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <smbsrv/smbsrv.hpp>
 #include <string>
@@ -33,7 +35,13 @@ struct Options {
   std::string log_level = "info";
   bool guest = false;
   bool encrypt = false;
+  std::optional<unsigned long> max_connections, preauth_timeout, idle_timeout;
 };
+
+std::optional<unsigned long> parse_count(const std::string& v) {
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 9) return std::nullopt;
+  return std::stoul(v);
+}
 
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
@@ -41,6 +49,7 @@ struct Options {
                "                    [--user NAME:PASSWORD]... [--min-dialect 2.0.2|2.1|3.0|3.0.2|3.1.1]\n"
                "                    [--max-dialect V] [--signing required|enabled] [--encrypt] [--guest]\n"
                "                    [--log-level trace|debug|info|warn|error]\n"
+               "                    [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]\n"
                "example: smbsrv-share --listen 127.0.0.1:4445 --share docs=/srv/docs --user alice:secret\n");
   std::exit(code);
 }
@@ -55,6 +64,9 @@ bool apply(Options& o, const std::string& key, const std::string& value) {
   else if (key == "log-level") o.log_level = value;
   else if (key == "guest") o.guest = value.empty() || value == "true" || value == "yes" || value == "1";
   else if (key == "encrypt") o.encrypt = value.empty() || value == "true" || value == "yes" || value == "1";
+  else if (key == "max-connections") return (o.max_connections = parse_count(value)).has_value();
+  else if (key == "preauth-timeout") return (o.preauth_timeout = parse_count(value)).has_value();
+  else if (key == "idle-timeout") return (o.idle_timeout = parse_count(value)).has_value();
   else return false;
   return true;
 }
@@ -141,6 +153,9 @@ int main(int argc, char** argv) {
   cfg.require_signing = o.signing == "required";
   cfg.allow_guest = o.guest;
   cfg.encrypt_all = o.encrypt;
+  if (o.max_connections) cfg.max_connections = *o.max_connections;
+  if (o.preauth_timeout) cfg.unauthenticated_timeout_seconds = static_cast<std::uint32_t>(*o.preauth_timeout);
+  if (o.idle_timeout) cfg.idle_timeout_seconds = static_cast<std::uint32_t>(*o.idle_timeout);
 
   auto creds = std::make_shared<smbsrv::InMemoryCredentialStore>();
   std::vector<std::string> banner_users;

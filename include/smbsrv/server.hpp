@@ -69,8 +69,46 @@ struct ServerConfig {
   std::uint32_t max_read = 8u << 20, max_write = 8u << 20, max_transact = 8u << 20;
   std::size_t io_threads = 1;       // socket threads
   std::size_t worker_threads = 4;   // VFS threads
+
+  // ---- Resource limits. The defaults are safe for an internet-facing server; each limit only
+  // ever affects the client that exceeds it. ----
+
+  /// Live TCP connections. Past it a new connection is accepted and closed at once (a warning is
+  /// logged): each connection costs two file descriptors' worth of kernel state plus buffers.
   std::size_t max_connections = 4096;
+  /// Sessions (SESSION_SETUP with SessionId 0) on one connection; more fail with
+  /// STATUS_INSUFFICIENT_RESOURCES. Each session holds keys and an authenticator.
+  std::size_t max_sessions_per_connection = 64;
+  /// Tree connects in one session; more fail with STATUS_INSUFFICIENT_RESOURCES.
+  std::size_t max_trees_per_session = 256;
+  /// Opens (CREATE) held by one session; more fail with STATUS_TOO_MANY_OPENED_FILES. Each open
+  /// pins a backend file handle.
+  std::size_t max_opens_per_session = 16384;
+  /// Opens held by all sessions of one connection together (the same status past it).
+  std::size_t max_opens_per_connection = 16384;
+  /// Requests of one connection being processed on the worker pool at once; while at the cap the
+  /// server stops reading that connection (TCP back-pressure), so one client cannot occupy every
+  /// worker or queue unbounded work.
+  std::size_t max_outstanding_requests = 128;
+  /// Credits (MessageIds granted and not yet used) a client may hold (MS-SMB2 3.3.1.1): the size
+  /// of the command sequence window the server tracks per connection. At least 1.
+  std::uint32_t max_credits = 8192;
+  /// Response bytes queued for one connection that the client has not yet read. While above it
+  /// the server reads no more requests from that client (a slow or stalled reader cannot make
+  /// the server buffer without bound); one response may exceed it.
+  std::size_t max_queued_response_bytes = 16u << 20;
+  /// The largest transport frame accepted before any session has authenticated (MS-SMB2
+  /// 3.3.5.2: NEGOTIATE and SESSION_SETUP are small); a larger one closes the connection.
+  std::size_t max_preauth_frame_size = 64 * 1024;
+  /// The largest frame after authentication; a larger one closes the connection. 0: derived,
+  /// max(max_read, max_write, max_transact) + 64 KiB. Always capped at 0xFFFFFF (the 24-bit
+  /// length of the direct TCP transport).
+  std::size_t max_frame_size = 0;
+  /// A connection with no request for this long (and none in progress) is closed.
   std::uint32_t idle_timeout_seconds = 15 * 60;
+  /// Pre-authentication timeout: a connection on which no session has completed authentication
+  /// this long after it was accepted — half-open, NEGOTIATE only, stalled mid-frame, or
+  /// failing logons — is closed.
   std::uint32_t unauthenticated_timeout_seconds = 30;
   std::string server_name = "SMBSRV";
   std::string domain_name = "WORKGROUP";
@@ -97,6 +135,14 @@ class Server {
   void wait();
   /// The bound port (useful with port 0).
   std::uint16_t local_port() const;
+
+  struct Stats {
+    std::size_t connections = 0;          // live connections
+    std::size_t refused_connections = 0;  // refused at max_connections since start
+    /// The most response bytes ever queued for one connection (see max_queued_response_bytes).
+    std::size_t peak_queued_response_bytes = 0;
+  };
+  Stats stats() const;
 
  private:
   struct Impl;

@@ -26,17 +26,25 @@ bool only_cancels_follow(const std::vector<Bytes>& parts, std::size_t i) {
 }
 }  // namespace
 
+static_assert(ServerConfig{}.max_preauth_frame_size == kPreAuthMaxFrame);
+static_assert(ServerConfig{}.max_sessions_per_connection == kMaxSessionsPerConnection);
+static_assert(ServerConfig{}.max_opens_per_connection == kMaxOpensPerConnection);
+static_assert(ServerConfig{}.max_opens_per_session == kMaxOpensPerSession);
+static_assert(ServerConfig{}.max_trees_per_session == kMaxTreesPerSession);
+static_assert(ServerConfig{}.max_credits == CommandSequenceWindow::kMaxOutstanding);
+
 Connection::Connection(std::shared_ptr<ServerState> server, std::string peer)
-    : server_(std::move(server)), peer_(std::move(peer)) {}
+    : server_(std::move(server)), peer_(std::move(peer)), sequence_window_(server_->config.max_credits) {}
 
 Connection::~Connection() { shutdown(); }
 
 std::size_t Connection::max_frame_size() const {
   std::lock_guard lk(mu_);
-  if (!any_session_valid_) return kPreAuthMaxFrame;
   const auto& c = server_->config;
+  if (!any_session_valid_) return std::min(kMaxFrameSize, c.max_preauth_frame_size);
+  if (c.max_frame_size != 0) return std::min(kMaxFrameSize, c.max_frame_size);
   // A WRITE carries up to max_write bytes plus its header; compounds add a little more.
-  return std::min<std::size_t>(0x00FFFFFF, std::max({c.max_write, c.max_transact, c.max_read}) + 64 * 1024);
+  return std::min<std::size_t>(kMaxFrameSize, std::max({c.max_write, c.max_transact, c.max_read}) + 64 * 1024);
 }
 
 bool Connection::authenticated() const {
@@ -50,9 +58,17 @@ void Connection::shutdown() {
     std::lock_guard lk(mu_);
     for (auto& [id, o] : opens_) opens.push_back(o);
     opens_.clear();
+    opens_per_session_.clear();
     sessions_.clear();
   }
   for (auto& o : opens) close_open(o);
+}
+
+std::map<std::uint64_t, std::shared_ptr<Open>>::iterator Connection::erase_open_locked(
+    std::map<std::uint64_t, std::shared_ptr<Open>>::iterator it) {
+  auto c = opens_per_session_.find(it->second->session_id);
+  if (c != opens_per_session_.end() && --c->second == 0) opens_per_session_.erase(c);
+  return opens_.erase(it);
 }
 
 crypto::SigningAlgorithm Connection::signing_algorithm() const {

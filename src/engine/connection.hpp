@@ -92,6 +92,9 @@ class Connection {
   Result<std::shared_ptr<Open>> find_open(Request& req, const codec::FileId& id);
   void close_open(const std::shared_ptr<Open>& open);
   void close_tree_opens(std::uint64_t session_id, std::uint32_t tree_id);
+  /// Removes opens_[it] and counts it off its session; mu_ held.
+  std::map<std::uint64_t, std::shared_ptr<Open>>::iterator erase_open_locked(
+      std::map<std::uint64_t, std::shared_ptr<Open>>::iterator it);
   void derive_keys(Session& s);
   crypto::SigningAlgorithm signing_algorithm() const;
 
@@ -117,15 +120,18 @@ class Connection {
   // that still carry a valid signature (clients that require signing reject them unsigned).
   std::map<std::uint64_t, std::shared_ptr<Session>> logged_off_;
   std::map<std::uint64_t, std::shared_ptr<Open>> opens_;  // by volatile id
+  std::map<std::uint64_t, std::size_t> opens_per_session_;  // by SessionId (max_opens_per_session)
   std::uint64_t next_volatile_id_ = 1;
   std::uint32_t next_tree_id_ = 1;
   bool any_session_valid_ = false;
 };
 
-/// Limits (named, with the reason).
+/// Default limits (ServerConfig documents each one and its reason; these are its defaults).
 inline constexpr std::size_t kPreAuthMaxFrame = 64 * 1024;  // NEGOTIATE / SESSION_SETUP fit easily
 inline constexpr std::size_t kMaxSessionsPerConnection = 64;
 inline constexpr std::size_t kMaxOpensPerConnection = 16384;
+inline constexpr std::size_t kMaxOpensPerSession = 16384;
 inline constexpr std::size_t kMaxTreesPerSession = 256;
+inline constexpr std::size_t kMaxFrameSize = 0x00FFFFFF;  // the 24-bit length of direct TCP (2.1)
 
 }  // namespace smbsrv::engine

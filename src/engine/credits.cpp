@@ -24,7 +24,7 @@ bool CommandSequenceWindow::consume(std::uint64_t message_id, std::uint16_t char
 std::uint16_t CommandSequenceWindow::grant(std::uint16_t requested) {
   const std::uint32_t have = outstanding();
   std::uint32_t give = requested;
-  if (have + give > kMaxOutstanding) give = kMaxOutstanding > have ? kMaxOutstanding - have : 0;
+  if (have + give > max_outstanding_) give = max_outstanding_ > have ? max_outstanding_ - have : 0;
   if (have == 0 && give == 0) give = 1;  // never leave the client without a credit
   for (std::uint32_t i = 0; i < give; ++i) window_.push_back(false);
   return static_cast<std::uint16_t>(give);

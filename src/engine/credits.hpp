@@ -9,8 +9,13 @@ namespace smbsrv::engine {
 
 class CommandSequenceWindow {
  public:
-  /// The server caps the credits a client may hold (granted and not yet used).
+  /// The default cap on the credits a client may hold (granted and not yet used);
+  /// ServerConfig::max_credits sets it.
   static constexpr std::uint32_t kMaxOutstanding = 8192;
+
+  explicit CommandSequenceWindow(std::uint32_t max_outstanding = kMaxOutstanding)
+      : max_outstanding_(max_outstanding == 0 ? 1 : max_outstanding) {}
+  std::uint32_t max_outstanding() const { return max_outstanding_; }
 
   /// Consumes ids [message_id, message_id + charge). False when any is outside the window or
   /// already used: the caller disconnects (3.3.5.2.3).
@@ -24,6 +29,7 @@ class CommandSequenceWindow {
   std::uint64_t low_ = 0;              // lowest id not yet known-used
   std::deque<bool> window_ = {false};  // ids [low_, low_ + size): true = used
   std::uint32_t used_in_window_ = 0;
+  std::uint32_t max_outstanding_;
 };
 
 }  // namespace smbsrv::engine

@@ -72,12 +72,21 @@ awaitable<void> TcpSession::read_loop() {
     last_activity_ = std::chrono::steady_clock::now();
     ++in_flight_;
     process(std::move(frame));
-    while (in_flight_ >= kMaxInFlight && !closed_) {
+    // Back-pressure: stop reading (the client's sends then block in TCP) while this client has
+    // too much work in flight or does not read its responses. flow_timer_ is cancelled when
+    // either drains; the timeout only re-checks.
+    while (must_pause_reading() && !closed_) {
       flow_timer_.expires_after(std::chrono::seconds(5));
       co_await flow_timer_.async_wait(use_tuple);
     }
   }
   close();
+}
+
+bool TcpSession::must_pause_reading() const {
+  const auto& cfg = state_->config;
+  return in_flight_ >= std::max<std::size_t>(1, cfg.max_outstanding_requests) ||
+         queued_bytes_ > cfg.max_queued_response_bytes;
 }
 
 void TcpSession::process(std::vector<std::uint8_t> frame) {
@@ -113,7 +122,14 @@ void TcpSession::deliver(engine::Output out) {
     framed.push_back(static_cast<std::uint8_t>(f.size() >> 8));
     framed.push_back(static_cast<std::uint8_t>(f.size()));
     framed.insert(framed.end(), f.begin(), f.end());
+    queued_bytes_ += framed.size();
     write_queue_.push_back(std::move(framed));
+  }
+  if (hooks_.counters) {
+    auto& peak = hooks_.counters->peak_queued_bytes;
+    std::size_t seen = peak.load(std::memory_order_relaxed);
+    while (queued_bytes_ > seen && !peak.compare_exchange_weak(seen, queued_bytes_, std::memory_order_relaxed)) {
+    }
   }
   if (out.disposition == engine::Disposition::close_after_flush) close_after_write_ = true;
   if (!writing_) do_write();
@@ -134,7 +150,10 @@ void TcpSession::do_write() {
                         self->close();
                         return;
                       }
+                      const bool was_over = self->queued_bytes_ > self->state_->config.max_queued_response_bytes;
+                      self->queued_bytes_ -= self->write_queue_.front().size();
                       self->write_queue_.pop_front();
+                      if (was_over && !self->must_pause_reading()) self->flow_timer_.cancel();
                       self->do_write();
                     }));
 }

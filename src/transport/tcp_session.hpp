@@ -14,8 +14,14 @@
 
 namespace smbsrv::transport {
 
+/// Counters shared by every connection of one server (Server::stats()).
+struct TransportCounters {
+  std::atomic<std::size_t> peak_queued_bytes{0};  // high-water mark of one connection's queue
+};
+
 struct SessionHooks {
   std::function<void()> on_closed;
+  std::shared_ptr<TransportCounters> counters;  // may be null
 };
 
 class TcpSession : public std::enable_shared_from_this<TcpSession> {
@@ -26,8 +32,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   /// Closes the socket from any thread.
   void stop();
 
-  /// Frames being processed on the worker pool for one connection before reading pauses.
-  static constexpr int kMaxInFlight = 128;
+  /// The default of ServerConfig::max_outstanding_requests: frames being processed on the
+  /// worker pool for one connection before reading pauses.
+  static constexpr std::size_t kMaxInFlight = 128;
 
  private:
   asio::awaitable<void> read_loop();
@@ -36,6 +43,8 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   void deliver(engine::Output out);
   void do_write();
   void close();
+  /// Reading pauses while this holds: too much work in flight or too many unsent response bytes.
+  bool must_pause_reading() const;
 
   asio::ip::tcp::socket socket_;
   asio::strand<asio::any_io_executor> strand_;
@@ -51,7 +60,8 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   bool writing_ = false;
   bool close_after_write_ = false;
   bool closed_ = false;
-  int in_flight_ = 0;  // on the strand
+  std::size_t in_flight_ = 0;     // on the strand
+  std::size_t queued_bytes_ = 0;  // bytes in write_queue_ (on the strand)
 };
 
 }  // namespace smbsrv::transport

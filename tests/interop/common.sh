@@ -8,9 +8,27 @@ WORK=$(mktemp -d /tmp/smbsrv-interop.XXXXXX)
 SHARE_DIR="$WORK/share"
 mkdir -p "$SHARE_DIR"
 SERVER_PID=
+# On exit: stop the server (it exits 0 on SIGTERM) and fail the test when it did not exit
+# cleanly or its log holds a sanitizer report (ASan/UBSan builds: scripts/test.sh --sanitize).
+SANITIZER_REPORT='ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
 cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; fi
+  local rc=$? server_rc=0
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null || server_rc=$?
+    if [ "$server_rc" -ne 0 ]; then
+      echo "FAIL: the server exited with status $server_rc"
+      tail -n 60 "$WORK/server.log"
+      rc=1
+    fi
+  fi
+  if [ -f "$WORK/server.log" ] && grep -qE "$SANITIZER_REPORT" "$WORK/server.log"; then
+    echo "FAIL: sanitizer report in the server log:"
+    grep -E -A40 "$SANITIZER_REPORT" "$WORK/server.log" | head -n 120
+    rc=1
+  fi
   rm -rf "$WORK"
+  exit "$rc"
 }
 trap cleanup EXIT
 

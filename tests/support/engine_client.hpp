@@ -21,6 +21,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -205,6 +206,10 @@ class EngineClient {
  public:
   explicit EngineClient(std::shared_ptr<engine::ServerState> state)
       : state_(std::move(state)), conn_(std::make_unique<engine::Connection>(state_, "test-peer")) {}
+  /// Sends each request frame through `exchange` instead of an in-process Connection (e.g. over
+  /// a socket: tests/load). connection() must not be used then.
+  using Exchange = std::function<engine::Output(std::span<const std::uint8_t>)>;
+  explicit EngineClient(Exchange exchange) : exchange_(std::move(exchange)) {}
 
   engine::Connection& connection() { return *conn_; }
 
@@ -285,7 +290,7 @@ class EngineClient {
   /// Feeds a raw frame and parses what comes back.
   Reply raw(std::span<const std::uint8_t> frame_bytes) {
     const Vec copy(frame_bytes.begin(), frame_bytes.end());  // exact-size buffer for sanitizers
-    auto out = conn_->on_message(copy);
+    auto out = exchange_ ? exchange_(copy) : conn_->on_message(copy);
     Reply rep;
     rep.disposition = out.disposition;
     if (out.disposition != engine::Disposition::keep) closed = true;
@@ -771,6 +776,7 @@ class EngineClient {
  private:
   std::shared_ptr<engine::ServerState> state_;
   std::unique_ptr<engine::Connection> conn_;
+  Exchange exchange_;
 };
 
 /// A server state with deterministic time and randomness, user alice/Secret1, and a memory share

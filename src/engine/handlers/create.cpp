@@ -3,6 +3,7 @@
 
 #include "codec/fscc.hpp"
 #include "engine/request.hpp"
+#include "log.hpp"
 
 namespace smbsrv::engine {
 namespace {
@@ -65,6 +66,20 @@ void Connection::on_create(Request& req, Response& rsp) {
   if (req.tree->read_only && (truncating || disposition == CreateDisposition::create))
     return rsp.fail(NtStatus::access_denied);
 
+  // Open limits: checked before the backend creates anything (and again when the open is
+  // registered, since requests of one connection run concurrently).
+  {
+    std::lock_guard lk(mu_);
+    const auto& cfg = server_->config;
+    auto it = opens_per_session_.find(req.session->session_id);
+    const std::size_t in_session = it == opens_per_session_.end() ? 0 : it->second;
+    if (opens_.size() >= cfg.max_opens_per_connection || in_session >= cfg.max_opens_per_session) {
+      SMBSRV_LOG_DEBUG("{}: open limit reached ({} on the connection, {} in the session)", peer_, opens_.size(),
+                       in_session);
+      return rsp.fail(NtStatus::too_many_opened_files);
+    }
+  }
+
   Vfs& vfs = *req.tree->share->vfs;
   OpenParams params;
   params.read = true;
@@ -120,13 +135,19 @@ void Connection::on_create(Request& req, Response& rsp) {
   codec::CreateResponse r;
   {
     std::lock_guard lk(mu_);
-    if (opens_.size() >= kMaxOpensPerConnection) {
+    const auto& cfg = server_->config;
+    auto& per_session = opens_per_session_[open->session_id];
+    if (opens_.size() >= cfg.max_opens_per_connection || per_session >= cfg.max_opens_per_session) {
+      SMBSRV_LOG_DEBUG("{}: open limit reached ({} on the connection, {} in the session)", peer_, opens_.size(),
+                       per_session);
+      if (per_session == 0) opens_per_session_.erase(open->session_id);
       server_->files.detach(open->file_object, open.get());
       return rsp.fail(NtStatus::too_many_opened_files);
     }
     const std::uint64_t id = next_volatile_id_++;
     open->file_id = {id, id};
     opens_[id] = open;
+    ++per_session;
   }
   r.create_action = static_cast<std::uint32_t>(action);
   r.creation_time = info->creation;
@@ -166,7 +187,9 @@ void Connection::on_close(Request& req, Response& rsp) {
   if (!open) return rsp.fail(open.status());
   {
     std::lock_guard lk(mu_);
-    if (opens_.erase((*open)->file_id.volatile_) == 0) return rsp.fail(NtStatus::file_closed);
+    auto it = opens_.find((*open)->file_id.volatile_);
+    if (it == opens_.end()) return rsp.fail(NtStatus::file_closed);
+    erase_open_locked(it);
   }
   codec::CloseResponse r;
   if (decoded->flags & codec::kClosePostqueryAttrib) {

@@ -14,7 +14,10 @@ void Connection::on_session_setup(Request& req, Response& rsp) {
   std::shared_ptr<Session> s;
   bool created = false;
   if (req.hdr.session_id == 0) {
-    if (sessions_.size() >= kMaxSessionsPerConnection) return rsp.fail(NtStatus::insufficient_resources);
+    if (sessions_.size() >= server_->config.max_sessions_per_connection) {
+      SMBSRV_LOG_DEBUG("{}: session limit ({}) reached", peer_, server_->config.max_sessions_per_connection);
+      return rsp.fail(NtStatus::insufficient_resources);
+    }
     s = std::make_shared<Session>();
     do {
       std::array<std::uint8_t, 8> r{};
@@ -129,7 +132,7 @@ void Connection::on_logoff(Request& req, Response& rsp) {
     for (auto it = opens_.begin(); it != opens_.end();) {
       if (it->second->session_id == sid) {
         to_close.push_back(it->second);
-        it = opens_.erase(it);
+        it = erase_open_locked(it);
       } else {
         ++it;
       }

@@ -57,7 +57,10 @@ void Connection::on_tree_connect(Request& req, Response& rsp) {
   r.maximal_access = tree->maximal_access;
   {
     std::lock_guard lk(mu_);
-    if (req.session->tree_connects.size() >= kMaxTreesPerSession) return rsp.fail(NtStatus::insufficient_resources);
+    if (req.session->tree_connects.size() >= server_->config.max_trees_per_session) {
+      SMBSRV_LOG_DEBUG("{}: tree connect limit ({}) reached", peer_, server_->config.max_trees_per_session);
+      return rsp.fail(NtStatus::insufficient_resources);
+    }
     do {
       tree->tree_id = next_tree_id_++;
     } while (tree->tree_id == 0 || tree->tree_id == 0xFFFFFFFFu ||
@@ -89,7 +92,7 @@ void Connection::close_tree_opens(std::uint64_t session_id, std::uint32_t tree_i
     for (auto it = opens_.begin(); it != opens_.end();) {
       if (it->second->session_id == session_id && it->second->tree_id == tree_id) {
         to_close.push_back(it->second);
-        it = opens_.erase(it);
+        it = erase_open_locked(it);
       } else {
         ++it;
       }
