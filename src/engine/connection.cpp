@@ -404,8 +404,6 @@ void Connection::finish_response(Request& req, Response& rsp, std::vector<std::u
   if (session && !session->signing_key.empty() && !rsp.no_sign && !req.was_encrypted &&
       (req.signed_ok || session->signing_required || rsp.sign_anyway) &&
       rsp.status != NtStatus::pending) {
-    std::uint32_t flags = 0;
-    std::memcpy(&flags, msg.data() + 16, 4);
     msg[16] = static_cast<std::uint8_t>(msg[16] | codec::kFlagSigned);
     crypto::smb2_sign(signing_algorithm(), session->signing_key, msg);
   }
@@ -460,22 +458,13 @@ Output Connection::handle_smb1_negotiate(Bytes frame) {
     out.disposition = Disposition::close_now;
     return out;
   }
-  // The SMB1 request used MessageId 0.
+  // The SMB1 request used MessageId 0. After 0x02FF a second (SMB2) NEGOTIATE is expected.
   (void)sequence_window_.consume(0, 1);
-  lk.unlock();
-
-  Request req;
-  req.hdr.command = Command::negotiate;
-  Response rsp;
-  {
-    std::lock_guard lk2(mu_);
-    negotiated_ = dialect == 0x0202;
-    dialect_ = dialect;
-    server_security_mode_ = static_cast<std::uint16_t>(
-        codec::kSigningEnabled | (cfg.require_signing ? codec::kSigningRequired : 0));
-    server_capabilities_ = dialect == 0x02FF ? codec::kCapLargeMtu : 0;
-    if (dialect == 0x02FF) negotiated_ = true;  // a second (SMB2) NEGOTIATE is expected next
-  }
+  negotiated_ = true;
+  dialect_ = dialect;
+  server_security_mode_ = static_cast<std::uint16_t>(
+      codec::kSigningEnabled | (cfg.require_signing ? codec::kSigningRequired : 0));
+  server_capabilities_ = dialect == 0x02FF ? codec::kCapLargeMtu : 0;
   codec::NegotiateResponse nr;
   nr.security_mode = server_security_mode_;
   nr.dialect_revision = dialect;
@@ -491,11 +480,8 @@ Output Connection::handle_smb1_negotiate(Bytes frame) {
   codec::Header h;
   h.command = Command::negotiate;
   h.flags = codec::kFlagServerToRedir;
-  h.credit = 1;
-  {
-    std::lock_guard lk2(mu_);
-    h.credit = sequence_window_.grant(1);
-  }
+  h.credit = sequence_window_.grant(1);
+  lk.unlock();
   ByteWriter w(msg);
   codec::encode_header(w, h);
   codec::encode_negotiate_response(w, 0, nr);

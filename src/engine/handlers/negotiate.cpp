@@ -8,10 +8,6 @@ namespace {
 
 constexpr std::uint16_t kAllDialects[] = {0x0202, 0x0210, 0x0300, 0x0302, 0x0311};
 
-std::vector<std::uint8_t> bytes_of(std::string_view s) {
-  return {s.begin(), s.end()};
-}
-
 }  // namespace
 
 void Connection::on_negotiate(Request& req, Response& rsp) {
@@ -143,7 +139,6 @@ void Connection::on_negotiate(Request& req, Response& rsp) {
   Response::BodyBuilder b;
   codec::encode_negotiate_response(b.w, 0, nr);
   rsp.set_body(b.buf);
-  (void)bytes_of;
 }
 
 void Connection::derive_keys(Session& s) {
