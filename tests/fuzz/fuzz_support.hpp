@@ -1,7 +1,7 @@
 // Shared helpers for the libFuzzer targets and the corpus generator: a byte-stream splitter, a
 // deterministic server state, and a tiny gtest-free SMB2 client that negotiates, authenticates
-// with NTLMv2 (unsigned) and connects the "share" tree so fuzz_engine can reach the handlers
-// that need a session and a tree.
+// with NTLMv2 (support/ntlm_client.hpp; unsigned) and connects the "share" tree so fuzz_engine
+// can reach the handlers that need a session and a tree.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -23,6 +23,7 @@
 #include "engine/server_state.hpp"
 #include "smbsrv/credentials.hpp"
 #include "smbsrv/memory_vfs.hpp"
+#include "support/ntlm_client.hpp"
 #include "util/utf16.hpp"
 
 namespace smbsrv::fuzz {
@@ -203,59 +204,17 @@ inline Vec tree_connect_body(std::string_view unc) {
   return b.b;
 }
 
-// ---- NTLMv2 client (MS-NLMP 3.1.5), written for the fuzzers --------------------------------------
-struct NtlmClient {
-  std::uint32_t flags = auth::ntlm::flag::kUnicode | auth::ntlm::flag::kRequestTarget | auth::ntlm::flag::kSign |
-                        auth::ntlm::flag::kNtlm | auth::ntlm::flag::kAlwaysSign |
-                        auth::ntlm::flag::kExtendedSessionSecurity | auth::ntlm::flag::kTargetInfo |
-                        auth::ntlm::flag::kVersion | auth::ntlm::flag::k128 | auth::ntlm::flag::kKeyExch;
-  Vec negotiate;
-
-  Vec make_negotiate() { return negotiate = auth::ntlm::encode_negotiate(flags); }
-
-  /// An AUTHENTICATE for alice/Secret1 answering `challenge_msg`; empty when it does not parse.
-  Vec make_authenticate(std::span<const std::uint8_t> challenge_msg) {
-    using namespace auth;
-    ntlm::Challenge ch;
-    if (!ntlm::parse_challenge(challenge_msg, ch)) return {};
-    std::vector<ntlm::AvPair> avs;
-    if (!ntlm::parse_av_pairs(ch.target_info, avs)) return {};
-    Vec blob = {1, 1, 0, 0, 0, 0, 0, 0};
-    blob.insert(blob.end(), 8, 0x22);  // timestamp
-    blob.insert(blob.end(), 8, 0x5c);  // client challenge
-    blob.insert(blob.end(), 4, 0);
-    for (const auto& av : avs)
-      if (av.id != ntlm::AvId::eol) ntlm::write_av_pair(blob, av.id, av.value);
-    const std::uint8_t mic_flag[4] = {2, 0, 0, 0};
-    ntlm::write_av_pair(blob, ntlm::AvId::flags, mic_flag);
-    ntlm::write_av_pair(blob, ntlm::AvId::eol, {});
-    blob.insert(blob.end(), 4, 0);
-    const NtHash nt = nt_hash_of_password("Secret1");
-    const auto owf = ntlm::ntowf_v2(nt, "alice", "WORKGROUP");
-    const auto proof = crypto::hmac_md5(owf, {ch.server_challenge, blob});
-    Vec nt_resp(proof.begin(), proof.end());
-    nt_resp.insert(nt_resp.end(), blob.begin(), blob.end());
-    const auto base = crypto::hmac_md5(owf, {proof});
-    std::array<std::uint8_t, 16> exported{};
-    for (std::size_t i = 0; i < 16; ++i) exported[i] = static_cast<std::uint8_t>(0x30 + i);
-    Vec enc_key(16);
-    crypto::rc4(base, exported, enc_key);
-    const Vec lm(24, 0), u = to_utf16le("alice"), d = to_utf16le("WORKGROUP"), ws = to_utf16le("FUZZ");
-    ntlm::AuthenticateFields af;
-    af.flags = flags;
-    af.lm_response = lm;
-    af.nt_response = nt_resp;
-    af.domain = d;
-    af.user = u;
-    af.workstation = ws;
-    af.encrypted_session_key = enc_key;
-    Vec a = ntlm::encode_authenticate(af, ntlm::Version{});
-    const Vec challenge(challenge_msg.begin(), challenge_msg.end());
-    const auto mic = crypto::hmac_md5(exported, {negotiate, challenge, a});
-    std::memcpy(a.data() + ntlm::kMicOffset, mic.data(), 16);
-    return a;
-  }
-};
+/// The shared NTLMv2 client as the fuzz seeds were made with it: no SEAL / 56-bit, its own fixed
+/// timestamp, client challenge and exported key (0x30..0x3f), workstation FUZZ.
+inline test::BasicNtlmClient ntlm_client() {
+  test::BasicNtlmClient c;
+  c.flags &= ~(auth::ntlm::flag::kSeal | auth::ntlm::flag::k56);
+  c.timestamp_byte = 0x22;
+  c.client_challenge_byte = 0x5c;
+  c.exported_base = 0x30;
+  c.workstation = "FUZZ";
+  return c;
+}
 
 /// The dialect a fuzz_engine mode byte selects for the authenticated setup.
 inline std::uint16_t setup_dialect(std::uint8_t mode) {
@@ -282,7 +241,7 @@ struct LiveConnection {
   bool setup(std::uint16_t dialect) {
     Vec r = exchange(message(codec::Command::negotiate, negotiate_body({dialect}, dialect == 0x0311), next_mid++));
     if (r.size() < 64 + 8 || rd32(r, 8) != 0) return false;
-    NtlmClient cl;
+    auto cl = ntlm_client();
     r = exchange(message(codec::Command::session_setup, session_setup_body(cl.make_negotiate()), next_mid++));
     if (r.size() < 64 + 8 || rd32(r, 8) != static_cast<std::uint32_t>(NtStatus::more_processing_required)) return false;
     session_id = rd64(r, 40);
