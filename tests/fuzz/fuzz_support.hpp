@@ -26,6 +26,77 @@
 #include "support/ntlm_client.hpp"
 #include "util/utf16.hpp"
 
+namespace smbsrv::engine {
+
+/// The test seam Connection befriends: copies the state a handshake left in `from` into `to`, a
+/// fresh Connection on a fresh ServerState, so fuzz_engine can start every input from the same
+/// post-authentication state without redoing (and re-paying for) the handshake. Only what
+/// NEGOTIATE, SESSION_SETUP and TREE_CONNECT set is copied; `from` must have no opens and no
+/// session mid-authentication. Trees are re-pointed to `to`'s share of the same name.
+struct FuzzConnectionCopier {
+  static void copy(const Connection& from, Connection& to) {
+    std::scoped_lock lk(from.mu_, to.mu_);
+    if (!from.opens_.empty() || !from.logged_off_.empty()) __builtin_trap();
+    to.negotiated_ = from.negotiated_;
+    to.dialect_ = from.dialect_;
+    to.client_security_mode_ = from.client_security_mode_;
+    to.client_capabilities_ = from.client_capabilities_;
+    to.server_capabilities_ = from.server_capabilities_;
+    to.server_security_mode_ = from.server_security_mode_;
+    to.client_guid_ = from.client_guid_;
+    to.client_dialects_ = from.client_dialects_;
+    to.preauth_hash_ = from.preauth_hash_;
+    to.cipher_id_ = from.cipher_id_;
+    to.signing_algorithm_id_ = from.signing_algorithm_id_;
+    to.sequence_window_ = from.sequence_window_;
+    to.sessions_.clear();
+    for (const auto& [id, f] : from.sessions_) to.sessions_[id] = copy_session(*f, *to.server_);
+    to.opens_per_session_ = from.opens_per_session_;
+    to.next_volatile_id_ = from.next_volatile_id_;
+    to.next_tree_id_ = from.next_tree_id_;
+    to.any_session_valid_ = from.any_session_valid_;
+  }
+
+ private:
+  static std::shared_ptr<Session> copy_session(const Session& f, const ServerState& to_state) {
+    if (f.authenticator) __builtin_trap();  // an exchange in progress cannot be copied
+    auto s = std::make_shared<Session>();
+    s->session_id = f.session_id;
+    s->state = f.state;
+    s->session_key = f.session_key;
+    s->signing_key = f.signing_key;
+    s->encryption_key = f.encryption_key;
+    s->decryption_key = f.decryption_key;
+    s->application_key = f.application_key;
+    s->signing_required = f.signing_required;
+    s->encrypt_data = f.encrypt_data;
+    s->is_guest = f.is_guest;
+    s->is_anonymous = f.is_anonymous;
+    s->user = f.user;
+    s->domain = f.domain;
+    s->preauth_hash = f.preauth_hash;
+    for (const auto& [id, t] : f.tree_connects) {
+      auto c = std::make_shared<TreeConnect>(*t);
+      if (t->share) c->share = to_state.find_share(t->share->name);
+      s->tree_connects[id] = std::move(c);
+    }
+    s->created_at = f.created_at;
+    s->nonce_counter = f.nonce_counter.load();
+    s->nonce_salt = f.nonce_salt;
+    return s;
+  }
+};
+
+// A field added to Connection or Session must be copied above (or be known to stay untouched by
+// the handshake); these sizes make the build say so. The replay build also checks that a copy
+// answers every corpus input exactly as a real handshake does (fuzz_engine.cpp).
+#if defined(__x86_64__) && defined(__GLIBCXX__) && !defined(_GLIBCXX_DEBUG)
+static_assert(sizeof(Connection) == 528, "update FuzzConnectionCopier::copy");
+static_assert(sizeof(Session) == 344, "update FuzzConnectionCopier::copy_session");
+#endif
+
+}  // namespace smbsrv::engine
+
 namespace smbsrv::fuzz {
 
 using Vec = std::vector<std::uint8_t>;
@@ -71,25 +142,6 @@ inline void counter_random(std::uint32_t& counter, std::span<std::uint8_t> out) 
   for (auto& b : out) b = static_cast<std::uint8_t>(counter++ * 37u + 11u);
 }
 
-/// Signing not required, deterministic clock and randomness, user alice/Secret1, a memory share
-/// named "share".
-inline std::shared_ptr<engine::ServerState> make_state() {
-  ServerConfig cfg;
-  cfg.require_signing = false;
-  auto creds = std::make_shared<InMemoryCredentialStore>();
-  creds->add_user("alice", "Secret1");
-  auto st = engine::make_server_state(std::move(cfg), creds);
-  st->now = fixed_now;
-  st->random = [counter = std::make_shared<std::uint32_t>(0)](std::span<std::uint8_t> out) {
-    counter_random(*counter, out);
-  };
-  Share s;
-  s.name = "share";
-  s.vfs = make_memory_vfs();
-  st->add_share(std::move(s));
-  return st;
-}
-
 inline std::shared_ptr<const CredentialStore> alice_store() {
   static const auto store = [] {
     auto c = std::make_shared<InMemoryCredentialStore>();
@@ -97,6 +149,25 @@ inline std::shared_ptr<const CredentialStore> alice_store() {
     return c;
   }();
   return store;
+}
+
+/// Signing not required, a fixed ServerGuid, deterministic clock and randomness (the counter `rng`
+/// is shared so a copy can continue the sequence), user alice/Secret1 (one immutable store for the
+/// process), a memory share named "share" with the same fixed clock.
+inline std::shared_ptr<engine::ServerState> make_state(
+    std::shared_ptr<std::uint32_t> rng = std::make_shared<std::uint32_t>(0)) {
+  ServerConfig cfg;
+  cfg.require_signing = false;
+  auto st = engine::make_server_state(std::move(cfg), alice_store());
+  for (std::size_t i = 0; i < st->server_guid.size(); ++i) st->server_guid[i] = static_cast<std::uint8_t>(0xC0 + i);
+  st->now = fixed_now;
+  st->start_time = fixed_now();
+  st->random = [counter = std::move(rng)](std::span<std::uint8_t> out) { counter_random(*counter, out); };
+  Share s;
+  s.name = "share";
+  s.vfs = make_memory_vfs({.clock = fixed_now});
+  st->add_share(std::move(s));
+  return st;
 }
 
 /// The Authenticator configuration fuzz_authenticator uses (and the generator, so that the seeds'
@@ -225,7 +296,8 @@ inline std::uint16_t setup_dialect(std::uint8_t mode) {
 /// A connection driven through NEGOTIATE, SESSION_SETUP (raw NTLMSSP, not signing) and
 /// TREE_CONNECT \\srv\share. Frames are recorded in `sent` (the generator uses them).
 struct LiveConnection {
-  std::shared_ptr<engine::ServerState> state = make_state();
+  std::shared_ptr<std::uint32_t> rng = std::make_shared<std::uint32_t>(0);
+  std::shared_ptr<engine::ServerState> state = make_state(rng);
   engine::Connection conn{state, "fuzz-peer"};
   std::uint64_t next_mid = 0;
   std::uint64_t session_id = 0;
@@ -255,6 +327,16 @@ struct LiveConnection {
     if (r.size() < 64 || rd32(r, 8) != 0) return false;
     tree_id = rd32(r, 36);
     return true;
+  }
+
+  /// Takes over the state `done` reached with setup() (this must be fresh): the same connection,
+  /// session, tree, ids and random sequence, as if this had done the handshake itself.
+  void copy_from(const LiveConnection& done) {
+    *rng = *done.rng;
+    engine::FuzzConnectionCopier::copy(done.conn, conn);
+    next_mid = done.next_mid;
+    session_id = done.session_id;
+    tree_id = done.tree_id;
   }
 
   /// Rewrites SessionId, TreeId and MessageId of every message of the compound `frame` to the
