@@ -132,6 +132,7 @@ void Connection::on_set_info(Request& req, Response& rsp) {
   std::unique_lock olk(o.mu);
   if (!o.file) return rsp.fail(NtStatus::file_closed);
   auto need = [&](std::uint32_t bits) { return (o.granted_access & bits) != 0; };
+  bool data_changed = false;  // other clients' caches must go (break_caches_for_write)
   switch (s.file_info_class) {
     case fscc::kFileBasicInformation: {
       auto bi = fscc::decode_basic_info(s.buffer);
@@ -166,6 +167,7 @@ void Connection::on_set_info(Request& req, Response& rsp) {
           if (auto r = o.file->truncate(*v); !r) return rsp.fail(r.status());
         }
       }
+      data_changed = true;
       break;
     }
     case fscc::kFileDispositionInformation:
@@ -238,6 +240,7 @@ void Connection::on_set_info(Request& req, Response& rsp) {
       return rsp.fail(NtStatus::invalid_info_class);
   }
   olk.unlock();
+  if (data_changed) break_caches_for_write(o);
   Response::BodyBuilder b;
   codec::encode_set_info_response(b.w);
   rsp.set_body(b.buf);
