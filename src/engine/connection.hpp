@@ -109,6 +109,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_open(const std::shared_ptr<Open>& open);
   /// Data of o's file changed (WRITE, truncation): other leases and oplocks on it break to none.
   void break_caches_for_write(Open& o);
+  /// o's file is being deleted or renamed: other leases lose handle caching, so that clients
+  /// close the handles they keep open (MS-FSA 2.1.5.14.11, 2.1.5.14.3). Nothing waits.
+  void break_cached_handles(Open& o);
   void close_tree_opens(std::uint64_t session_id, std::uint32_t tree_id);
   /// Removes opens_[it] and counts it off its session; mu_ held.
   std::map<std::uint64_t, std::shared_ptr<Open>>::iterator erase_open_locked(

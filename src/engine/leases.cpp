@@ -108,7 +108,9 @@ Result<bool> LeaseTable::prepare_open(const FileKey& file, const Requester& who,
       std::uint32_t keep = l->state;
       switch (cause) {
         case BreakCause::open: keep &= ~kLeaseWrite; break;
-        case BreakCause::overwrite: keep = 0; break;
+        // Leases keep R, which the truncation then breaks; oplocks go straight to none
+        // (smbtorture smb2.lease.breaking3, smb2.oplock.exclusive5).
+        case BreakCause::overwrite: keep = l->is_oplock ? 0 : (keep & kLeaseRead); break;
         case BreakCause::sharing: keep &= ~kLeaseHandle; break;
       }
       // An oplock cannot keep handle caching without write caching (batch → level II).
@@ -124,7 +126,8 @@ Result<bool> LeaseTable::prepare_open(const FileKey& file, const Requester& who,
 }
 
 LeaseGrant LeaseTable::attach(const FileKey& file, const void* open, const Requester& who, const LeaseRequest& req,
-                              bool is_directory, std::uint16_t dialect, std::weak_ptr<Connection> conn,
+                              bool is_directory, bool data_access, std::uint16_t dialect,
+                              std::weak_ptr<Connection> conn,
                               std::uint64_t session_id, bool encrypt, const codec::FileId& file_id, std::uint64_t now,
                               std::uint64_t timeout) {
   LeaseGrant g;
@@ -162,7 +165,7 @@ LeaseGrant LeaseTable::attach(const FileKey& file, const void* open, const Reque
       lease = slot;
       wanted = req.lease->state & (kLeaseRead | kLeaseWrite | kLeaseHandle);
       if (!(wanted & kLeaseRead)) wanted = 0;  // only R, RW, RH and RWH are lease states
-    } else if (req.oplock_level != codec::kOplockNone && req.oplock_level != codec::kOplockLease) {
+    } else if (req.oplock_level != codec::kOplockNone && req.oplock_level != codec::kOplockLease && data_access) {
       wanted = state_of_oplock(req.oplock_level);
       if (wanted) {
         lease = std::make_shared<Lease>();
@@ -189,15 +192,16 @@ LeaseGrant LeaseTable::attach(const FileKey& file, const void* open, const Reque
       }
       // Another lease still caching writes (it raced with this open): break it now.
       for (auto& [o, l] : fl.opens)
-        if (l && l != lease && (l->state & kLeaseWrite) && !l->breaking)
+        if (data_access && l && l != lease && (l->state & kLeaseWrite) && !l->breaking)
           break_locked(*l, l->state & ~kLeaseWrite, now, timeout, notices);
       if (fresh) {
         lease->state = allowed;
         if (lease->version == 2) ++lease->epoch;
-      } else if (!lease->breaking && !others && (allowed & lease->state) == lease->state &&
+      } else if (!lease->breaking && allowed == wanted && (allowed & lease->state) == lease->state &&
                  allowed != lease->state) {
-        // An upgrade (3.3.5.9.8), only while the lease's opens are the file's only ones (as
-        // Windows: smbtorture smb2.lease.break, upgrade3); a request for less keeps what is held.
+        // An upgrade (3.3.5.9.8) happens only when all of it can be granted: a request for W
+        // while others have the file open keeps what is held (as Windows: smbtorture
+        // smb2.lease.break, upgrade3, nobreakself); a request for less never downgrades.
         lease->state = allowed;
         if (lease->version == 2) ++lease->epoch;
       }
@@ -266,6 +270,24 @@ void LeaseTable::break_for_write(const FileKey& file, const void* writer, std::u
       if (o == writer) own = l;
     for (auto& [o, l] : it->second.opens)
       if (l && l != own) break_locked(*l, 0, now, timeout, notices);
+  }
+  send(notices);
+}
+
+void LeaseTable::break_handles(const FileKey& file, const void* by, std::uint64_t now, std::uint64_t timeout) {
+  std::vector<BreakNotice> notices;
+  {
+    std::lock_guard lk(mu_);
+    auto it = files_.find(file);
+    if (it == files_.end()) return;
+    std::shared_ptr<Lease> own;
+    for (auto& [o, l] : it->second.opens)
+      if (o == by) own = l;
+    for (auto& [o, l] : it->second.opens) {
+      if (!l || l == own) continue;
+      const std::uint32_t keep = l->is_oplock ? (l->state & kLeaseRead) : (l->state & ~kLeaseHandle);
+      break_locked(*l, keep, now, timeout, notices);
+    }
   }
   send(notices);
 }

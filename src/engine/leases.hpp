@@ -61,7 +61,7 @@ struct LeaseGrant {
 /// Why an open breaks others' caching (MS-FSA 2.1.4.12 in outline).
 enum class BreakCause {
   open,       // another open: write caching goes (RWH → RH, RW → R)
-  overwrite,  // overwrite/supersede: all caching goes
+  overwrite,  // overwrite/supersede: write and handle caching go (the truncation then breaks R)
   sharing,    // the open fails a share-mode check: handle caching goes (RH → R)
 };
 
@@ -82,9 +82,10 @@ class LeaseTable {
                             std::uint64_t now, std::uint64_t timeout);
 
   /// After the open is registered in the FileTable: grants what the rules allow and records
-  /// the open (every open of a file is recorded, with or without a lease).
+  /// the open (every open of a file is recorded, with or without a lease). An open without
+  /// data access (a stat open) gets no oplock and breaks nothing.
   LeaseGrant attach(const FileKey& file, const void* open, const Requester& who, const LeaseRequest& req,
-                    bool is_directory, std::uint16_t dialect, std::weak_ptr<Connection> conn,
+                    bool is_directory, bool data_access, std::uint16_t dialect, std::weak_ptr<Connection> conn,
                     std::uint64_t session_id, bool encrypt, const codec::FileId& file_id, std::uint64_t now,
                     std::uint64_t timeout);
 
@@ -94,6 +95,10 @@ class LeaseTable {
   /// Data changes through `writer` (WRITE, truncation, end-of-file): every other lease on the
   /// file loses all caching. Nothing waits (MS-FSA: such breaks complete immediately).
   void break_for_write(const FileKey& file, const void* writer, std::uint64_t now, std::uint64_t timeout);
+
+  /// A delete or rename through `by`: every other lease on the file loses handle caching (an
+  /// oplock drops to level II at most). Nothing waits.
+  void break_handles(const FileKey& file, const void* by, std::uint64_t now, std::uint64_t timeout);
 
   /// Lease Break Acknowledgment (3.3.5.22.2): the new state, or object_name_not_found /
   /// unsuccessful / request_not_accepted.

@@ -214,6 +214,7 @@ void Connection::on_create(Request& req, Response& rsp) {
       return rsp.fail(t.status());
     }
     action = disposition == CreateDisposition::supersede ? CreateAction::superseded : CreateAction::overwritten;
+    if (leasing) server_->leases.break_for_write(file_key, open.get(), server_->now(), server_->lease_break_timeout());
     if (auto again = open->file->stat()) info = std::move(again);
   }
   open->granted_access = access;
@@ -242,7 +243,8 @@ void Connection::on_create(Request& req, Response& rsp) {
     ++per_session;
   }
   if (leasing) {
-    const LeaseGrant g = server_->leases.attach(file_key, open.get(), who, wanted, info->is_directory, dialect,
+    const LeaseGrant g = server_->leases.attach(file_key, open.get(), who, wanted, info->is_directory,
+                                                truncating || (access & kBreakingAccess) != 0, dialect,
                                                 weak_from_this(), open->session_id, req.was_encrypted,
                                                 open->file_id, server_->now(), server_->lease_break_timeout());
     r.oplock_level = g.oplock_level;

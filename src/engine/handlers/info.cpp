@@ -133,6 +133,7 @@ void Connection::on_set_info(Request& req, Response& rsp) {
   if (!o.file) return rsp.fail(NtStatus::file_closed);
   auto need = [&](std::uint32_t bits) { return (o.granted_access & bits) != 0; };
   bool data_changed = false;  // other clients' caches must go (break_caches_for_write)
+  bool handles_affected = false;  // delete or rename: others' cached handles must go
   switch (s.file_info_class) {
     case fscc::kFileBasicInformation: {
       auto bi = fscc::decode_basic_info(s.buffer);
@@ -191,6 +192,7 @@ void Connection::on_set_info(Request& req, Response& rsp) {
         o.file_object->delete_pending = *del;
       }
       o.delete_on_close = false;  // the object's flag rules now
+      handles_affected = *del;
       break;
     }
     case fscc::kFileRenameInformation:
@@ -217,6 +219,7 @@ void Connection::on_set_info(Request& req, Response& rsp) {
       if (auto r = vfs.rename(from, *to, ri->replace_if_exists); !r) return rsp.fail(r.status());
       server_->files.renamed(&vfs, from, *to);
       o.name = to->to_wire();
+      handles_affected = true;
       break;
     }
     case fscc::kFilePositionInformation: {
@@ -241,6 +244,7 @@ void Connection::on_set_info(Request& req, Response& rsp) {
   }
   olk.unlock();
   if (data_changed) break_caches_for_write(o);
+  if (handles_affected) break_cached_handles(o);
   Response::BodyBuilder b;
   codec::encode_set_info_response(b.w);
   rsp.set_body(b.buf);

@@ -180,4 +180,14 @@ void Connection::break_caches_for_write(Open& o) {
   server_->leases.break_for_write({fo->vfs, fo->file_id}, &o, server_->now(), server_->lease_break_timeout());
 }
 
+void Connection::break_cached_handles(Open& o) {
+  std::shared_ptr<FileObject> fo;
+  {
+    std::lock_guard olk(o.mu);
+    fo = o.file_object;
+  }
+  if (!fo || !server_->config.leases) return;
+  server_->leases.break_handles({fo->vfs, fo->file_id}, &o, server_->now(), server_->lease_break_timeout());
+}
+
 }  // namespace smbsrv::engine

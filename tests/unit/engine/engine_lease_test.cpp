@@ -142,10 +142,12 @@ TEST_F(Leases, UpgradeAndV2Epoch) {
   EXPECT_EQ(lease_of(create(*a, "f.txt", codec::kOplockLease, lease_data(ka, R, 2))).state, R | H);
 }
 
-TEST_F(Leases, NoUpgradeWhileOthersHaveTheFileOpen) {
+TEST_F(Leases, UpgradeOnlyWhenGrantableInFull) {
   ASSERT_EQ(lease_of(create(*a, "f.txt", codec::kOplockLease, lease_data(ka, R, 1))).state, R);
   ASSERT_EQ(lease_of(create(*b, "f.txt", codec::kOplockLease, lease_data(kb, R, 1))).state, R);
   EXPECT_EQ(lease_of(create(*a, "f.txt", codec::kOplockLease, lease_data(ka, R | W | H, 1))).state, R);
+  // What can be granted in full is: RH beside another reader.
+  EXPECT_EQ(lease_of(create(*a, "f.txt", codec::kOplockLease, lease_data(ka, R | H, 1))).state, R | H);
 }
 
 TEST_F(Leases, DirectoriesAndInvalidStatesGetNone) {
@@ -236,6 +238,38 @@ TEST_F(Leases, WriteByAnotherOpenBreaksRead) {
   EXPECT_EQ(notes[0].u32(4), 0u);  // R → none: no acknowledgment
   EXPECT_EQ(notes[0].u32(28), 0u);
   EXPECT_EQ(a->one({Command::oplock_break, lease_ack(ka, 0)}).status(), NtStatus::unsuccessful);
+}
+
+TEST_F(Leases, DeleteByAnotherClientBreaksHandleCaching) {
+  ASSERT_EQ(lease_of(create(*a, "f.txt", codec::kOplockLease, lease_data(ka, R | H, 1))).state, R | H);
+  auto rb = create(*b, "f.txt", codec::kOplockNone, std::nullopt);
+  ASSERT_EQ(rb.status(), NtStatus::success);  // RH holds no write caching: nothing to break
+  EXPECT_TRUE(a->take_pushed().empty());
+  const Vec yes{1};
+  ASSERT_EQ(b->set_info(fid_of(rb), codec::kInfoFile, 13 /*FileDispositionInformation*/, yes).status(),
+            NtStatus::success);
+  auto n = a->take_pushed();
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0].u32(4), codec::kLeaseBreakAckRequired);
+  EXPECT_EQ(n[0].u32(28), R);
+}
+
+TEST_F(Leases, OverwriteBreaksToReadThenTheTruncationBreaksRead) {
+  ASSERT_EQ(lease_of(create(*a, "f.txt", codec::kOplockLease, lease_data(ka, R | W | H, 1))).state, R | W | H);
+  ASSERT_EQ(create(*b, "f.txt", codec::kOplockNone, std::nullopt, engine::kFullAccess, 5 /*overwrite_if*/).status(),
+            NtStatus::pending);
+  auto n = a->take_pushed();
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0].u32(28), R);
+  ASSERT_EQ(a->one({Command::oplock_break, lease_ack(ka, R)}).status(), NtStatus::success);
+  auto n2 = a->take_pushed();
+  ASSERT_EQ(n2.size(), 1u);
+  EXPECT_EQ(n2[0].u32(4), 0u);
+  EXPECT_EQ(n2[0].u32(28), 0u);
+  auto fin = b->take_pushed();
+  ASSERT_EQ(fin.size(), 1u);
+  EXPECT_EQ(fin[0].status(), NtStatus::success);
+  EXPECT_EQ(fin[0].u32(4), 3u);  // FILE_OVERWRITTEN
 }
 
 TEST_F(Leases, BadAcks) {
