@@ -110,6 +110,13 @@ struct ServerConfig {
   /// this long after it was accepted — half-open, NEGOTIATE only, stalled mid-frame, or
   /// failing logons — is closed.
   std::uint32_t unauthenticated_timeout_seconds = 30;
+  /// Grant oplocks and leases (MS-SMB2 3.3.5.9.8): clients then cache reads, writes and
+  /// handles until the server breaks them.
+  bool leases = true;
+  /// How long a CREATE that conflicts with a lease or oplock waits for the holder's break
+  /// acknowledgment before the server lowers the lease itself (MS-SMB2 3.3.2.5
+  /// OplockBreakAckTimeout / LeaseBreakAckTimeout: 35 s on Windows).
+  std::uint32_t lease_break_timeout_seconds = 35;
   std::string server_name = "SMBSRV";
   std::string domain_name = "WORKGROUP";
   std::string logger_name = "smbsrv";

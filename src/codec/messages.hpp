@@ -395,6 +395,41 @@ struct OplockBreakAck {
 };
 Result<OplockBreakAck> decode_oplock_break_ack(Bytes msg);
 
+// Oplock levels (2.2.13 RequestedOplockLevel) and lease states (2.2.13.2.8).
+inline constexpr std::uint8_t kOplockNone = 0x00, kOplockLevelII = 0x01, kOplockExclusive = 0x08,
+                              kOplockBatch = 0x09, kOplockLease = 0xFF;
+inline constexpr std::uint32_t kLeaseRead = 0x1, kLeaseHandle = 0x2, kLeaseWrite = 0x4;
+inline constexpr std::uint32_t kLeaseFlagBreakInProgress = 0x2, kLeaseFlagParentKeySet = 0x4;
+inline constexpr std::uint32_t kLeaseBreakAckRequired = 0x1;  // 2.2.23.2 Flags
+
+/// SMB2_CREATE_REQUEST_LEASE (2.2.13.2.8, 32 bytes) or _V2 (2.2.13.2.10, 52 bytes): the data of
+/// an "RqLs" create context; the length tells the version.
+struct LeaseContext {
+  int version = 1;
+  std::array<std::uint8_t, 16> key{};
+  std::uint32_t state = 0;
+  std::uint32_t flags = 0;
+  std::array<std::uint8_t, 16> parent_key{};  // V2
+  std::uint16_t epoch = 0;                    // V2
+};
+/// Any other length → invalid_parameter.
+Result<LeaseContext> decode_lease_context(Bytes data);
+/// SMB2_CREATE_RESPONSE_LEASE (2.2.14.2.10) or _V2 (2.2.14.2.11), after `l.version`.
+std::vector<std::uint8_t> encode_lease_context(const LeaseContext& l);
+
+/// Oplock Break Notification (2.2.23.1) and Oplock Break Response (2.2.25.1): the same layout.
+void encode_oplock_break(ByteWriter& w, std::uint8_t oplock_level, const FileId& file_id);
+struct LeaseBreakNotification {
+  std::uint16_t new_epoch = 0;
+  std::uint32_t flags = 0;  // kLeaseBreakAckRequired
+  std::array<std::uint8_t, 16> key{};
+  std::uint32_t current_state = 0, new_state = 0;
+};
+/// 2.2.23.2 (44 bytes; BreakReason, AccessMaskHint and ShareMaskHint are zero).
+void encode_lease_break_notification(ByteWriter& w, const LeaseBreakNotification& n);
+/// Lease Break Response (2.2.25.2, 36 bytes).
+void encode_lease_break_response(ByteWriter& w, const std::array<std::uint8_t, 16>& key, std::uint32_t state);
+
 // ---- transform header (2.2.41) -------------------------------------------------------------------
 inline constexpr std::size_t kTransformHeaderSize = 52;
 struct TransformHeader {

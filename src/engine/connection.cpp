@@ -51,14 +51,130 @@ bool Connection::authenticated() const {
 
 void Connection::shutdown() {
   std::vector<std::shared_ptr<Open>> opens;
+  std::vector<std::uint64_t> waiting;
   {
     std::lock_guard lk(mu_);
+    for (auto& [id, p] : pending_) waiting.push_back(id);
+    pending_.clear();
     for (auto& [id, o] : opens_) opens.push_back(o);
     opens_.clear();
     opens_per_session_.clear();
     sessions_.clear();
   }
+  for (auto id : waiting) server_->leases.forget_waiter(this, id);
   for (auto& o : opens) close_open(o);
+}
+
+void Connection::set_sink(std::function<void(Output)> sink) {
+  std::lock_guard lk(sink_mu_);
+  sink_ = std::move(sink);
+}
+
+void Connection::emit(Output out) {
+  std::function<void(Output)> sink;
+  {
+    std::lock_guard lk(sink_mu_);
+    sink = sink_;
+  }
+  if (sink) sink(std::move(out));
+}
+
+void Connection::on_tick() { server_->leases.tick(server_->now()); }
+
+void Connection::send_break(const BreakNotice& n) {
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard lk(mu_);
+    auto it = sessions_.find(n.session_id);
+    if (it != sessions_.end()) session = it->second;
+  }
+  // 3.3.4.6 / 3.3.4.7: an unsolicited message: MessageId all ones, no session, tree or credits,
+  // not signed; encrypted when the open's session encrypts (3.3.4.1.4).
+  codec::Header h;
+  h.command = Command::oplock_break;
+  h.flags = codec::kFlagServerToRedir;
+  h.message_id = 0xFFFFFFFFFFFFFFFFULL;
+  std::vector<std::uint8_t> msg;
+  ByteWriter w(msg);
+  codec::encode_header(w, h);
+  if (n.is_oplock) {
+    const std::uint8_t level = (n.to & codec::kLeaseRead) ? codec::kOplockLevelII : codec::kOplockNone;
+    codec::encode_oplock_break(w, level, n.file_id);
+  } else {
+    codec::LeaseBreakNotification b;
+    b.new_epoch = n.version == 2 ? n.epoch : 0;
+    b.flags = n.ack_required ? codec::kLeaseBreakAckRequired : 0;
+    b.key = n.key;
+    b.current_state = n.from;
+    b.new_state = n.to;
+    codec::encode_lease_break_notification(w, b);
+  }
+  SMBSRV_LOG_DEBUG("{}: {} break 0x{:x} -> 0x{:x}{}", peer_, n.is_oplock ? "oplock" : "lease", n.from, n.to,
+                   n.ack_required ? " (ack required)" : "");
+  Output out;
+  if (session && n.encrypt && !session->encryption_key.empty()) {
+    auto sealed = encrypt(*session, msg);
+    if (!sealed) return;
+    out.frames.push_back(std::move(*sealed));
+  } else {
+    out.frames.push_back(std::move(msg));
+  }
+  emit(std::move(out));
+}
+
+void Connection::complete_pending(Pending& p, std::uint64_t async_id, Request& req, Response& rsp) {
+  (void)async_id;
+  std::vector<std::uint8_t> buf;
+  finish_response(req, rsp, buf, 0, true);
+  Output out;
+  if (p.was_encrypted) {
+    auto sealed = encrypt(*p.session, buf);
+    if (!sealed) return;
+    out.frames.push_back(std::move(*sealed));
+  } else {
+    out.frames.push_back(std::move(buf));
+  }
+  emit(std::move(out));
+}
+
+void Connection::resume_pending(std::uint64_t async_id) {
+  Pending p;
+  {
+    std::lock_guard lk(mu_);
+    auto it = pending_.find(async_id);
+    if (it == pending_.end()) return;
+    if (it->second.interim_pending) {  // on_create has not answered STATUS_PENDING yet
+      it->second.ready = true;
+      return;
+    }
+    if (it->second.command != Command::create) return;
+    p = std::move(it->second);
+    pending_.erase(it);
+    auto s = sessions_.find(p.session_id);
+    if (s == sessions_.end() || s->second->state != Session::State::valid) return;  // logged off
+    if (!s->second->tree_connects.count(p.tree_id)) return;                         // disconnected
+  }
+  Request req = request_of(p, async_id);
+  Response rsp;
+  on_create(req, rsp);
+  if (rsp.status == NtStatus::pending) return;  // waits again (on_create stored it anew)
+  complete_pending(p, async_id, req, rsp);
+}
+
+Connection::Request Connection::request_of(const Pending& p, std::uint64_t async_id) {
+  Request req;
+  req.msg = p.msg;
+  if (auto h = codec::decode_header(req.msg)) req.hdr = *h;
+  req.session = p.session;
+  req.tree = p.tree;
+  req.effective_session_id = p.session_id;
+  req.effective_tree_id = p.tree_id;
+  req.was_encrypted = p.was_encrypted;
+  req.signed_ok = p.signed_ok;
+  req.may_go_async = true;
+  req.async_id = async_id;
+  req.resumed = true;
+  return req;
 }
 
 std::map<std::uint64_t, std::shared_ptr<Open>>::iterator Connection::erase_open_locked(
@@ -176,6 +292,7 @@ Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_
     } else if (req.related) {
       req.first_related_invalid = true;  // 3.3.5.2.7.2: first message may not be related
     }
+    req.may_go_async = i + 1 == count || only_cancels_follow(*parts, i);
     Response rsp;
     handle_one(req, rsp);
     if (rsp.disconnect) {
@@ -339,7 +456,7 @@ void Connection::handle_one(Request& req, Response& rsp) {
     case Command::write: on_write(req, rsp); break;
     case Command::lock: on_lock(req, rsp); break;
     case Command::ioctl: on_ioctl(req, rsp); break;
-    case Command::cancel: rsp.no_response = true; break;  // nothing is ever pending (yet)
+    case Command::cancel: on_cancel(req, rsp); break;
     case Command::echo: on_echo(req, rsp); break;
     case Command::query_directory: on_query_directory(req, rsp); break;
     case Command::change_notify: on_change_notify(req, rsp); break;
@@ -368,7 +485,11 @@ void Connection::finish_response(Request& req, Response& rsp, std::vector<std::u
   h.message_id = req.hdr.message_id;
   h.tree_id = req.effective_tree_id;
   h.session_id = req.effective_session_id;
-  {
+  if (req.async_id) {  // 3.3.4.2: interim and final responses of an async request
+    h.flags |= codec::kFlagAsyncCommand;
+    h.async_id = *req.async_id;
+  }
+  if (!req.resumed) {  // the interim response already granted this request's credits
     std::lock_guard lk(mu_);
     h.credit = sequence_window_.grant(std::max<std::uint16_t>(req.hdr.credit, 1));
   }

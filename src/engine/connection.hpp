@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,7 +36,7 @@ struct Output {
   Disposition disposition = Disposition::keep;
 };
 
-class Connection {
+class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<ServerState> server, std::string peer);
   ~Connection();
@@ -53,6 +54,20 @@ class Connection {
   /// Closes every open (the transport calls this when the socket goes away).
   void shutdown();
   const std::string& peer() const { return peer_; }
+
+  /// Where frames the server sends on its own go: oplock and lease break notifications
+  /// (MS-SMB2 3.3.4.6, 3.3.4.7) and final responses of requests that went async (3.3.4.2). The
+  /// transport posts them to its writer; it may be called from any thread, never with a lock of
+  /// the engine held. Without a sink (or when the Connection is not owned by a shared_ptr)
+  /// nothing is sent and breaks complete by timeout.
+  void set_sink(std::function<void(Output)> sink);
+  /// Time-driven work (overdue break acknowledgments); the transport calls it about once a
+  /// second on its worker pool.
+  void on_tick();
+
+  // Called by LeaseTable (never with its lock held).
+  void send_break(const BreakNotice& n);
+  void resume_pending(std::uint64_t async_id);
 
  private:
   // Test seam with no definition in the library: fuzz_engine (tests/fuzz/fuzz_support.hpp) copies
@@ -90,16 +105,42 @@ class Connection {
   void on_query_info(Request& req, Response& rsp);
   void on_set_info(Request& req, Response& rsp);
   void on_oplock_break(Request& req, Response& rsp);
+  void on_cancel(Request& req, Response& rsp);
 
   // Helpers shared by handlers.
   /// The Open a request names (with compound FileId inheritance, 3.3.5.2.7.2) → file_closed.
   Result<std::shared_ptr<Open>> find_open(Request& req, const codec::FileId& id);
   void close_open(const std::shared_ptr<Open>& open);
+  /// Data of o's file changed (WRITE, truncation): other leases and oplocks on it break to none.
+  void break_caches_for_write(Open& o);
+  /// o's file is being deleted or renamed: other leases lose handle caching, so that clients
+  /// close the handles they keep open (MS-FSA 2.1.5.14.11, 2.1.5.14.3). Nothing waits.
+  void break_cached_handles(Open& o);
   void close_tree_opens(std::uint64_t session_id, std::uint32_t tree_id);
   /// Removes opens_[it] and counts it off its session; mu_ held.
   std::map<std::uint64_t, std::shared_ptr<Open>>::iterator erase_open_locked(
       std::map<std::uint64_t, std::shared_ptr<Open>>::iterator it);
   void derive_keys(Session& s);
+  /// A request answered STATUS_PENDING (3.3.4.2): a CREATE waiting for a break
+  /// acknowledgment, or a CHANGE_NOTIFY (completed only by CANCEL or the close of its handle).
+  struct Pending {
+    codec::Command command = codec::Command::create;
+    codec::FileId file_id;          // CHANGE_NOTIFY: the directory's open
+    std::vector<std::uint8_t> msg;  // the request, header first
+    std::shared_ptr<Session> session;
+    std::shared_ptr<TreeConnect> tree;
+    std::uint64_t message_id = 0;
+    std::uint64_t session_id = 0;
+    std::uint32_t tree_id = 0;
+    bool was_encrypted = false;
+    bool signed_ok = false;
+    bool interim_pending = true;  // the handler that went async has not returned yet
+    bool ready = false;           // resumed while interim_pending: retry at once
+  };
+  /// Builds the final response of a pending request and hands it to the sink.
+  Request request_of(const Pending& p, std::uint64_t async_id);
+  void complete_pending(Pending& p, std::uint64_t async_id, Request& req, Response& rsp);
+  void emit(Output out);
   crypto::SigningAlgorithm signing_algorithm() const;
 
   std::shared_ptr<ServerState> server_;
@@ -128,6 +169,10 @@ class Connection {
   std::uint64_t next_volatile_id_ = 1;
   std::uint32_t next_tree_id_ = 1;
   bool any_session_valid_ = false;
+  std::map<std::uint64_t, Pending> pending_;  // by AsyncId
+  std::uint64_t next_async_id_ = 1;
+  std::mutex sink_mu_;  // guards sink_ only, so emit() never waits for mu_
+  std::function<void(Output)> sink_;
 };
 
 /// Default limits (ServerConfig documents each one and its reason; these are its defaults).

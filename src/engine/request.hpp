@@ -17,6 +17,9 @@ struct Connection::Request {
   bool signed_ok = false;
   bool was_encrypted = false;  // arrived inside a transform header
   std::uint16_t charge = 1;
+  bool may_go_async = false;              // last of its chain: a break may make it wait (3.3.4.2)
+  std::optional<std::uint64_t> async_id;  // went async: interim and final use this AsyncId
+  bool resumed = false;                   // the final response of an async request
   // Related-operation inheritance (3.3.5.2.7.2)
   std::uint64_t inherit_session = 0;
   std::uint32_t inherit_tree = 0;

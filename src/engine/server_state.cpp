@@ -46,7 +46,11 @@ Result<std::shared_ptr<FileObject>> FileTable::attach(const Vfs* vfs, std::uint6
     slot->is_directory = is_directory;
   }
   if (slot->delete_pending) return NtStatus::delete_pending;
+  // Opens with neither data nor DELETE access (attribute/stat opens) take no part in sharing,
+  // on either side (MS-FSA 2.1.5.1.2; smbtorture smb2.lease.statopen).
+  constexpr std::uint32_t kSharingRelevant = kDataRead | kDataWrite | kDeleteAccess;
   for (const auto& e : slot->opens) {
+    if (!(access & kSharingRelevant) || !(e.access & kSharingRelevant)) continue;
     if (conflicts(access, e.share_access) || conflicts(e.access, share_access))
       return NtStatus::sharing_violation;
   }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/leases.hpp"
 #include "smbsrv/server.hpp"
 
 namespace smbsrv::engine {
@@ -77,6 +78,9 @@ struct ServerState {
   /// Cryptographically secure random bytes.
   std::function<void(std::span<std::uint8_t>)> random;
   FileTable files;
+  LeaseTable leases;
+  /// FILETIME ticks for ServerConfig::lease_break_timeout_seconds.
+  std::uint64_t lease_break_timeout() const { return std::uint64_t{config.lease_break_timeout_seconds} * 10'000'000; }
 
   void add_share(Share share);
   void remove_share(std::string_view name);

@@ -30,6 +30,12 @@ TcpSession::TcpSession(asio::ip::tcp::socket socket, asio::thread_pool& workers,
 
 void TcpSession::start() {
   auto self = shared_from_this();
+  // Break notifications and async final responses leave the engine outside on_message().
+  std::weak_ptr<TcpSession> weak = self;
+  engine_->set_sink([weak](engine::Output out) {
+    if (auto s = weak.lock())
+      asio::post(s->strand_, [s, o = std::move(out)]() mutable { s->deliver(std::move(o)); });
+  });
   asio::co_spawn(strand_, [self]() { return self->read_loop(); }, asio::detached);
   asio::co_spawn(strand_, [self]() { return self->watchdog(); }, asio::detached);
 }
@@ -165,6 +171,7 @@ awaitable<void> TcpSession::watchdog() {
     idle_timer_.expires_after(std::chrono::seconds(1));
     co_await idle_timer_.async_wait(use_tuple);
     if (closed_) break;
+    asio::post(workers_, [eng = engine_] { eng->on_tick(); });  // break-ack timeouts (engine clock)
     const auto now = std::chrono::steady_clock::now();
     if (!engine_->authenticated() && now - started_ > std::chrono::seconds(cfg.unauthenticated_timeout_seconds)) {
       SMBSRV_LOG_INFO("{}: no session established in {} s, closing", engine_->peer(),

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -152,13 +153,51 @@ inline constexpr std::uint32_t kShareAll = 7;
 class EngineClient {
  public:
   explicit EngineClient(std::shared_ptr<engine::ServerState> state)
-      : state_(std::move(state)), conn_(std::make_unique<engine::Connection>(state_, "test-peer")) {}
+      : state_(std::move(state)), conn_(std::make_shared<engine::Connection>(state_, "test-peer")) {
+    // Frames the server sends on its own (break notifications, async final responses).
+    conn_->set_sink([q = pushed_](engine::Output o) {
+      std::lock_guard lk(q->mu);
+      for (auto& f : o.frames) q->frames.push_back(std::move(f));
+    });
+  }
   /// Sends each request frame through `exchange` instead of an in-process Connection (e.g. over
   /// a socket: tests/load). connection() must not be used then.
   using Exchange = std::function<engine::Output(std::span<const std::uint8_t>)>;
   explicit EngineClient(Exchange exchange) : exchange_(std::move(exchange)) {}
 
   engine::Connection& connection() { return *conn_; }
+  std::shared_ptr<engine::Connection> connection_ptr() { return conn_; }
+
+  /// The messages the server pushed since the last call (decrypted; each frame may hold one).
+  std::vector<Rsp> take_pushed() {
+    std::vector<Vec> frames;
+    {
+      std::lock_guard lk(pushed_->mu);
+      frames.swap(pushed_->frames);
+    }
+    std::vector<Rsp> out;
+    for (auto& f : frames) {
+      Vec plain = f;
+      bool enc = false;
+      if (f.size() >= 4 && f[0] == 0xFD) {
+        auto p = unseal(f);
+        if (!p) {
+          ADD_FAILURE() << "pushed frame does not decrypt";
+          continue;
+        }
+        plain = std::move(*p);
+        enc = true;
+      }
+      const std::size_t first = out.size();
+      parse_frame(plain, out);
+      for (std::size_t i = first; i < out.size(); ++i) {
+        out[i].encrypted = enc;
+        if (!enc && out[i].is_signed() && !signing_key.empty())
+          out[i].sig_valid = crypto::smb2_verify(alg, signing_key, out[i].msg);
+      }
+    }
+    return out;
+  }
 
   // Connection / session parameters (public for tests that play tricks).
   std::uint16_t dialect = 0;
@@ -722,7 +761,12 @@ class EngineClient {
 
  private:
   std::shared_ptr<engine::ServerState> state_;
-  std::unique_ptr<engine::Connection> conn_;
+  struct Pushed {
+    std::mutex mu;
+    std::vector<Vec> frames;
+  };
+  std::shared_ptr<Pushed> pushed_ = std::make_shared<Pushed>();
+  std::shared_ptr<engine::Connection> conn_;
   Exchange exchange_;
 };
 

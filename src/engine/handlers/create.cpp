@@ -112,9 +112,101 @@ void Connection::on_create(Request& req, Response& rsp) {
   if ((c.create_options & kDeleteOnClose) && (info->attributes & kAttrReadonly))
     return rsp.fail(NtStatus::cannot_delete);
 
+  // Oplocks and leases (3.3.5.9.8, 3.3.5.9.11): what the client asks for, and which breaks of
+  // other clients' caching this open needs first.
+  const FileKey file_key{&vfs, info->file_id};
+  Requester who;
+  LeaseRequest wanted;
+  std::uint16_t dialect = 0;
+  {
+    std::lock_guard lk(mu_);
+    who.client_guid = client_guid_;
+    dialect = dialect_;
+  }
+  const bool leasing = server_->config.leases;
+  if (leasing) {
+    wanted.oplock_level = c.requested_oplock_level;
+    for (const auto& ctx : c.create_contexts) {
+      if (!name_is(ctx.name, "RqLs") || c.requested_oplock_level != codec::kOplockLease || dialect < 0x0210)
+        continue;
+      auto l = codec::decode_lease_context(ctx.data);
+      if (!l) return rsp.fail(l.status());
+      wanted.lease = *l;
+      who.lease_key = l->key;
+    }
+  }
+  // A CREATE that must wait for a break acknowledgment answers STATUS_PENDING and runs again
+  // when the break completes (resume_pending). Only the last request of a chain can wait: one
+  // inside a compound carries on once the breaks are sent.
+  const bool can_wait = req.may_go_async && !weak_from_this().expired();
+  enum class BreakWait { go_on, went_async, retry };
+  auto wait_for_breaks = [&](BreakCause cause) -> Result<BreakWait> {
+    std::uint64_t id = 0;
+    {
+      std::lock_guard lk(mu_);
+      id = req.async_id ? *req.async_id : next_async_id_++;
+      if (can_wait) {
+        Pending& p = pending_[id];
+        p.msg.assign(req.msg.begin(), req.msg.end());
+        p.session = req.session;
+        p.tree = req.tree;
+        p.message_id = req.hdr.message_id;
+        p.session_id = req.effective_session_id;
+        p.tree_id = req.effective_tree_id;
+        p.was_encrypted = req.was_encrypted;
+        p.signed_ok = req.signed_ok;
+      }
+    }
+    auto w = server_->leases.prepare_open(file_key, who, cause, {weak_from_this(), this, id}, server_->now(),
+                                          server_->lease_break_timeout());
+    bool ready = false;
+    {
+      std::lock_guard lk(mu_);
+      auto it = pending_.find(id);
+      if (it != pending_.end()) {
+        ready = it->second.ready;
+        if (w && *w && !ready) {
+          it->second.interim_pending = false;
+          req.async_id = id;
+          return BreakWait::went_async;
+        }
+        pending_.erase(it);
+      }
+    }
+    if (!w) return w.status();
+    if (!*w) return BreakWait::go_on;
+    if (ready) {  // every break completed before the interim response was even sent
+      req.async_id = id;
+      return BreakWait::retry;
+    }
+    server_->leases.forget_waiter(this, id);
+    return BreakWait::go_on;
+  };
+  // MS-FSA 2.1.5.1.2 order: the share-mode check first, then the oplock check.
   auto fo = server_->files.attach(&vfs, info->file_id, *path, info->is_directory, open.get(), access,
                                   c.share_access);
+  if (!fo && fo.status() == NtStatus::sharing_violation && leasing) {
+    // Cached handles of other clients may be what conflicts: break handle caching and retry
+    // once they are closed or the break completes (MS-FSA 2.1.5.1.2 on a sharing violation).
+    auto bw = wait_for_breaks(BreakCause::sharing);
+    if (!bw) return rsp.fail(bw.status());
+    if (*bw == BreakWait::went_async) return rsp.fail(NtStatus::pending);
+    if (*bw == BreakWait::retry) return on_create(req, rsp);
+  }
   if (!fo) return rsp.fail(fo.status());
+  // Opens for attributes only break nothing (MS-FSA 2.1.5.1.2: no oplock check without data or
+  // delete access; smbtorture smb2.lease.statopen).
+  constexpr std::uint32_t kBreakingAccess = kFileReadData | kFileWriteData | kFileAppendData | kFileExecute | kDelete;
+  if (leasing && (truncating || (access & kBreakingAccess))) {
+    auto bw = wait_for_breaks(truncating ? BreakCause::overwrite : BreakCause::open);
+    if (!bw || *bw != BreakWait::go_on) {
+      // Not registered while it waits: the run after the break attaches again.
+      (void)server_->files.detach(*fo, open.get());
+      if (!bw) return rsp.fail(bw.status());
+      if (*bw == BreakWait::went_async) return rsp.fail(NtStatus::pending);
+      return on_create(req, rsp);
+    }
+  }
   open->file_object = *fo;
   if (truncating && action == CreateAction::opened && !info->is_directory) {
     if (auto t = open->file->truncate(0); !t) {
@@ -122,6 +214,7 @@ void Connection::on_create(Request& req, Response& rsp) {
       return rsp.fail(t.status());
     }
     action = disposition == CreateDisposition::supersede ? CreateAction::superseded : CreateAction::overwritten;
+    if (leasing) server_->leases.break_for_write(file_key, open.get(), server_->now(), server_->lease_break_timeout());
     if (auto again = open->file->stat()) info = std::move(again);
   }
   open->granted_access = access;
@@ -149,6 +242,14 @@ void Connection::on_create(Request& req, Response& rsp) {
     opens_[id] = open;
     ++per_session;
   }
+  if (leasing) {
+    const LeaseGrant g = server_->leases.attach(file_key, open.get(), who, wanted, info->is_directory,
+                                                truncating || (access & kBreakingAccess) != 0, dialect,
+                                                weak_from_this(), open->session_id, req.was_encrypted,
+                                                open->file_id, server_->now(), server_->lease_break_timeout());
+    r.oplock_level = g.oplock_level;
+    if (g.lease) r.create_contexts.push_back({"RqLs", codec::encode_lease_context(*g.lease)});
+  }
   r.create_action = static_cast<std::uint32_t>(action);
   r.creation_time = info->creation;
   r.last_access_time = info->last_access;
@@ -158,8 +259,8 @@ void Connection::on_create(Request& req, Response& rsp) {
   r.end_of_file = info->is_directory ? 0 : info->size;
   r.file_attributes = fscc::attributes_of(*info);
   r.file_id = open->file_id;
-  // Create contexts: MxAc and QFid are answered; leases and durable handles are declined by
-  // returning no context (3.3.5.9.x allows that).
+  // Create contexts: MxAc and QFid are answered here, leases above; durable handles are declined
+  // by returning no context (3.3.5.9.x allows that).
   for (const auto& ctx : c.create_contexts) {
     if (name_is(ctx.name, "MxAc")) {
       codec::OwnedCreateContext out{"MxAc", {}};

@@ -132,6 +132,8 @@ void Connection::on_set_info(Request& req, Response& rsp) {
   std::unique_lock olk(o.mu);
   if (!o.file) return rsp.fail(NtStatus::file_closed);
   auto need = [&](std::uint32_t bits) { return (o.granted_access & bits) != 0; };
+  bool data_changed = false;  // other clients' caches must go (break_caches_for_write)
+  bool handles_affected = false;  // delete or rename: others' cached handles must go
   switch (s.file_info_class) {
     case fscc::kFileBasicInformation: {
       auto bi = fscc::decode_basic_info(s.buffer);
@@ -166,6 +168,7 @@ void Connection::on_set_info(Request& req, Response& rsp) {
           if (auto r = o.file->truncate(*v); !r) return rsp.fail(r.status());
         }
       }
+      data_changed = true;
       break;
     }
     case fscc::kFileDispositionInformation:
@@ -189,6 +192,7 @@ void Connection::on_set_info(Request& req, Response& rsp) {
         o.file_object->delete_pending = *del;
       }
       o.delete_on_close = false;  // the object's flag rules now
+      handles_affected = *del;
       break;
     }
     case fscc::kFileRenameInformation:
@@ -215,6 +219,7 @@ void Connection::on_set_info(Request& req, Response& rsp) {
       if (auto r = vfs.rename(from, *to, ri->replace_if_exists); !r) return rsp.fail(r.status());
       server_->files.renamed(&vfs, from, *to);
       o.name = to->to_wire();
+      handles_affected = true;
       break;
     }
     case fscc::kFilePositionInformation: {
@@ -238,6 +243,8 @@ void Connection::on_set_info(Request& req, Response& rsp) {
       return rsp.fail(NtStatus::invalid_info_class);
   }
   olk.unlock();
+  if (data_changed) break_caches_for_write(o);
+  if (handles_affected) break_cached_handles(o);
   Response::BodyBuilder b;
   codec::encode_set_info_response(b.w);
   rsp.set_body(b.buf);

@@ -115,6 +115,8 @@ void Connection::on_negotiate(Request& req, Response& rsp) {
   server_security_mode_ = static_cast<std::uint16_t>(codec::kSigningEnabled |
                                                      (cfg.require_signing ? codec::kSigningRequired : 0));
   server_capabilities_ = chosen >= 0x0210 ? codec::kCapLargeMtu : 0;
+  // 2.2.4: leasing is advertised from 2.1 on; clients only request leases when it is.
+  if (chosen >= 0x0210 && server_->config.leases) server_capabilities_ |= codec::kCapLeasing;
   // 3.0 / 3.0.2 announce encryption through the capability and always use AES-128-CCM.
   if ((chosen == 0x0300 || chosen == 0x0302) && (nreq.capabilities & codec::kCapEncryption)) {
     server_capabilities_ |= codec::kCapEncryption;

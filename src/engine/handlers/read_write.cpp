@@ -82,6 +82,7 @@ void Connection::on_write(Request& req, Response& rsp) {
     written = *n;
     o.position = offset + written;
   }
+  break_caches_for_write(o);
   codec::WriteResponse out;
   out.count = static_cast<std::uint32_t>(written);
   Response::BodyBuilder b;

@@ -128,6 +128,25 @@ Result<std::shared_ptr<Open>> Connection::find_open(Request& req, const codec::F
 }
 
 void Connection::close_open(const std::shared_ptr<Open>& open) {
+  // CHANGE_NOTIFY requests pending on this handle end with STATUS_NOTIFY_CLEANUP (3.3.5.10).
+  std::vector<std::pair<std::uint64_t, Pending>> notifies;
+  {
+    std::lock_guard lk(mu_);
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.command == codec::Command::change_notify && it->second.file_id == open->file_id) {
+        notifies.emplace_back(it->first, std::move(it->second));
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& [id, p] : notifies) {
+    Request r = request_of(p, id);
+    Response cleanup;
+    cleanup.fail(NtStatus::notify_cleanup);
+    complete_pending(p, id, r, cleanup);
+  }
   std::unique_lock olk(open->mu);
   open->file.reset();
   auto fo = open->file_object;
@@ -144,7 +163,31 @@ void Connection::close_open(const std::shared_ptr<Open>& open) {
     }
     if (open->tree && open->tree->share) (void)open->tree->share->vfs->remove(path);
   }
+  // After the FileTable: a CREATE this close lets resume must not meet the closed open.
+  olk.unlock();
+  server_->leases.detach({fo->vfs, fo->file_id}, open.get());
+  olk.lock();
   open->file_object.reset();
+}
+
+void Connection::break_caches_for_write(Open& o) {
+  std::shared_ptr<FileObject> fo;
+  {
+    std::lock_guard olk(o.mu);
+    fo = o.file_object;
+  }
+  if (!fo || !server_->config.leases) return;
+  server_->leases.break_for_write({fo->vfs, fo->file_id}, &o, server_->now(), server_->lease_break_timeout());
+}
+
+void Connection::break_cached_handles(Open& o) {
+  std::shared_ptr<FileObject> fo;
+  {
+    std::lock_guard olk(o.mu);
+    fo = o.file_object;
+  }
+  if (!fo || !server_->config.leases) return;
+  server_->leases.break_handles({fo->vfs, fo->file_id}, &o, server_->now(), server_->lease_break_timeout());
 }
 
 }  // namespace smbsrv::engine

@@ -207,5 +207,76 @@ TEST(OplockBreakAck, OplockAndLease) {
   EXPECT_TRUE(decode_oplock_break_ack(l.view()).ok());
 }
 
+TEST(LeaseContext, V1AndV2RoundTrip) {
+  LeaseContext l;
+  for (std::uint8_t i = 0; i < 16; ++i) l.key[i] = static_cast<std::uint8_t>(i + 1);
+  l.state = kLeaseRead | kLeaseHandle | kLeaseWrite;
+  l.flags = kLeaseFlagBreakInProgress;
+  auto v1 = encode_lease_context(l);
+  ASSERT_EQ(v1.size(), 32u);
+  EXPECT_EQ(rd32(v1, 16), 7u);
+  EXPECT_EQ(rd32(v1, 20), kLeaseFlagBreakInProgress);
+  auto d1 = decode_lease_context(v1);
+  ASSERT_TRUE(d1.ok());
+  EXPECT_EQ(d1->version, 1);
+  EXPECT_EQ(d1->key, l.key);
+  EXPECT_EQ(d1->state, 7u);
+
+  l.version = 2;
+  l.parent_key[0] = 0x55;
+  l.epoch = 0x1234;
+  auto v2 = encode_lease_context(l);
+  ASSERT_EQ(v2.size(), 52u);
+  EXPECT_EQ(rd16(v2, 48), 0x1234);
+  auto d2 = decode_lease_context(v2);
+  ASSERT_TRUE(d2.ok());
+  EXPECT_EQ(d2->version, 2);
+  EXPECT_EQ(d2->parent_key[0], 0x55);
+  EXPECT_EQ(d2->epoch, 0x1234);
+  // Every other length is refused, including each truncation of either form.
+  for (std::size_t n = 0; n < v2.size(); ++n) {
+    if (n == 32) continue;
+    EXPECT_FALSE(decode_lease_context(Bytes(v2.data(), n)).ok()) << n;
+  }
+  v2.push_back(0);
+  EXPECT_FALSE(decode_lease_context(v2).ok());
+}
+
+TEST(OplockBreak, NotificationsAndResponsesLayout) {
+  std::vector<std::uint8_t> o;
+  ByteWriter w(o);
+  encode_oplock_break(w, kOplockLevelII, FileId{7, 8});
+  ASSERT_EQ(o.size(), 24u);
+  EXPECT_EQ(rd16(o, 0), 24);
+  EXPECT_EQ(o[2], kOplockLevelII);
+  EXPECT_EQ(rd64(o, 8), 7u);
+  EXPECT_EQ(rd64(o, 16), 8u);
+
+  LeaseBreakNotification n;
+  n.new_epoch = 3;
+  n.flags = kLeaseBreakAckRequired;
+  n.key[15] = 0xEE;
+  n.current_state = 7;
+  n.new_state = 3;
+  std::vector<std::uint8_t> b;
+  ByteWriter bw(b);
+  encode_lease_break_notification(bw, n);
+  ASSERT_EQ(b.size(), 44u);
+  EXPECT_EQ(rd16(b, 0), 44);
+  EXPECT_EQ(rd16(b, 2), 3);
+  EXPECT_EQ(rd32(b, 4), kLeaseBreakAckRequired);
+  EXPECT_EQ(b[23], 0xEE);
+  EXPECT_EQ(rd32(b, 24), 7u);
+  EXPECT_EQ(rd32(b, 28), 3u);
+
+  std::vector<std::uint8_t> r;
+  ByteWriter rw(r);
+  encode_lease_break_response(rw, n.key, 1);
+  ASSERT_EQ(r.size(), 36u);
+  EXPECT_EQ(rd16(r, 0), 36);
+  EXPECT_EQ(r[23], 0xEE);
+  EXPECT_EQ(rd32(r, 24), 1u);
+}
+
 }  // namespace
 }  // namespace smbsrv::codec
