@@ -264,19 +264,20 @@ bool smb2_verify(SigningAlgorithm alg, Bytes key, Bytes message) {
 
 // ---- AEAD ----
 
-bool aead_encrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, std::span<std::uint8_t> data,
+bool aead_encrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, Bytes in, std::span<std::uint8_t> out,
                   std::span<std::uint8_t, 16> tag) {
+  if (out.size() != in.size()) return false;
   evp::CipherCtx ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || !aead_init(ctx.get(), c, key, nonce, 1, data.size(), nullptr)) return false;
+  if (!ctx || !aead_init(ctx.get(), c, key, nonce, 1, in.size(), nullptr)) return false;
   if (!aead_aad(ctx.get(), c, aad)) return false;
   if (is_ccm(c)) {
     // CCM computes the tag in its single data update, which must happen even for no data.
     int outl = 0;
     std::uint8_t dummy[1];
-    std::uint8_t* out = data.empty() ? dummy : data.data();
-    const std::uint8_t* in = data.empty() ? kEmpty : data.data();
-    if (EVP_EncryptUpdate(ctx.get(), out, &outl, in, static_cast<int>(data.size())) != 1) return false;
-  } else if (!cipher_update(ctx.get(), data.data(), data.data(), data.size())) {
+    std::uint8_t* o = out.empty() ? dummy : out.data();
+    const std::uint8_t* i = in.empty() ? kEmpty : in.data();
+    if (EVP_EncryptUpdate(ctx.get(), o, &outl, i, static_cast<int>(in.size())) != 1) return false;
+  } else if (!cipher_update(ctx.get(), in.data(), out.data(), in.size())) {
     return false;
   }
   std::uint8_t fin[32];
@@ -285,25 +286,36 @@ bool aead_encrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, std::span<std::ui
   return EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, 16, tag.data()) == 1;
 }
 
-bool aead_decrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, std::span<std::uint8_t> data,
+bool aead_encrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, std::span<std::uint8_t> data,
+                  std::span<std::uint8_t, 16> tag) {
+  return aead_encrypt(c, key, nonce, aad, Bytes(data.data(), data.size()), data, tag);
+}
+
+bool aead_decrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, Bytes in, std::span<std::uint8_t> out,
                   std::span<const std::uint8_t, 16> tag) {
+  if (out.size() != in.size()) return false;
   evp::CipherCtx ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || !aead_init(ctx.get(), c, key, nonce, 0, data.size(), tag.data())) return false;
+  if (!ctx || !aead_init(ctx.get(), c, key, nonce, 0, in.size(), tag.data())) return false;
   if (!aead_aad(ctx.get(), c, aad)) return false;
   if (is_ccm(c)) {
     // CCM verifies the tag inside this (single) update; there is no meaningful Final.
     int outl = 0;
     std::uint8_t dummy[1];
-    std::uint8_t* out = data.empty() ? dummy : data.data();
-    const std::uint8_t* in = data.empty() ? kEmpty : data.data();
-    return EVP_DecryptUpdate(ctx.get(), out, &outl, in, static_cast<int>(data.size())) == 1;
+    std::uint8_t* o = out.empty() ? dummy : out.data();
+    const std::uint8_t* i = in.empty() ? kEmpty : in.data();
+    return EVP_DecryptUpdate(ctx.get(), o, &outl, i, static_cast<int>(in.size())) == 1;
   }
-  if (!cipher_update(ctx.get(), data.data(), data.data(), data.size())) return false;
+  if (!cipher_update(ctx.get(), in.data(), out.data(), in.size())) return false;
   if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, 16, const_cast<std::uint8_t*>(tag.data())) != 1)
     return false;
   std::uint8_t fin[32];
   int finl = 0;
   return EVP_DecryptFinal_ex(ctx.get(), fin, &finl) == 1;
+}
+
+bool aead_decrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, std::span<std::uint8_t> data,
+                  std::span<const std::uint8_t, 16> tag) {
+  return aead_decrypt(c, key, nonce, aad, Bytes(data.data(), data.size()), data, tag);
 }
 
 }  // namespace smbsrv::crypto
