@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "smbsrv/server.hpp"
+#include "util/buffer_pool.hpp"
 
 namespace smbsrv::engine {
 
@@ -77,6 +78,8 @@ struct ServerState {
   /// Cryptographically secure random bytes.
   std::function<void(std::span<std::uint8_t>)> random;
   FileTable files;
+  /// Frame and response buffers, reused across requests and connections (READ/WRITE path).
+  BufferPool buffers;
 
   void add_share(Share share);
   void remove_share(std::string_view name);
