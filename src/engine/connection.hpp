@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,8 +58,11 @@ class FrameList {
   template <class List, class F>
   class Iter {
    public:
+    using iterator_category = std::forward_iterator_tag;
     using value_type = Frame;
     using difference_type = std::ptrdiff_t;
+    using pointer = F*;
+    using reference = F&;
     Iter() = default;
     Iter(List* l, std::size_t i) : l_(l), i_(i) {}
     F& operator*() const { return (*l_)[i_]; }
