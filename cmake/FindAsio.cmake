@@ -14,4 +14,9 @@ if(Asio_FOUND AND NOT TARGET asio::asio)
     INTERFACE_INCLUDE_DIRECTORIES "${Asio_INCLUDE_DIR}"
     INTERFACE_COMPILE_DEFINITIONS "ASIO_STANDALONE;ASIO_NO_DEPRECATED;ASIO_DISABLE_STD_ALIGNED_ALLOC"
     INTERFACE_LINK_LIBRARIES Threads::Threads)
+  # Asio 1.22 enables co_await on clang only with libc++'s <experimental/coroutine>; clang 14+
+  # implements C++20 coroutines and libstdc++'s <coroutine> works with it, so say so.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND CMAKE_CXX_COMPILER_VERSION VERSION_GREATER_EQUAL 14)
+    set_property(TARGET asio::asio APPEND PROPERTY INTERFACE_COMPILE_DEFINITIONS ASIO_HAS_CO_AWAIT=1)
+  endif()
 endif()

@@ -120,6 +120,10 @@ class Connection {
   const std::string& peer() const { return peer_; }
 
  private:
+  // Test seam with no definition in the library: fuzz_engine (tests/fuzz/fuzz_support.hpp) copies
+  // a post-handshake Connection so each input need not redo NEGOTIATE/SESSION_SETUP/TREE_CONNECT.
+  friend struct FuzzConnectionCopier;
+
   struct Request;   // one message of a compound, while it is handled
   struct Response;  // its answer
 

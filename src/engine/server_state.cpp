@@ -87,14 +87,13 @@ bool FileTable::has_other_opens(const std::shared_ptr<FileObject>& fo, const voi
 }
 
 bool FileTable::parent_blocks_rename(const Vfs* vfs, const SmbPath& dir) {
-  constexpr std::uint32_t kDelete = 0x00010000, kShareDelete = 0x00000004;
   std::lock_guard lk(mu_);
   for (auto& [key, fo] : objects_) {
     if (key.first != vfs || !fo->is_directory || !(fo->path == dir)) continue;
     // Opens with neither data nor DELETE access take no part in sharing (MS-FSA 2.1.5.1.2).
-    constexpr std::uint32_t kSharingRelevant = 0x1 | 0x2 | 0x4 | 0x20 | kDelete;
+    constexpr std::uint32_t kSharingRelevant = 0x1 | 0x2 | 0x4 | 0x20 | kDeleteAccess;
     for (const auto& e : fo->opens)
-      if ((e.access & kSharingRelevant) && ((e.access & kDelete) || !(e.share_access & kShareDelete)))
+      if ((e.access & kSharingRelevant) && ((e.access & kDeleteAccess) || !(e.share_access & kShareDelete)))
         return true;
   }
   return false;

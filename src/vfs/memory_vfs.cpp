@@ -29,9 +29,9 @@ FileTime now_filetime() noexcept {
 using Usage = std::atomic<std::uint64_t>;
 
 struct Node {
-  Node(bool is_dir, std::uint64_t node_id, std::shared_ptr<Usage> space)
+  Node(bool is_dir, std::uint64_t node_id, std::shared_ptr<Usage> space, FileTime now)
       : dir(is_dir), id(node_id), usage(std::move(space)) {
-    creation = last_access = last_write = change = now_filetime();
+    creation = last_access = last_write = change = now;
   }
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -46,7 +46,7 @@ struct Node {
   std::uint32_t attributes = 0;
   bool linked = true;
 
-  void touch_modified() noexcept { last_write = change = now_filetime(); }
+  void touch_modified(FileTime now) noexcept { last_write = change = now; }
 
   FileInfo info() const {
     FileInfo fi;
@@ -66,10 +66,11 @@ struct Node {
 
 struct State {
   explicit State(MemoryVfsOptions o)
-      : opt(o), usage(std::make_shared<Usage>(0)), created(now_filetime()) {
-    root = std::make_shared<Node>(true, next_id++, usage);
+      : opt(std::move(o)), usage(std::make_shared<Usage>(0)), created(now()) {
+    root = std::make_shared<Node>(true, next_id++, usage, created);
   }
-  std::shared_ptr<Node> make_node(bool dir) { return std::make_shared<Node>(dir, next_id++, usage); }
+  std::shared_ptr<Node> make_node(bool dir) { return std::make_shared<Node>(dir, next_id++, usage, now()); }
+  FileTime now() const { return opt.clock ? opt.clock() : now_filetime(); }
 
   /// Grows or shrinks a file, enforcing the capacity. Caller holds mu.
   Result<void> resize(Node& n, std::uint64_t size) {
@@ -111,7 +112,7 @@ class MemoryFile final : public VfsFile {
     if (offset >= d.size()) return std::size_t{0};
     const auto n = std::min<std::size_t>(out.size(), d.size() - static_cast<std::size_t>(offset));
     if (n) std::memcpy(out.data(), d.data() + offset, n);
-    node_->last_access = now_filetime();
+    node_->last_access = st_->now();
     return n;
   }
 
@@ -124,7 +125,7 @@ class MemoryFile final : public VfsFile {
     const std::uint64_t end = offset + in.size();
     if (end > node_->data.size()) SMBSRV_TRY(st_->resize(*node_, end));
     std::memcpy(node_->data.data() + offset, in.data(), in.size());
-    node_->touch_modified();
+    node_->touch_modified(st_->now());
     return in.size();
   }
 
@@ -138,7 +139,7 @@ class MemoryFile final : public VfsFile {
     if (!writable_) return NtStatus::access_denied;
     std::lock_guard lk(st_->mu);
     SMBSRV_TRY(st_->resize(*node_, size));
-    node_->touch_modified();
+    node_->touch_modified(st_->now());
     return {};
   }
 
@@ -160,7 +161,7 @@ class MemoryFile final : public VfsFile {
     std::lock_guard lk(st_->mu);
     node_->attributes = attributes & kStorableAttrs;
     if (node_->dir) node_->attributes &= ~kAttrReadonly;
-    node_->change = now_filetime();
+    node_->change = st_->now();
     return {};
   }
 
@@ -219,7 +220,7 @@ class MemoryVfs final : public Vfs {
     node->attributes = params.attributes & kStorableAttrs;
     if (node->dir) node->attributes &= ~kAttrReadonly;
     (*parent)->children.emplace(f.name, node);
-    (*parent)->touch_modified();
+    (*parent)->touch_modified(st_->now());
     return Opened{std::make_unique<MemoryFile>(st_, std::move(node), params.write, !read_only()),
                   CreateAction::created};
   }
@@ -233,9 +234,9 @@ class MemoryVfs final : public Vfs {
     if (!f.node) return NtStatus::object_name_not_found;
     if (f.node->dir && !f.node->children.empty()) return NtStatus::directory_not_empty;
     f.node->linked = false;
-    f.node->change = now_filetime();
+    f.node->change = st_->now();
     (*parent)->children.erase(f.name);
-    (*parent)->touch_modified();
+    (*parent)->touch_modified(st_->now());
     return {};
   }
 
@@ -261,16 +262,16 @@ class MemoryVfs final : public Vfs {
         if (!replace) return NtStatus::object_name_collision;
         if (te.node->dir) return NtStatus::access_denied;
         te.node->linked = false;
-        te.node->change = now_filetime();
+        te.node->change = st_->now();
         tp.children.erase(te.name);
       }
     }
     auto node = fe.node;
     fp.children.erase(fe.name);
     tp.children.emplace(to_name, node);
-    node->change = now_filetime();
-    fp.touch_modified();
-    tp.touch_modified();
+    node->change = st_->now();
+    fp.touch_modified(st_->now());
+    tp.touch_modified(st_->now());
     return {};
   }
 
@@ -301,7 +302,7 @@ class MemoryVfs final : public Vfs {
     CreateAction action = CreateAction::opened;
     if (truncating) {
       SMBSRV_TRY(st_->resize(*node, 0));
-      node->touch_modified();
+      node->touch_modified(st_->now());
       action = disp == CreateDisposition::supersede ? CreateAction::superseded
                                                     : CreateAction::overwritten;
     }

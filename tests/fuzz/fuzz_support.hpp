@@ -1,7 +1,7 @@
 // Shared helpers for the libFuzzer targets and the corpus generator: a byte-stream splitter, a
 // deterministic server state, and a tiny gtest-free SMB2 client that negotiates, authenticates
-// with NTLMv2 (unsigned) and connects the "share" tree so fuzz_engine can reach the handlers
-// that need a session and a tree.
+// with NTLMv2 (support/ntlm_client.hpp; unsigned) and connects the "share" tree so fuzz_engine
+// can reach the handlers that need a session and a tree.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -23,7 +23,79 @@
 #include "engine/server_state.hpp"
 #include "smbsrv/credentials.hpp"
 #include "smbsrv/memory_vfs.hpp"
+#include "support/ntlm_client.hpp"
 #include "util/utf16.hpp"
+
+namespace smbsrv::engine {
+
+/// The test seam Connection befriends: copies the state a handshake left in `from` into `to`, a
+/// fresh Connection on a fresh ServerState, so fuzz_engine can start every input from the same
+/// post-authentication state without redoing (and re-paying for) the handshake. Only what
+/// NEGOTIATE, SESSION_SETUP and TREE_CONNECT set is copied; `from` must have no opens and no
+/// session mid-authentication. Trees are re-pointed to `to`'s share of the same name.
+struct FuzzConnectionCopier {
+  static void copy(const Connection& from, Connection& to) {
+    std::scoped_lock lk(from.mu_, to.mu_);
+    if (!from.opens_.empty() || !from.logged_off_.empty()) __builtin_trap();
+    to.negotiated_ = from.negotiated_;
+    to.dialect_ = from.dialect_;
+    to.client_security_mode_ = from.client_security_mode_;
+    to.client_capabilities_ = from.client_capabilities_;
+    to.server_capabilities_ = from.server_capabilities_;
+    to.server_security_mode_ = from.server_security_mode_;
+    to.client_guid_ = from.client_guid_;
+    to.client_dialects_ = from.client_dialects_;
+    to.preauth_hash_ = from.preauth_hash_;
+    to.cipher_id_ = from.cipher_id_;
+    to.signing_algorithm_id_ = from.signing_algorithm_id_;
+    to.sequence_window_ = from.sequence_window_;
+    to.sessions_.clear();
+    for (const auto& [id, f] : from.sessions_) to.sessions_[id] = copy_session(*f, *to.server_);
+    to.opens_per_session_ = from.opens_per_session_;
+    to.next_volatile_id_ = from.next_volatile_id_;
+    to.next_tree_id_ = from.next_tree_id_;
+    to.any_session_valid_ = from.any_session_valid_;
+  }
+
+ private:
+  static std::shared_ptr<Session> copy_session(const Session& f, const ServerState& to_state) {
+    if (f.authenticator) __builtin_trap();  // an exchange in progress cannot be copied
+    auto s = std::make_shared<Session>();
+    s->session_id = f.session_id;
+    s->state = f.state;
+    s->session_key = f.session_key;
+    s->signing_key = f.signing_key;
+    s->encryption_key = f.encryption_key;
+    s->decryption_key = f.decryption_key;
+    s->application_key = f.application_key;
+    s->signing_required = f.signing_required;
+    s->encrypt_data = f.encrypt_data;
+    s->is_guest = f.is_guest;
+    s->is_anonymous = f.is_anonymous;
+    s->user = f.user;
+    s->domain = f.domain;
+    s->preauth_hash = f.preauth_hash;
+    for (const auto& [id, t] : f.tree_connects) {
+      auto c = std::make_shared<TreeConnect>(*t);
+      if (t->share) c->share = to_state.find_share(t->share->name);
+      s->tree_connects[id] = std::move(c);
+    }
+    s->created_at = f.created_at;
+    s->nonce_counter = f.nonce_counter.load();
+    s->nonce_salt = f.nonce_salt;
+    return s;
+  }
+};
+
+// A field added to Connection or Session must be copied above (or be known to stay untouched by
+// the handshake); these sizes make the build say so. The replay build also checks that a copy
+// answers every corpus input exactly as a real handshake does (fuzz_engine.cpp).
+#if defined(__x86_64__) && defined(__GLIBCXX__) && !defined(_GLIBCXX_DEBUG)
+static_assert(sizeof(Connection) == 488, "update FuzzConnectionCopier::copy");
+static_assert(sizeof(Session) == 344, "update FuzzConnectionCopier::copy_session");
+#endif
+
+}  // namespace smbsrv::engine
 
 namespace smbsrv::fuzz {
 
@@ -70,25 +142,6 @@ inline void counter_random(std::uint32_t& counter, std::span<std::uint8_t> out) 
   for (auto& b : out) b = static_cast<std::uint8_t>(counter++ * 37u + 11u);
 }
 
-/// Signing not required, deterministic clock and randomness, user alice/Secret1, a memory share
-/// named "share".
-inline std::shared_ptr<engine::ServerState> make_state() {
-  ServerConfig cfg;
-  cfg.require_signing = false;
-  auto creds = std::make_shared<InMemoryCredentialStore>();
-  creds->add_user("alice", "Secret1");
-  auto st = engine::make_server_state(std::move(cfg), creds);
-  st->now = fixed_now;
-  st->random = [counter = std::make_shared<std::uint32_t>(0)](std::span<std::uint8_t> out) {
-    counter_random(*counter, out);
-  };
-  Share s;
-  s.name = "share";
-  s.vfs = make_memory_vfs();
-  st->add_share(std::move(s));
-  return st;
-}
-
 inline std::shared_ptr<const CredentialStore> alice_store() {
   static const auto store = [] {
     auto c = std::make_shared<InMemoryCredentialStore>();
@@ -96,6 +149,25 @@ inline std::shared_ptr<const CredentialStore> alice_store() {
     return c;
   }();
   return store;
+}
+
+/// Signing not required, a fixed ServerGuid, deterministic clock and randomness (the counter `rng`
+/// is shared so a copy can continue the sequence), user alice/Secret1 (one immutable store for the
+/// process), a memory share named "share" with the same fixed clock.
+inline std::shared_ptr<engine::ServerState> make_state(
+    std::shared_ptr<std::uint32_t> rng = std::make_shared<std::uint32_t>(0)) {
+  ServerConfig cfg;
+  cfg.require_signing = false;
+  auto st = engine::make_server_state(std::move(cfg), alice_store());
+  for (std::size_t i = 0; i < st->server_guid.size(); ++i) st->server_guid[i] = static_cast<std::uint8_t>(0xC0 + i);
+  st->now = fixed_now;
+  st->start_time = fixed_now();
+  st->random = [counter = std::move(rng)](std::span<std::uint8_t> out) { counter_random(*counter, out); };
+  Share s;
+  s.name = "share";
+  s.vfs = make_memory_vfs({.clock = fixed_now});
+  st->add_share(std::move(s));
+  return st;
 }
 
 /// The Authenticator configuration fuzz_authenticator uses (and the generator, so that the seeds'
@@ -203,59 +275,17 @@ inline Vec tree_connect_body(std::string_view unc) {
   return b.b;
 }
 
-// ---- NTLMv2 client (MS-NLMP 3.1.5), written for the fuzzers --------------------------------------
-struct NtlmClient {
-  std::uint32_t flags = auth::ntlm::flag::kUnicode | auth::ntlm::flag::kRequestTarget | auth::ntlm::flag::kSign |
-                        auth::ntlm::flag::kNtlm | auth::ntlm::flag::kAlwaysSign |
-                        auth::ntlm::flag::kExtendedSessionSecurity | auth::ntlm::flag::kTargetInfo |
-                        auth::ntlm::flag::kVersion | auth::ntlm::flag::k128 | auth::ntlm::flag::kKeyExch;
-  Vec negotiate;
-
-  Vec make_negotiate() { return negotiate = auth::ntlm::encode_negotiate(flags); }
-
-  /// An AUTHENTICATE for alice/Secret1 answering `challenge_msg`; empty when it does not parse.
-  Vec make_authenticate(std::span<const std::uint8_t> challenge_msg) {
-    using namespace auth;
-    ntlm::Challenge ch;
-    if (!ntlm::parse_challenge(challenge_msg, ch)) return {};
-    std::vector<ntlm::AvPair> avs;
-    if (!ntlm::parse_av_pairs(ch.target_info, avs)) return {};
-    Vec blob = {1, 1, 0, 0, 0, 0, 0, 0};
-    blob.insert(blob.end(), 8, 0x22);  // timestamp
-    blob.insert(blob.end(), 8, 0x5c);  // client challenge
-    blob.insert(blob.end(), 4, 0);
-    for (const auto& av : avs)
-      if (av.id != ntlm::AvId::eol) ntlm::write_av_pair(blob, av.id, av.value);
-    const std::uint8_t mic_flag[4] = {2, 0, 0, 0};
-    ntlm::write_av_pair(blob, ntlm::AvId::flags, mic_flag);
-    ntlm::write_av_pair(blob, ntlm::AvId::eol, {});
-    blob.insert(blob.end(), 4, 0);
-    const NtHash nt = nt_hash_of_password("Secret1");
-    const auto owf = ntlm::ntowf_v2(nt, "alice", "WORKGROUP");
-    const auto proof = crypto::hmac_md5(owf, {ch.server_challenge, blob});
-    Vec nt_resp(proof.begin(), proof.end());
-    nt_resp.insert(nt_resp.end(), blob.begin(), blob.end());
-    const auto base = crypto::hmac_md5(owf, {proof});
-    std::array<std::uint8_t, 16> exported{};
-    for (std::size_t i = 0; i < 16; ++i) exported[i] = static_cast<std::uint8_t>(0x30 + i);
-    Vec enc_key(16);
-    crypto::rc4(base, exported, enc_key);
-    const Vec lm(24, 0), u = to_utf16le("alice"), d = to_utf16le("WORKGROUP"), ws = to_utf16le("FUZZ");
-    ntlm::AuthenticateFields af;
-    af.flags = flags;
-    af.lm_response = lm;
-    af.nt_response = nt_resp;
-    af.domain = d;
-    af.user = u;
-    af.workstation = ws;
-    af.encrypted_session_key = enc_key;
-    Vec a = ntlm::encode_authenticate(af, ntlm::Version{});
-    const Vec challenge(challenge_msg.begin(), challenge_msg.end());
-    const auto mic = crypto::hmac_md5(exported, {negotiate, challenge, a});
-    std::memcpy(a.data() + ntlm::kMicOffset, mic.data(), 16);
-    return a;
-  }
-};
+/// The shared NTLMv2 client as the fuzz seeds were made with it: no SEAL / 56-bit, its own fixed
+/// timestamp, client challenge and exported key (0x30..0x3f), workstation FUZZ.
+inline test::BasicNtlmClient ntlm_client() {
+  test::BasicNtlmClient c;
+  c.flags &= ~(auth::ntlm::flag::kSeal | auth::ntlm::flag::k56);
+  c.timestamp_byte = 0x22;
+  c.client_challenge_byte = 0x5c;
+  c.exported_base = 0x30;
+  c.workstation = "FUZZ";
+  return c;
+}
 
 /// The dialect a fuzz_engine mode byte selects for the authenticated setup.
 inline std::uint16_t setup_dialect(std::uint8_t mode) {
@@ -266,7 +296,8 @@ inline std::uint16_t setup_dialect(std::uint8_t mode) {
 /// A connection driven through NEGOTIATE, SESSION_SETUP (raw NTLMSSP, not signing) and
 /// TREE_CONNECT \\srv\share. Frames are recorded in `sent` (the generator uses them).
 struct LiveConnection {
-  std::shared_ptr<engine::ServerState> state = make_state();
+  std::shared_ptr<std::uint32_t> rng = std::make_shared<std::uint32_t>(0);
+  std::shared_ptr<engine::ServerState> state = make_state(rng);
   engine::Connection conn{state, "fuzz-peer"};
   std::uint64_t next_mid = 0;
   std::uint64_t session_id = 0;
@@ -282,7 +313,7 @@ struct LiveConnection {
   bool setup(std::uint16_t dialect) {
     Vec r = exchange(message(codec::Command::negotiate, negotiate_body({dialect}, dialect == 0x0311), next_mid++));
     if (r.size() < 64 + 8 || rd32(r, 8) != 0) return false;
-    NtlmClient cl;
+    auto cl = ntlm_client();
     r = exchange(message(codec::Command::session_setup, session_setup_body(cl.make_negotiate()), next_mid++));
     if (r.size() < 64 + 8 || rd32(r, 8) != static_cast<std::uint32_t>(NtStatus::more_processing_required)) return false;
     session_id = rd64(r, 40);
@@ -296,6 +327,16 @@ struct LiveConnection {
     if (r.size() < 64 || rd32(r, 8) != 0) return false;
     tree_id = rd32(r, 36);
     return true;
+  }
+
+  /// Takes over the state `done` reached with setup() (this must be fresh): the same connection,
+  /// session, tree, ids and random sequence, as if this had done the handshake itself.
+  void copy_from(const LiveConnection& done) {
+    *rng = *done.rng;
+    engine::FuzzConnectionCopier::copy(done.conn, conn);
+    next_mid = done.next_mid;
+    session_id = done.session_id;
+    tree_id = done.tree_id;
   }
 
   /// Rewrites SessionId, TreeId and MessageId of every message of the compound `frame` to the

@@ -119,7 +119,7 @@ std::vector<std::pair<std::string, Vec>> command_messages() {
   };
   add("negotiate_311", Command::negotiate, negotiate_body({0x0202, 0x0210, 0x0300, 0x0302, 0x0311}, true));
   add("negotiate_21", Command::negotiate, negotiate_body({0x0202, 0x0210}, false));
-  NtlmClient cl;
+  auto cl = ntlm_client();
   add("session_setup", Command::session_setup, session_setup_body(cl.make_negotiate()));
   add("logoff", Command::logoff, body().u16(4).u16(0).b);
   add("tree_connect", Command::tree_connect, tree_connect_body("\\\\srv\\share"));
@@ -203,7 +203,7 @@ void ntlm_and_spnego() {
   // Raw NTLMSSP against the deterministic Authenticator.
   {
     auth::Authenticator a(auth_config());
-    NtlmClient cl;
+    auto cl = ntlm_client();
     const Vec neg = cl.make_negotiate();
     auto s1 = a.step(neg);
     const Vec auth = cl.make_authenticate(s1.out_token);
@@ -229,7 +229,7 @@ void ntlm_and_spnego() {
   // SPNEGO-wrapped, with mechListMIC.
   {
     auth::Authenticator a(auth_config());
-    NtlmClient cl;
+    auto cl = ntlm_client();
     const Vec neg = cl.make_negotiate();
     const std::span<const std::uint8_t> mechs[] = {std::span<const std::uint8_t>(auth::spnego::kOidNtlmssp)};
     Vec mech_types_der;
@@ -240,10 +240,8 @@ void ntlm_and_spnego() {
     if (auth::spnego::parse_resp(s1.out_token, resp) && resp.response_token) {
       const Vec ch(resp.response_token->begin(), resp.response_token->end());
       const Vec am = cl.make_authenticate(ch);
-      // The MIC over mechTypes uses the client's exported key (0x30..0x3f, see NtlmClient).
-      std::array<std::uint8_t, 16> exported{};
-      for (std::size_t i = 0; i < 16; ++i) exported[i] = static_cast<std::uint8_t>(0x30 + i);
-      const auto mic = auth::ntlm::mac_ess(auth::ntlm::derive_keys(exported, cl.flags, true), cl.flags, 0,
+      // The MIC over mechTypes uses the client's exported session key.
+      const auto mic = auth::ntlm::mac_ess(auth::ntlm::derive_keys(cl.exported, cl.flags, true), cl.flags, 0,
                                            mech_types_der);
       tok2 = auth::spnego::encode_resp(std::nullopt, std::nullopt, std::span<const std::uint8_t>(am),
                                        std::span<const std::uint8_t>(mic));
@@ -267,7 +265,7 @@ void engine_seeds() {
   {
     Vec in{0};
     append_chunk(in, message(Command::negotiate, negotiate_body({0x0202, 0x0210, 0x0300, 0x0302, 0x0311}, true), 0));
-    NtlmClient cl;
+    auto cl = ntlm_client();
     append_chunk(in, message(Command::session_setup, session_setup_body(cl.make_negotiate()), 1));
     emit("engine", "preauth", in);
     Vec smb1{0};

@@ -1,7 +1,8 @@
 // Test support: a small in-process SMB2 client that talks to engine::Connection directly (no
 // sockets). It builds request headers (MessageId, CreditCharge, SessionId, TreeId, flags),
 // signs requests once a session key exists, verifies response signatures, tracks the 3.1.1
-// preauth integrity hash, and authenticates with NTLMv2 (raw NTLMSSP or inside SPNEGO).
+// preauth integrity hash, and authenticates with NTLMv2 (raw NTLMSSP or inside SPNEGO; the client
+// is support/ntlm_client.hpp).
 //
 // The key schedule is written from MS-SMB2 3.2.5.3.1 (client side): 2.x signs with the session
 // key itself; 3.0/3.0.2 derive SMB2AESCMAC/SmbSign; 3.1.1 derives SMBSigningKey with the
@@ -37,6 +38,7 @@
 #include "engine/server_state.hpp"
 #include "smbsrv/credentials.hpp"
 #include "smbsrv/memory_vfs.hpp"
+#include "support/ntlm_client.hpp"
 #include "util/utf16.hpp"
 
 namespace smbsrv {
@@ -92,67 +94,12 @@ inline std::uint64_t le64(std::span<const std::uint8_t> b, std::size_t at) {
   return static_cast<std::uint64_t>(le32(b, at)) | (static_cast<std::uint64_t>(le32(b, at + 4)) << 32);
 }
 
-// ---- NTLMv2 client (MS-NLMP 3.1.5), written for these tests --------------------------------------
-struct NtlmClient {
-  std::string user = "alice", domain = "WORKGROUP", password = "Secret1";
-  std::uint32_t flags = auth::ntlm::flag::kUnicode | auth::ntlm::flag::kRequestTarget |
-                        auth::ntlm::flag::kSign | auth::ntlm::flag::kSeal | auth::ntlm::flag::kNtlm |
-                        auth::ntlm::flag::kAlwaysSign | auth::ntlm::flag::kExtendedSessionSecurity |
-                        auth::ntlm::flag::kTargetInfo | auth::ntlm::flag::kVersion |
-                        auth::ntlm::flag::k128 | auth::ntlm::flag::kKeyExch | auth::ntlm::flag::k56;
-  Vec negotiate, challenge, authenticate;
-  std::array<std::uint8_t, 16> exported{};
-
-  Vec make_negotiate() {
-    negotiate = auth::ntlm::encode_negotiate(flags);
-    return negotiate;
-  }
-
+/// The shared NTLMv2 client, failing the test when the server's CHALLENGE does not parse.
+struct NtlmClient : BasicNtlmClient {
   Vec make_authenticate(std::span<const std::uint8_t> challenge_msg) {
-    using namespace auth;
-    challenge.assign(challenge_msg.begin(), challenge_msg.end());
-    ntlm::Challenge ch;
-    EXPECT_TRUE(ntlm::parse_challenge(challenge, ch));
-    std::vector<ntlm::AvPair> avs;
-    EXPECT_TRUE(ntlm::parse_av_pairs(ch.target_info, avs));
-    Vec blob = {1, 1, 0, 0, 0, 0, 0, 0};
-    blob.insert(blob.end(), 8, 0x11);  // timestamp
-    blob.insert(blob.end(), 8, 0xaa);  // client challenge
-    blob.insert(blob.end(), 4, 0);
-    for (const auto& av : avs)
-      if (av.id != ntlm::AvId::eol) ntlm::write_av_pair(blob, av.id, av.value);
-    const std::uint8_t f[4] = {2, 0, 0, 0};  // MIC present
-    ntlm::write_av_pair(blob, ntlm::AvId::flags, std::span<const std::uint8_t>(f, 4));
-    ntlm::write_av_pair(blob, ntlm::AvId::eol, {});
-    blob.insert(blob.end(), 4, 0);
-    const NtHash nt = nt_hash_of_password(password);
-    const auto owf = ntlm::ntowf_v2(nt, user, domain);
-    const auto proof = crypto::hmac_md5(owf, {ch.server_challenge, blob});
-    Vec nt_resp(proof.begin(), proof.end());
-    nt_resp.insert(nt_resp.end(), blob.begin(), blob.end());
-    const auto base = crypto::hmac_md5(owf, {proof});
-    Vec enc_key;
-    if (flags & ntlm::flag::kKeyExch) {
-      for (std::size_t i = 0; i < 16; ++i) exported[i] = static_cast<std::uint8_t>(0x40 + i);
-      enc_key.resize(16);
-      crypto::rc4(base, exported, enc_key);
-    } else {
-      exported = base;
-    }
-    const Vec lm(24, 0);
-    const Vec u = to_utf16le(user), d = to_utf16le(domain), ws = to_utf16le("WS");
-    ntlm::AuthenticateFields af;
-    af.flags = flags;
-    af.lm_response = lm;
-    af.nt_response = nt_resp;
-    af.domain = d;
-    af.user = u;
-    af.workstation = ws;
-    af.encrypted_session_key = enc_key;
-    authenticate = ntlm::encode_authenticate(af, ntlm::Version{});
-    const auto mic = crypto::hmac_md5(exported, {negotiate, challenge, authenticate});
-    std::memcpy(authenticate.data() + ntlm::kMicOffset, mic.data(), 16);
-    return authenticate;
+    Vec a = BasicNtlmClient::make_authenticate(challenge_msg);
+    EXPECT_TRUE(challenge_parsed) << "CHALLENGE (or its target info) does not parse";
+    return a;
   }
 };
 

@@ -7,6 +7,7 @@
 #include "auth/ntlmssp.hpp"
 #include "auth/spnego.hpp"
 #include "crypto/crypto.hpp"
+#include "support/ntlm_client.hpp"
 #include "unit/hex_util.hpp"
 #include "util/utf16.hpp"
 
@@ -18,72 +19,14 @@ using test::unhex;
 using namespace ntlm::flag;
 using Vec = std::vector<std::uint8_t>;
 
-constexpr std::uint32_t kClientFlags = kUnicode | kRequestTarget | kSign | kSeal | kNtlm | kAlwaysSign |
-                                       kExtendedSessionSecurity | kTargetInfo | kVersion | k128 | kKeyExch | k56;
-
-// A minimal NTLMv2 client written from MS-NLMP 3.1.5 for driving the server.
-struct TestClient {
-  std::string user = "alice", domain = "WORKGROUP", password = "Secret1";
-  std::uint32_t flags = kClientFlags;
-  bool send_mic = true;
-  std::size_t nt_len_override = 0;  // nonzero: send an NT response of this length (NTLMv1 style)
-  std::string anonymous_user;       // unused marker
-  Vec negotiate, challenge, authenticate;
-  std::array<std::uint8_t, 16> exported{};
-
-  Vec make_negotiate() {
-    negotiate = ntlm::encode_negotiate(flags);
-    return negotiate;
-  }
-
+// The shared NTLMv2 client with this file's exported session key (0x30..0x3f), failing the test
+// when the server's CHALLENGE does not parse.
+struct TestClient : test::BasicNtlmClient {
+  TestClient() { exported_base = 0x30; }
   Vec make_authenticate(Bytes challenge_msg) {
-    challenge.assign(challenge_msg.begin(), challenge_msg.end());
-    ntlm::Challenge ch;
-    EXPECT_TRUE(ntlm::parse_challenge(challenge, ch));
-    std::vector<ntlm::AvPair> avs;
-    EXPECT_TRUE(ntlm::parse_av_pairs(ch.target_info, avs));
-    Vec blob = {1, 1, 0, 0, 0, 0, 0, 0};
-    blob.insert(blob.end(), 8, 0x11);                    // timestamp
-    blob.insert(blob.end(), 8, 0xaa);                    // client challenge
-    blob.insert(blob.end(), 4, 0);
-    for (const auto& av : avs) ntlm::write_av_pair(blob, av.id, av.value);
-    if (send_mic) {
-      const std::uint8_t f[4] = {2, 0, 0, 0};
-      ntlm::write_av_pair(blob, ntlm::AvId::flags, Bytes(f, 4));
-    }
-    ntlm::write_av_pair(blob, ntlm::AvId::eol, {});
-    blob.insert(blob.end(), 4, 0);
-    const NtHash nt = nt_hash_of_password(password);
-    const auto owf = ntlm::ntowf_v2(nt, user, domain);
-    const auto proof = crypto::hmac_md5(owf, {ch.server_challenge, blob});
-    Vec nt_resp(proof.begin(), proof.end());
-    nt_resp.insert(nt_resp.end(), blob.begin(), blob.end());
-    if (nt_len_override) nt_resp.resize(nt_len_override);
-    const auto base = crypto::hmac_md5(owf, {proof});
-    Vec enc_key;
-    if (flags & kKeyExch) {
-      for (std::size_t i = 0; i < 16; ++i) exported[i] = static_cast<std::uint8_t>(0x30 + i);
-      enc_key.resize(16);
-      crypto::rc4(base, exported, enc_key);
-    } else {
-      exported = base;
-    }
-    const Vec lm(24, 0);
-    const Vec u = to_utf16le(user), d = to_utf16le(domain), ws = to_utf16le("WS");
-    ntlm::AuthenticateFields f;
-    f.flags = flags;
-    f.lm_response = lm;
-    f.nt_response = nt_resp;
-    f.domain = d;
-    f.user = u;
-    f.workstation = ws;
-    f.encrypted_session_key = enc_key;
-    authenticate = ntlm::encode_authenticate(f, ntlm::Version{});
-    if (send_mic) {
-      const auto mic = crypto::hmac_md5(exported, {negotiate, challenge, authenticate});
-      std::memcpy(authenticate.data() + ntlm::kMicOffset, mic.data(), 16);
-    }
-    return authenticate;
+    Vec a = BasicNtlmClient::make_authenticate(challenge_msg);
+    EXPECT_TRUE(challenge_parsed) << "CHALLENGE (or its target info) does not parse";
+    return a;
   }
 };
 

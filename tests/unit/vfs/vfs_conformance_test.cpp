@@ -699,6 +699,25 @@ TEST(MemoryVfs, SetAllTimes) {
   EXPECT_EQ(st->change, 4u);
 }
 
+TEST(MemoryVfs, InjectedClockStampsEveryTime) {
+  FileTime t = 1000;
+  auto vfs = make_memory_vfs({.clock = [&t] { return t; }});
+  EXPECT_EQ(vfs->fs_info()->created, 1000u);
+  t = 2000;
+  auto f = std::move(vfs->open(P("f"), params(D::create, true))->file);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->stat()->creation, 2000u);
+  EXPECT_EQ(f->stat()->change, 2000u);
+  t = 3000;
+  ASSERT_TRUE(f->write(0, bytes("x")));
+  EXPECT_EQ(f->stat()->creation, 2000u);
+  EXPECT_EQ(f->stat()->last_write, 3000u);
+  EXPECT_EQ(f->stat()->change, 3000u);
+  t = 4000;
+  ASSERT_TRUE(vfs->rename(P("f"), P("g"), false));
+  EXPECT_EQ(f->stat()->change, 4000u);
+}
+
 // ---- LocalVfs confinement ------------------------------------------------------------------------
 
 class LocalVfsEscape : public ::testing::TestWithParam<bool> {
