@@ -134,10 +134,10 @@ void encode_transform_header(ByteWriter& w, const TransformHeader& t) {
 }
 
 // 3.3.5.2.7: NextCommand (header offset 20) is the offset from this header to the next one.
-Result<std::vector<Bytes>> split_compound(Bytes frame) {
+Result<void> split_compound(Bytes frame, std::vector<Bytes>& out) {
   constexpr std::size_t kMaxMessages = 256;
   constexpr std::size_t kNextCommandOffset = 20;
-  std::vector<Bytes> out;
+  out.clear();
   std::size_t pos = 0;
   for (;;) {
     if (out.size() >= kMaxMessages) return NtStatus::invalid_parameter;
@@ -149,12 +149,18 @@ Result<std::vector<Bytes>> split_compound(Bytes frame) {
     if (!r.ok()) return NtStatus::invalid_parameter;
     if (next == 0) {
       out.push_back(frame.subspan(pos));
-      return out;
+      return {};
     }
     if (next % 8 != 0 || next < kHeaderSize || next >= left) return NtStatus::invalid_parameter;
     out.push_back(frame.subspan(pos, next));
     pos += next;
   }
+}
+
+Result<std::vector<Bytes>> split_compound(Bytes frame) {
+  std::vector<Bytes> out;
+  if (auto r = split_compound(frame, out); !r) return r.status();
+  return out;
 }
 
 }  // namespace smbsrv::codec

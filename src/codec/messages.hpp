@@ -272,6 +272,9 @@ Result<ReadRequest> decode_read_request(Bytes msg);
 /// Writes the 16-byte fixed part with DataOffset 0x50 and DataLength = data_length; the caller
 /// appends the data itself (or sends it separately: scatter/gather).
 void encode_read_response_header(ByteWriter& w, std::uint32_t data_length, std::uint32_t data_remaining = 0);
+/// The same 16 bytes written in place (a response whose data is already in its buffer).
+void put_read_response_header(std::span<std::uint8_t, 16> out, std::uint32_t data_length,
+                              std::uint32_t data_remaining = 0);
 void encode_read_response(ByteWriter& w, Bytes data);
 
 // ---- WRITE (2.2.21, 2.2.22) --------------------------------------------------------------------------
@@ -448,5 +451,7 @@ void encode_transform_header(ByteWriter& w, const TransformHeader& t);
 /// and inside the frame; the last has NextCommand 0. At most 256 messages. Any violation →
 /// invalid_parameter (the engine then disconnects or errors the rest, per the spec).
 Result<std::vector<Bytes>> split_compound(Bytes frame);
+/// The same into a caller's vector (cleared first), so that a reused vector allocates nothing.
+Result<void> split_compound(Bytes frame, std::vector<Bytes>& out);
 
 }  // namespace smbsrv::codec

@@ -37,6 +37,20 @@ void encode_read_response_header(ByteWriter& w, std::uint32_t data_length, std::
   w.u32(0);
 }
 
+void put_read_response_header(std::span<std::uint8_t, 16> out, std::uint32_t data_length,
+                              std::uint32_t data_remaining) {
+  auto le32 = [&](std::size_t at, std::uint32_t v) {
+    for (std::size_t i = 0; i < 4; ++i) out[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+  };
+  out[0] = 17;
+  out[1] = 0;
+  out[2] = static_cast<std::uint8_t>(kHeaderSize + 16);  // DataOffset
+  out[3] = 0;
+  le32(4, data_length);
+  le32(8, data_remaining);
+  le32(12, 0);
+}
+
 void encode_read_response(ByteWriter& w, Bytes data) {
   encode_read_response_header(w, detail::u32_of(data.size()));
   detail::variable_part(w, data);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <string_view>
 
 #include "crypto/evp.hpp"
 
@@ -36,11 +37,44 @@ std::array<std::uint8_t, N> digest(const EVP_MD* md, std::initializer_list<Bytes
 }
 
 // One MAC computation over EVP_MAC. `params` must be terminated by OSSL_PARAM_construct_end().
+// One EVP_MAC_CTX per algorithm and thread, re-initialised for every computation (EVP_MAC_init
+// takes the new key and parameters), so that signing a message allocates nothing.
+// `setup` names the algorithm parameters (cipher or digest): they are set only when they differ
+// from the last computation in that context (setting them again fetches the cipher anew).
+struct MacSlot {
+  EVP_MAC* alg = nullptr;
+  evp::MacCtx ctx;
+  std::string_view setup;  // points to a string literal
+};
+MacSlot& reusable_mac_ctx(EVP_MAC* alg) {
+  thread_local std::array<MacSlot, 4> slots;
+  for (auto& s : slots) {
+    if (s.alg == alg && s.ctx) return s;
+    if (s.alg == nullptr) {
+      s.ctx.reset(EVP_MAC_CTX_new(alg));
+      if (!s.ctx) fatal("EVP_MAC_CTX_new");
+      s.alg = alg;
+      return s;
+    }
+  }
+  fatal("reusable_mac_ctx: more MAC algorithms than slots");
+}
+
+/// `setup_params` (the cipher or digest, named `setup`) are applied when the context last used
+/// other ones; `params` (a nonce) on every call. Both end with OSSL_PARAM_construct_end().
 template <std::size_t N>
-std::array<std::uint8_t, N> mac(EVP_MAC* alg, Bytes key, const OSSL_PARAM* params,
-                                std::initializer_list<Bytes> parts) {
-  evp::MacCtx ctx(EVP_MAC_CTX_new(alg));
-  if (!ctx) fatal("EVP_MAC_CTX_new");
+std::array<std::uint8_t, N> mac(EVP_MAC* alg, std::string_view setup, const OSSL_PARAM* setup_params,
+                                Bytes key, const OSSL_PARAM* params, std::initializer_list<Bytes> parts) {
+  MacSlot& slot = reusable_mac_ctx(alg);
+  struct Holder {
+    EVP_MAC_CTX* p;
+    EVP_MAC_CTX* get() const { return p; }
+  } ctx{slot.ctx.get()};
+  if (slot.setup != setup) {
+    slot.setup = {};
+    if (EVP_MAC_CTX_set_params(ctx.get(), setup_params) != 1) fatal("EVP_MAC_CTX_set_params");
+    slot.setup = setup;
+  }
   if (EVP_MAC_init(ctx.get(), ptr(key), key.size(), params) != 1) fatal("EVP_MAC_init");
   for (Bytes p : parts) {
     if (!p.empty() && EVP_MAC_update(ctx.get(), p.data(), p.size()) != 1) fatal("EVP_MAC_update");
@@ -56,7 +90,7 @@ std::array<std::uint8_t, N> hmac(const char* md_name, Bytes key, std::initialize
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(md_name), 0),
       OSSL_PARAM_construct_end()};
-  return mac<N>(algorithms().hmac, key, params, parts);
+  return mac<N>(algorithms().hmac, md_name, params, key, nullptr, parts);
 }
 
 const EVP_CIPHER* aead_cipher(Cipher c) {
@@ -72,6 +106,18 @@ const EVP_CIPHER* aead_cipher(Cipher c) {
 }
 
 bool is_ccm(Cipher c) { return c == Cipher::aes128_ccm || c == Cipher::aes256_ccm; }
+
+// One EVP_CIPHER_CTX per direction and thread. When it last ran the same cipher, the next message
+// only sets key and nonce (EVP_CipherInit_ex2 without a cipher keeps the provider context), so
+// sealing or opening a message allocates nothing. After any failure the context is reset.
+struct ReusableCipherCtx {
+  evp::CipherCtx ctx{EVP_CIPHER_CTX_new()};
+  Cipher cipher = Cipher::none;
+};
+ReusableCipherCtx& reusable_cipher_ctx(int enc) {
+  thread_local ReusableCipherCtx ctxs[2];
+  return ctxs[enc ? 1 : 0];
+}
 
 // Feeds `in` to EVP_CipherUpdate in int-sized chunks (GCM); `out` may equal `in`.
 bool cipher_update(EVP_CIPHER_CTX* ctx, const std::uint8_t* in, std::uint8_t* out, std::size_t n) {
@@ -89,10 +135,10 @@ bool cipher_update(EVP_CIPHER_CTX* ctx, const std::uint8_t* in, std::uint8_t* ou
 
 // Common setup of an AEAD context; for CCM the tag (decrypt) and total length are handled here.
 bool aead_init(EVP_CIPHER_CTX* ctx, Cipher c, Bytes key, Bytes nonce, int enc, std::size_t data_len,
-               const std::uint8_t* expected_tag) {
+               const std::uint8_t* expected_tag, bool same_cipher = false) {
   const EVP_CIPHER* cipher = aead_cipher(c);
   if (cipher == nullptr || key.size() != key_length(c) || nonce.size() != nonce_length(c)) return false;
-  if (EVP_CipherInit_ex2(ctx, cipher, nullptr, nullptr, enc, nullptr) != 1) return false;
+  if (!same_cipher && EVP_CipherInit_ex2(ctx, cipher, nullptr, nullptr, enc, nullptr) != 1) return false;
   if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, static_cast<int>(nonce.size()), nullptr) != 1)
     return false;
   if (is_ccm(c)) {
@@ -144,21 +190,22 @@ Digest32 hmac_sha256(Bytes key, std::initializer_list<Bytes> parts) {
 
 Digest16 aes_cmac(Bytes key, std::initializer_list<Bytes> parts) {
   if (key.size() != 16) fatal("aes_cmac: key must be 16 bytes");
-  char cipher[] = "AES-128-CBC";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, cipher, 0),
+  static const char kCipher[] = "AES-128-CBC";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, const_cast<char*>(kCipher), 0),
                          OSSL_PARAM_construct_end()};
-  return mac<16>(algorithms().cmac, key, params, parts);
+  return mac<16>(algorithms().cmac, kCipher, params, key, nullptr, parts);
 }
 
 Digest16 aes_gmac(Bytes key, Bytes nonce12, std::initializer_list<Bytes> parts) {
   if (key.size() != 16 || nonce12.size() != 12) fatal("aes_gmac: key must be 16 bytes, nonce 12");
-  char cipher[] = "AES-128-GCM";
+  static const char kCipher[] = "AES-128-GCM";
+  OSSL_PARAM setup[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, const_cast<char*>(kCipher), 0),
+                        OSSL_PARAM_construct_end()};
   OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, cipher, 0),
       OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_IV, const_cast<std::uint8_t*>(nonce12.data()),
                                         nonce12.size()),
       OSSL_PARAM_construct_end()};
-  return mac<16>(algorithms().gmac, key, params, parts);
+  return mac<16>(algorithms().gmac, kCipher, setup, key, params, parts);
 }
 
 void rc4(Bytes key, Bytes in, std::span<std::uint8_t> out) {
@@ -264,46 +311,85 @@ bool smb2_verify(SigningAlgorithm alg, Bytes key, Bytes message) {
 
 // ---- AEAD ----
 
-bool aead_encrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, std::span<std::uint8_t> data,
+bool aead_encrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, Bytes in, std::span<std::uint8_t> out,
                   std::span<std::uint8_t, 16> tag) {
-  evp::CipherCtx ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || !aead_init(ctx.get(), c, key, nonce, 1, data.size(), nullptr)) return false;
+  if (out.size() != in.size()) return false;
+  auto& r = reusable_cipher_ctx(1);
+  struct Guard {  // a failure leaves the context in an unknown state: start afresh next time
+    ReusableCipherCtx& r;
+    bool ok = false;
+    ~Guard() {
+      if (!ok && r.ctx) {
+        EVP_CIPHER_CTX_reset(r.ctx.get());
+        r.cipher = Cipher::none;
+      }
+    }
+  } guard{r};
+  auto& ctx = r.ctx;
+  if (!ctx || !aead_init(ctx.get(), c, key, nonce, 1, in.size(), nullptr, r.cipher == c)) return false;
+  r.cipher = c;
   if (!aead_aad(ctx.get(), c, aad)) return false;
   if (is_ccm(c)) {
     // CCM computes the tag in its single data update, which must happen even for no data.
     int outl = 0;
     std::uint8_t dummy[1];
-    std::uint8_t* out = data.empty() ? dummy : data.data();
-    const std::uint8_t* in = data.empty() ? kEmpty : data.data();
-    if (EVP_EncryptUpdate(ctx.get(), out, &outl, in, static_cast<int>(data.size())) != 1) return false;
-  } else if (!cipher_update(ctx.get(), data.data(), data.data(), data.size())) {
+    std::uint8_t* o = out.empty() ? dummy : out.data();
+    const std::uint8_t* i = in.empty() ? kEmpty : in.data();
+    if (EVP_EncryptUpdate(ctx.get(), o, &outl, i, static_cast<int>(in.size())) != 1) return false;
+  } else if (!cipher_update(ctx.get(), in.data(), out.data(), in.size())) {
     return false;
   }
   std::uint8_t fin[32];
   int finl = 0;
   if (EVP_EncryptFinal_ex(ctx.get(), fin, &finl) != 1 || finl != 0) return false;
-  return EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, 16, tag.data()) == 1;
+  guard.ok = EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, 16, tag.data()) == 1;
+  return guard.ok;
 }
 
-bool aead_decrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, std::span<std::uint8_t> data,
+bool aead_encrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, std::span<std::uint8_t> data,
+                  std::span<std::uint8_t, 16> tag) {
+  return aead_encrypt(c, key, nonce, aad, Bytes(data.data(), data.size()), data, tag);
+}
+
+bool aead_decrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, Bytes in, std::span<std::uint8_t> out,
                   std::span<const std::uint8_t, 16> tag) {
-  evp::CipherCtx ctx(EVP_CIPHER_CTX_new());
-  if (!ctx || !aead_init(ctx.get(), c, key, nonce, 0, data.size(), tag.data())) return false;
+  if (out.size() != in.size()) return false;
+  auto& r = reusable_cipher_ctx(0);
+  struct Guard {  // a failure leaves the context in an unknown state: start afresh next time
+    ReusableCipherCtx& r;
+    bool ok = false;
+    ~Guard() {
+      if (!ok && r.ctx) {
+        EVP_CIPHER_CTX_reset(r.ctx.get());
+        r.cipher = Cipher::none;
+      }
+    }
+  } guard{r};
+  auto& ctx = r.ctx;
+  if (!ctx || !aead_init(ctx.get(), c, key, nonce, 0, in.size(), tag.data(), r.cipher == c)) return false;
+  r.cipher = c;
   if (!aead_aad(ctx.get(), c, aad)) return false;
   if (is_ccm(c)) {
     // CCM verifies the tag inside this (single) update; there is no meaningful Final.
     int outl = 0;
     std::uint8_t dummy[1];
-    std::uint8_t* out = data.empty() ? dummy : data.data();
-    const std::uint8_t* in = data.empty() ? kEmpty : data.data();
-    return EVP_DecryptUpdate(ctx.get(), out, &outl, in, static_cast<int>(data.size())) == 1;
+    std::uint8_t* o = out.empty() ? dummy : out.data();
+    const std::uint8_t* i = in.empty() ? kEmpty : in.data();
+    guard.ok = EVP_DecryptUpdate(ctx.get(), o, &outl, i, static_cast<int>(in.size())) == 1;
+    return guard.ok;
   }
-  if (!cipher_update(ctx.get(), data.data(), data.data(), data.size())) return false;
+  if (!cipher_update(ctx.get(), in.data(), out.data(), in.size())) return false;
   if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, 16, const_cast<std::uint8_t*>(tag.data())) != 1)
     return false;
   std::uint8_t fin[32];
   int finl = 0;
-  return EVP_DecryptFinal_ex(ctx.get(), fin, &finl) == 1;
+  guard.ok = EVP_DecryptFinal_ex(ctx.get(), fin, &finl) == 1;
+  return guard.ok;
+}
+
+bool aead_decrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, std::span<std::uint8_t> data,
+                  std::span<const std::uint8_t, 16> tag) {
+  return aead_decrypt(c, key, nonce, aad, Bytes(data.data(), data.size()), data, tag);
 }
 
 }  // namespace smbsrv::crypto

@@ -76,5 +76,11 @@ bool aead_encrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, std::span<std::ui
 /// AEAD open in place; false when the tag does not verify (data is then unspecified).
 bool aead_decrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, std::span<std::uint8_t> data,
                   std::span<const std::uint8_t, 16> tag);
+/// The same from `in` to `out` (equal sizes; they may be the same bytes, but must not partly
+/// overlap): one pass over the data instead of a copy followed by an in-place pass.
+bool aead_encrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, Bytes in, std::span<std::uint8_t> out,
+                  std::span<std::uint8_t, 16> tag);
+bool aead_decrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, Bytes in, std::span<std::uint8_t> out,
+                  std::span<const std::uint8_t, 16> tag);
 
 }  // namespace smbsrv::crypto

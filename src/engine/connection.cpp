@@ -220,12 +220,18 @@ Output Connection::handle_encrypted(Bytes frame) {
     }
     s = it->second;
   }
-  auto opened = open_message(cipher, s->decryption_key, *t, frame);
-  if (!opened) {
+  // Decrypted in one pass into a pooled buffer, which goes back to the pool afterwards (the
+  // output never points into the request).
+  std::vector<std::uint8_t> plain = server_->buffers.take(frame.size() - std::min(frame.size(), codec::kTransformHeaderSize));
+  struct GiveBack {
+    BufferPool& pool;
+    std::vector<std::uint8_t>& v;
+    ~GiveBack() { pool.give(std::move(v)); }
+  } give_back{server_->buffers, plain};
+  if (!open_message_into(cipher, s->decryption_key, *t, frame, plain)) {
     SMBSRV_LOG_DEBUG("{}: decryption failed: disconnect", peer_);
     return drop;
   }
-  const std::vector<std::uint8_t>& plain = *opened;
   if (plain.size() < codec::kHeaderSize || plain[0] != 0xFE || plain[1] != 'S') return drop;
   return handle_frame(plain, s);
 }
@@ -239,16 +245,24 @@ std::optional<std::vector<std::uint8_t>> Connection::encrypt(Session& s, Bytes p
   // See engine/encryption.hpp for why these nonces never repeat under one key.
   const auto n = next_nonce_counter(s.nonce_counter);
   if (!n) return std::nullopt;
-  return seal_message(cipher, s.encryption_key, s.session_id, encryption_nonce(cipher, *n, s.nonce_salt), plain);
+  auto out = server_->buffers.take(codec::kTransformHeaderSize + plain.size());
+  if (!seal_message_into(cipher, s.encryption_key, s.session_id, encryption_nonce(cipher, *n, s.nonce_salt), plain, out)) {
+    server_->buffers.give(std::move(out));
+    return std::nullopt;
+  }
+  return out;
 }
 
 Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_by) {
   Output out;
-  auto parts = codec::split_compound(frame);
-  if (!parts) {
+  // Reused across calls on this thread (handle_frame never nests), so a steady stream of
+  // requests allocates nothing here.
+  thread_local std::vector<Bytes> parts_storage;
+  if (!codec::split_compound(frame, parts_storage)) {
     out.disposition = Disposition::close_now;  // a broken chain cannot be answered per message
     return out;
   }
+  const std::vector<Bytes>* parts = &parts_storage;
   std::vector<std::uint8_t> buf;
   Request prev;  // the previous message of the chain, for related operations (3.3.5.2.7.2)
   bool have_prev = false;
@@ -308,6 +322,7 @@ Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_
     }
     const std::size_t hdr = buf.size();
     finish_response(req, rsp, buf, hdr, i + 1 == count || only_cancels_follow(*parts, i));
+    if (rsp.buf.capacity() != 0) server_->buffers.give(std::move(rsp.buf));  // copied into buf
     prev = std::move(req);
     have_prev = true;
     if (rsp.disconnect) {
@@ -320,6 +335,7 @@ Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_
   // 3.3.4.1.4: a response to an encrypted request is encrypted (the whole chain at once).
   if (encrypted_by) {
     auto sealed = encrypt(*encrypted_by, buf);
+    server_->buffers.give(std::move(buf));
     if (!sealed) return Output{{}, Disposition::close_now};
     out.frames.push_back(std::move(*sealed));
     return out;
@@ -498,8 +514,8 @@ void Connection::finish_response(Request& req, Response& rsp, std::vector<std::u
     // The common case, one response in the frame: take the handler's buffer as it is and write
     // the header into its placeholder (no copy of a READ's data).
     out.swap(rsp.buf);
-    std::vector<std::uint8_t> hb;
-    hb.reserve(codec::kHeaderSize);
+    thread_local std::vector<std::uint8_t> hb;  // reused: no allocation per response
+    hb.clear();
     ByteWriter hw(hb);
     codec::encode_header(hw, h);
     std::copy(hb.begin(), hb.end(), out.begin());

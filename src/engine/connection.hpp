@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,8 +32,72 @@ enum class Disposition {
   close_now,          // drop the connection without sending anything more
 };
 
+/// The frames of one Output: a vector of frames that keeps the first one inline, so that the
+/// usual single response costs no allocation for the list itself.
+class FrameList {
+ public:
+  using Frame = std::vector<std::uint8_t>;
+  FrameList() = default;
+
+  std::size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  void clear() {
+    first_.clear();
+    rest_.clear();
+    count_ = 0;
+  }
+  void push_back(Frame f) {
+    if (count_ == 0) first_ = std::move(f);
+    else rest_.push_back(std::move(f));
+    ++count_;
+  }
+  Frame& operator[](std::size_t i) { return i == 0 ? first_ : rest_[i - 1]; }
+  const Frame& operator[](std::size_t i) const { return i == 0 ? first_ : rest_[i - 1]; }
+  Frame& front() { return first_; }
+  const Frame& front() const { return first_; }
+
+  template <class List, class F>
+  class Iter {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Frame;
+    using difference_type = std::ptrdiff_t;
+    using pointer = F*;
+    using reference = F&;
+    Iter() = default;
+    Iter(List* l, std::size_t i) : l_(l), i_(i) {}
+    F& operator*() const { return (*l_)[i_]; }
+    F* operator->() const { return &(*l_)[i_]; }
+    Iter& operator++() {
+      ++i_;
+      return *this;
+    }
+    Iter operator++(int) {
+      Iter t = *this;
+      ++i_;
+      return t;
+    }
+    bool operator==(const Iter& o) const { return i_ == o.i_; }
+
+   private:
+    List* l_ = nullptr;
+    std::size_t i_ = 0;
+  };
+  using iterator = Iter<FrameList, Frame>;
+  using const_iterator = Iter<const FrameList, const Frame>;
+  iterator begin() { return {this, 0}; }
+  iterator end() { return {this, count_}; }
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, count_}; }
+
+ private:
+  Frame first_;
+  std::vector<Frame> rest_;
+  std::size_t count_ = 0;
+};
+
 struct Output {
-  std::vector<std::vector<std::uint8_t>> frames;  // each one transport frame's payload
+  FrameList frames;  // each one transport frame's payload
   Disposition disposition = Disposition::keep;
 };
 

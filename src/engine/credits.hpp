@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <vector>
 
 namespace smbsrv::engine {
 
@@ -23,11 +23,18 @@ class CommandSequenceWindow {
   /// Grants up to `requested` more ids (at least 1 when the client would otherwise hold none);
   /// returns the number granted.
   std::uint16_t grant(std::uint16_t requested);
-  std::uint32_t outstanding() const { return static_cast<std::uint32_t>(window_.size()) - used_in_window_; }
+  std::uint32_t outstanding() const { return static_cast<std::uint32_t>(size_) - used_in_window_; }
 
  private:
-  std::uint64_t low_ = 0;              // lowest id not yet known-used
-  std::deque<bool> window_ = {false};  // ids [low_, low_ + size): true = used
+  // ids [low_, low_ + size_): 1 = used. A ring buffer (a deque would allocate and free a block
+  // every few hundred ids); it grows by doubling and never shrinks.
+  std::uint8_t& at(std::size_t i) { return ring_[(head_ + i) & (ring_.size() - 1)]; }
+  void push_back();  // one more (unused) id at the top
+
+  std::uint64_t low_ = 0;  // lowest id not yet known-used
+  std::vector<std::uint8_t> ring_ = std::vector<std::uint8_t>(64, 0);  // size: a power of two
+  std::size_t head_ = 0;   // ring_ index of low_
+  std::size_t size_ = 1;   // id low_ is granted at the start
   std::uint32_t used_in_window_ = 0;
   std::uint32_t max_outstanding_;
 };

@@ -44,6 +44,15 @@ std::optional<std::vector<std::uint8_t>> seal_message(crypto::Cipher cipher, std
                                                       std::uint64_t session_id, const Nonce16& nonce,
                                                       std::span<const std::uint8_t> plain);
 
+/// seal_message() into `out` (resized to 52 + plain.size(); a pooled buffer allocates nothing):
+/// the plaintext is read once and the ciphertext written straight into the frame.
+bool seal_message_into(crypto::Cipher cipher, std::span<const std::uint8_t> key, std::uint64_t session_id,
+                       const Nonce16& nonce, std::span<const std::uint8_t> plain, std::vector<std::uint8_t>& out);
+
+/// open_message() into `plain` (resized to the payload size), in one pass over the ciphertext.
+bool open_message_into(crypto::Cipher cipher, std::span<const std::uint8_t> key, const codec::TransformHeader& t,
+                       std::span<const std::uint8_t> frame, std::vector<std::uint8_t>& plain);
+
 /// Opens a transformed frame (its header already decoded as `t`); nullopt when the tag does
 /// not verify.
 std::optional<std::vector<std::uint8_t>> open_message(crypto::Cipher cipher, std::span<const std::uint8_t> key,

@@ -55,6 +55,9 @@ struct Connection::Response {
   /// Bodies are built in a buffer that starts with a 64-byte placeholder header, so encoders can
   /// compute offsets from the header start (hdr = 0); set_body() takes the buffer over.
   struct BodyBuilder {
+    BodyBuilder() = default;
+    /// Over a buffer (from BufferPool::take) whose first 64 bytes are the placeholder.
+    explicit BodyBuilder(std::vector<std::uint8_t>&& b) : buf(std::move(b)) {}
     std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(codec::kHeaderSize, 0);
     ByteWriter w{buf};
   };

@@ -15,6 +15,7 @@
 
 #include "engine/leases.hpp"
 #include "smbsrv/server.hpp"
+#include "util/buffer_pool.hpp"
 
 namespace smbsrv::engine {
 
@@ -81,6 +82,8 @@ struct ServerState {
   LeaseTable leases;
   /// FILETIME ticks for ServerConfig::lease_break_timeout_seconds.
   std::uint64_t lease_break_timeout() const { return std::uint64_t{config.lease_break_timeout_seconds} * 10'000'000; }
+  /// Frame and response buffers, reused across requests and connections (READ/WRITE path).
+  BufferPool buffers;
 
   void add_share(Share share);
   void remove_share(std::string_view name);

@@ -72,7 +72,7 @@ awaitable<void> TcpSession::read_loop() {
       SMBSRV_LOG_DEBUG("{}: frame of {} bytes refused", engine_->peer(), len);
       break;
     }
-    std::vector<std::uint8_t> frame(len);
+    auto frame = state_->buffers.take(len);  // reused after the engine is done with it
     auto [ec2, n2] = co_await asio::async_read(socket_, asio::buffer(frame), use_tuple);
     if (ec2) break;
     last_activity_ = std::chrono::steady_clock::now();
@@ -106,6 +106,7 @@ void TcpSession::process(std::vector<std::uint8_t> frame) {
       out.frames.clear();
       out.disposition = engine::Disposition::close_now;
     }
+    self->state_->buffers.give(std::move(f));
     asio::post(self->strand_, [self, o = std::move(out)]() mutable {
       --self->in_flight_;
       self->flow_timer_.cancel();
@@ -121,15 +122,12 @@ void TcpSession::deliver(engine::Output out) {
     return;
   }
   for (auto& f : out.frames) {
-    std::vector<std::uint8_t> framed;
-    framed.reserve(f.size() + 4);
-    framed.push_back(0);
-    framed.push_back(static_cast<std::uint8_t>(f.size() >> 16));
-    framed.push_back(static_cast<std::uint8_t>(f.size() >> 8));
-    framed.push_back(static_cast<std::uint8_t>(f.size()));
-    framed.insert(framed.end(), f.begin(), f.end());
-    queued_bytes_ += framed.size();
-    write_queue_.push_back(std::move(framed));
+    Queued q;
+    q.prefix = {0, static_cast<std::uint8_t>(f.size() >> 16), static_cast<std::uint8_t>(f.size() >> 8),
+                static_cast<std::uint8_t>(f.size())};
+    q.data = std::move(f);
+    queued_bytes_ += q.data.size() + q.prefix.size();
+    write_queue_.push_back(std::move(q));
   }
   if (hooks_.counters) {
     auto& peak = hooks_.counters->peak_queued_bytes;
@@ -149,16 +147,30 @@ void TcpSession::do_write() {
     return;
   }
   writing_ = true;
+  // Every queued frame (up to kMaxWriteBatch) in one gathered write: length prefix, then the
+  // engine's buffer as it is.
+  std::size_t n = 0;
+  writing_frames_ = std::min(write_queue_.size(), kMaxWriteBatch);
+  for (std::size_t i = 0; i < writing_frames_; ++i) {
+    auto& q = write_queue_[i];
+    write_bufs_[n++] = asio::buffer(q.prefix);
+    write_bufs_[n++] = asio::buffer(q.data);
+  }
   auto self = shared_from_this();
-  asio::async_write(socket_, asio::buffer(write_queue_.front()),
+  asio::async_write(socket_, std::span<const asio::const_buffer>(write_bufs_.data(), n),
                     asio::bind_executor(strand_, [self](std::error_code ec, std::size_t) {
                       if (ec) {
                         self->close();
                         return;
                       }
                       const bool was_over = self->queued_bytes_ > self->state_->config.max_queued_response_bytes;
-                      self->queued_bytes_ -= self->write_queue_.front().size();
-                      self->write_queue_.pop_front();
+                      for (std::size_t i = 0; i < self->writing_frames_; ++i) {
+                        auto& q = self->write_queue_.front();
+                        self->queued_bytes_ -= q.data.size() + q.prefix.size();
+                        self->state_->buffers.give(std::move(q.data));
+                        self->write_queue_.pop_front();
+                      }
+                      self->writing_frames_ = 0;
                       if (was_over && !self->must_pause_reading()) self->flow_timer_.cancel();
                       self->do_write();
                     }));

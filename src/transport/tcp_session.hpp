@@ -3,6 +3,7 @@
 // and an idle / pre-authentication watchdog.
 #pragma once
 
+#include <array>
 #include <asio.hpp>
 #include <atomic>
 #include <chrono>
@@ -56,7 +57,17 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   asio::steady_timer flow_timer_;  // wakes the read loop when in-flight work drains
   std::chrono::steady_clock::time_point last_activity_;
   std::chrono::steady_clock::time_point started_;
-  std::deque<std::vector<std::uint8_t>> write_queue_;
+  /// A frame waiting to be sent: its 4-byte length prefix and the engine's buffer, sent together
+  /// by one gathered write (no copy to prepend the length).
+  struct Queued {
+    std::array<std::uint8_t, 4> prefix;
+    std::vector<std::uint8_t> data;
+  };
+  /// At most this many frames go into one gathered write.
+  static constexpr std::size_t kMaxWriteBatch = 16;
+  std::deque<Queued> write_queue_;
+  std::array<asio::const_buffer, 2 * kMaxWriteBatch> write_bufs_;  // the write in progress
+  std::size_t writing_frames_ = 0;  // frames at the front of write_queue_ being written
   bool writing_ = false;
   bool close_after_write_ = false;
   bool closed_ = false;

@@ -91,7 +91,7 @@ struct FuzzConnectionCopier {
 // the handshake); these sizes make the build say so. The replay build also checks that a copy
 // answers every corpus input exactly as a real handshake does (fuzz_engine.cpp).
 #if defined(__x86_64__) && defined(__GLIBCXX__) && !defined(_GLIBCXX_DEBUG)
-static_assert(sizeof(Connection) == 528, "update FuzzConnectionCopier::copy");
+static_assert(sizeof(Connection) == 632, "update FuzzConnectionCopier::copy");
 static_assert(sizeof(Session) == 344, "update FuzzConnectionCopier::copy_session");
 #endif
 

@@ -34,23 +34,33 @@ void Connection::on_read(Request& req, Response& rsp) {
   if (o.is_directory) return rsp.fail(NtStatus::invalid_device_request);
   if (!(o.granted_access & (kFileReadData | kFileExecute))) return rsp.fail(NtStatus::access_denied);
 
-  Response::BodyBuilder b;
-  codec::encode_read_response_header(b.w, 0);
-  const std::size_t data_at = b.buf.size();
-  b.buf.resize(data_at + r.length);
+  // The response is built in a pooled buffer of its final size: the 64-byte header placeholder,
+  // the 16-byte READ response header, then the data, read straight into place by the VFS (no
+  // zero-fill and no allocation once the pool holds a buffer this large).
+  const std::size_t data_at = codec::kHeaderSize + 16;
+  Response::BodyBuilder b(server_->buffers.take(data_at + r.length));
   std::size_t got = 0;
   {
     std::lock_guard olk(o.mu);
-    if (!o.file) return rsp.fail(NtStatus::file_closed);
+    if (!o.file) {
+      server_->buffers.give(std::move(b.buf));
+      return rsp.fail(NtStatus::file_closed);
+    }
     auto n = o.file->read(r.offset, std::span<std::uint8_t>(b.buf.data() + data_at, r.length));
-    if (!n) return rsp.fail(n.status());
+    if (!n) {
+      server_->buffers.give(std::move(b.buf));
+      return rsp.fail(n.status());
+    }
     got = *n;
     o.position = r.offset + got;  // FilePositionInformation follows the last READ/WRITE
   }
-  if (got == 0 && r.length > 0) return rsp.fail(NtStatus::end_of_file);
-  if (got < r.minimum_count) return rsp.fail(NtStatus::end_of_file);
+  if ((got == 0 && r.length > 0) || got < r.minimum_count) {
+    server_->buffers.give(std::move(b.buf));
+    return rsp.fail(NtStatus::end_of_file);
+  }
   b.buf.resize(data_at + got);
-  b.w.put_u32(codec::kHeaderSize + 4, static_cast<std::uint32_t>(got));  // DataLength
+  codec::put_read_response_header(std::span<std::uint8_t, 16>(b.buf.data() + codec::kHeaderSize, 16),
+                                  static_cast<std::uint32_t>(got));
   rsp.set_body(b.buf);
 }
 
@@ -85,7 +95,7 @@ void Connection::on_write(Request& req, Response& rsp) {
   break_caches_for_write(o);
   codec::WriteResponse out;
   out.count = static_cast<std::uint32_t>(written);
-  Response::BodyBuilder b;
+  Response::BodyBuilder b(server_->buffers.take(codec::kHeaderSize));
   codec::encode_write_response(b.w, out);
   rsp.set_body(b.buf);
 }
