@@ -49,8 +49,10 @@ void run(fuzz::LiveConnection& live, std::uint8_t mode, const std::uint8_t* data
     auto out = live.conn.on_message(frame);
     if (t) {
       t->frames.insert(t->frames.end(), out.frames.begin(), out.frames.end());
+      t->frames.insert(t->frames.end(), live.pushed.begin(), live.pushed.end());
       t->last = out.disposition;
     }
+    live.pushed.clear();
     if (out.disposition != engine::Disposition::keep) break;
   }
   live.conn.shutdown();

@@ -298,7 +298,20 @@ inline std::uint16_t setup_dialect(std::uint8_t mode) {
 struct LiveConnection {
   std::shared_ptr<std::uint32_t> rng = std::make_shared<std::uint32_t>(0);
   std::shared_ptr<engine::ServerState> state = make_state(rng);
-  engine::Connection conn{state, "fuzz-peer"};
+  // Frames the engine sent outside a response (breaks, async answers); declared before the
+  // connection, whose destructor may still emit into it.
+  std::vector<Vec> pushed;
+  // Owned by a shared_ptr and given a sink, as the transport does: CREATEs that wait for a lease
+  // break and pending CHANGE_NOTIFYs are only possible then, so the fuzzer reaches them too.
+  std::shared_ptr<engine::Connection> owner = std::make_shared<engine::Connection>(state, "fuzz-peer");
+  engine::Connection& conn = *owner;
+  LiveConnection() {
+    owner->set_sink([this](engine::Output o) {
+      for (auto& f : o.frames) pushed.push_back(std::move(f));
+    });
+  }
+  LiveConnection(const LiveConnection&) = delete;
+  LiveConnection& operator=(const LiveConnection&) = delete;
   std::uint64_t next_mid = 0;
   std::uint64_t session_id = 0;
   std::uint32_t tree_id = 0;
