@@ -137,6 +137,20 @@ void Connection::complete_pending(Pending& p, std::uint64_t async_id, Request& r
   emit(std::move(out));
 }
 
+void Connection::interims_posted(std::span<const std::uint64_t> ids) {
+  for (const auto id : ids) {
+    bool ready = false;
+    {
+      std::lock_guard lk(mu_);
+      auto it = pending_.find(id);
+      if (it == pending_.end() || !it->second.interim_pending) continue;
+      it->second.interim_pending = false;
+      ready = it->second.ready;
+    }
+    if (ready) resume_pending(id);  // its breaks completed while the interim was on its way
+  }
+}
+
 void Connection::resume_pending(std::uint64_t async_id) {
   Pending p;
   {
@@ -321,6 +335,7 @@ Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_
       continue;
     }
     const std::size_t hdr = buf.size();
+    if (rsp.status == NtStatus::pending && req.async_id && !req.resumed) out.interims.push_back(*req.async_id);
     finish_response(req, rsp, buf, hdr, i + 1 == count || only_cancels_follow(*parts, i));
     if (rsp.buf.capacity() != 0) server_->buffers.give(std::move(rsp.buf));  // copied into buf
     prev = std::move(req);

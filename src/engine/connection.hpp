@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,10 @@ class FrameList {
 struct Output {
   FrameList frames;  // each one transport frame's payload
   Disposition disposition = Disposition::keep;
+  /// AsyncIds of the STATUS_PENDING interim responses in `frames`. Pass them to
+  /// Connection::interims_posted() once `frames` are queued: the final responses, which leave through
+  /// the sink, wait for that, so a client never sees a final response before its interim one.
+  std::vector<std::uint64_t> interims;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -110,6 +115,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   /// One transport frame (without the 4-byte length).
   Output on_message(Bytes frame);
+  /// The interim responses `ids` (Output::interims) are queued for sending; their requests may now
+  /// complete through the sink (at once, if their breaks already completed).
+  void interims_posted(std::span<const std::uint64_t> ids);
 
   /// The largest frame the transport should accept now (MS-SMB2 3.3.5.2: small before a session
   /// is established).

@@ -107,11 +107,14 @@ void TcpSession::process(std::vector<std::uint8_t> frame) {
       out.disposition = engine::Disposition::close_now;
     }
     self->state_->buffers.give(std::move(f));
+    const auto interims = std::move(out.interims);
     asio::post(self->strand_, [self, o = std::move(out)]() mutable {
       --self->in_flight_;
       self->flow_timer_.cancel();
       self->deliver(std::move(o));
     });
+    // Only now, after the interims are queued on the strand, may their final responses follow.
+    if (!interims.empty()) self->engine_->interims_posted(interims);
   });
 }
 

@@ -47,6 +47,7 @@ void run(fuzz::LiveConnection& live, std::uint8_t mode, const std::uint8_t* data
   for (int i = 0; i < 64 && chunks.next(frame); ++i) {
     if (mode & 2) live.patch(frame);
     auto out = live.conn.on_message(frame);
+    live.conn.interims_posted(out.interims);
     if (t) {
       t->frames.insert(t->frames.end(), out.frames.begin(), out.frames.end());
       t->frames.insert(t->frames.end(), live.pushed.begin(), live.pushed.end());

@@ -166,7 +166,10 @@ void Connection::on_create(Request& req, Response& rsp) {
       if (it != pending_.end()) {
         ready = it->second.ready;
         if (w && *w && !ready) {
-          it->second.interim_pending = false;
+          // A first wait sends an interim response: the entry stays "interim pending" until the
+          // transport has queued it (interims_posted), so the final answer cannot overtake it.
+          // A resumed request that waits again sends none.
+          if (req.resumed) it->second.interim_pending = false;
           req.async_id = id;
           return BreakWait::went_async;
         }
