@@ -67,6 +67,10 @@ struct ServerConfig {
                                            Cipher::aes256_ccm};
   bool allow_guest = false;      // unknown users and anonymous sessions map to a guest
   std::uint32_t max_read = 8u << 20, max_write = 8u << 20, max_transact = 8u << 20;
+  /// READs of at least this many bytes that are neither signed nor encrypted are sent with
+  /// sendfile(2) straight from the page cache, when the share's backend offers a descriptor
+  /// (VfsFile::send_source; LocalVfs does). 0: always copy through VfsFile::read().
+  std::uint32_t zero_copy_read_threshold = 64 * 1024;
   std::size_t io_threads = 1;       // socket threads
   std::size_t worker_threads = 4;   // VFS threads
 

@@ -87,6 +87,12 @@ struct FsInfo {
   FileTime created = 0;
 };
 
+/// What VfsFile::send_source() hands the server for a zero-copy READ.
+struct SendSource {
+  int fd = -1;             // a new descriptor of the file, open for reading; the server closes it
+  std::uint64_t size = 0;  // the file's size (EndOfFile) when the descriptor was taken
+};
+
 /// One open file or directory. Destroyed on CLOSE.
 class VfsFile {
  public:
@@ -103,6 +109,11 @@ class VfsFile {
   virtual Result<void> flush() = 0;
   /// Directories only: every entry except "." and "..", in a stable order.
   virtual Result<std::vector<DirEntry>> list() = 0;
+  /// Optional, regular files only: a descriptor the server may send READ data from with
+  /// sendfile(2), from the page cache to the socket with no copy through user space (used for
+  /// large READs that are neither signed nor encrypted). nullopt (the default): data always
+  /// goes through read().
+  virtual std::optional<SendSource> send_source() { return std::nullopt; }
 };
 
 class Vfs {

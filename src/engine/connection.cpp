@@ -2,8 +2,12 @@
 // → handler → response header, signing, preauth hashing → frame (MS-SMB2 3.3.5.2).
 #include "engine/connection.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "engine/encryption.hpp"
 #include "engine/request.hpp"
@@ -198,6 +202,46 @@ std::map<std::uint64_t, std::shared_ptr<Open>>::iterator Connection::erase_open_
   return opens_.erase(it);
 }
 
+bool Connection::signs_response(const Request& req, const Response& rsp) const {
+  const auto& session = rsp.session_for_signing ? rsp.session_for_signing : req.session;
+  return session && !session->signing_key.empty() && !rsp.no_sign && !req.was_encrypted &&
+         (req.signed_ok || session->signing_required || rsp.sign_anyway) && rsp.status != NtStatus::pending;
+}
+
+FileTail& FileTail::operator=(FileTail&& o) noexcept {
+  if (this != &o) {
+    reset();
+    fd_ = std::exchange(o.fd_, -1);
+    offset_ = o.offset_;
+    length_ = o.length_;
+    held_ = std::exchange(o.held_, nullptr);
+  }
+  return *this;
+}
+
+void FileTail::reset() noexcept {
+  if (fd_ >= 0) ::close(fd_);
+  if (held_) held_->fetch_sub(1, std::memory_order_relaxed);
+  fd_ = -1;
+  held_ = nullptr;
+}
+
+void inline_file_tail(Output& out) {
+  if (!out.tail || out.frames.empty()) return;
+  auto& f = out.frames[out.frames.size() - 1];
+  const std::size_t at = f.size();
+  f.resize(at + out.tail.length(), 0);
+  std::size_t done = 0;
+  while (done < out.tail.length()) {
+    const ssize_t n = ::pread(out.tail.fd(), f.data() + at + done, out.tail.length() - done,
+                              static_cast<off_t>(out.tail.offset() + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // the rest stays zero, as the transport would send it
+    done += static_cast<std::size_t>(n);
+  }
+  out.tail.reset();
+}
+
 crypto::SigningAlgorithm Connection::signing_algorithm() const {
   if (dialect_ < 0x0300) return crypto::SigningAlgorithm::hmac_sha256;
   if (dialect_ == 0x0311 && signing_algorithm_id_) return *signing_algorithm_id_;
@@ -218,19 +262,19 @@ Output Connection::on_message(Bytes frame) {
 
 Output Connection::handle_encrypted(Bytes frame) {
   // MS-SMB2 3.3.5.2.1.1: any failure to decrypt disconnects.
-  const Output drop{{}, Disposition::close_now};
+  const auto drop = [] { return Output{{}, Disposition::close_now}; };
   auto t = codec::decode_transform_header(frame);
-  if (!t || t->flags != 0x0001) return drop;
+  if (!t || t->flags != 0x0001) return drop();
   std::shared_ptr<Session> s;
   crypto::Cipher cipher{};
   {
     std::lock_guard lk(mu_);
-    if (cipher_id_ == 0) return drop;
+    if (cipher_id_ == 0) return drop();
     cipher = static_cast<crypto::Cipher>(cipher_id_);
     auto it = sessions_.find(t->session_id);
     if (it == sessions_.end() || it->second->decryption_key.empty()) {
       SMBSRV_LOG_DEBUG("{}: encrypted message for unknown session 0x{:x}: disconnect", peer_, t->session_id);
-      return drop;
+      return drop();
     }
     s = it->second;
   }
@@ -244,9 +288,9 @@ Output Connection::handle_encrypted(Bytes frame) {
   } give_back{server_->buffers, plain};
   if (!open_message_into(cipher, s->decryption_key, *t, frame, plain)) {
     SMBSRV_LOG_DEBUG("{}: decryption failed: disconnect", peer_);
-    return drop;
+    return drop();
   }
-  if (plain.size() < codec::kHeaderSize || plain[0] != 0xFE || plain[1] != 'S') return drop;
+  if (plain.size() < codec::kHeaderSize || plain[0] != 0xFE || plain[1] != 'S') return drop();
   return handle_frame(plain, s);
 }
 
@@ -302,6 +346,7 @@ Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_
     req.hdr = *h;
     req.related = (req.hdr.flags & codec::kFlagRelatedOperations) != 0;
     req.index = i;
+    req.sole = count == 1;
     req.was_encrypted = encrypted_by != nullptr;
     // 3.3.5.2.1.1: the decrypted messages must belong to the session that encrypted them.
     if (encrypted_by && req.hdr.session_id != encrypted_by->session_id &&
@@ -338,6 +383,7 @@ Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_
     if (rsp.status == NtStatus::pending && req.async_id && !req.resumed) out.interims.push_back(*req.async_id);
     finish_response(req, rsp, buf, hdr, i + 1 == count || only_cancels_follow(*parts, i));
     if (rsp.buf.capacity() != 0) server_->buffers.give(std::move(rsp.buf));  // copied into buf
+    if (rsp.tail) out.tail = std::move(rsp.tail);  // only ever on a sole, unsigned, plaintext READ
     prev = std::move(req);
     have_prev = true;
     if (rsp.disconnect) {
@@ -549,10 +595,8 @@ void Connection::finish_response(Request& req, Response& rsp, std::vector<std::u
   std::span<std::uint8_t> msg(out.data() + hdr, end - hdr);
   // Signing (3.3.4.1.1): responses to signed requests, all responses of a session that requires
   // signing, and the final SESSION_SETUP response; never with an unknown key.
-  auto session = rsp.session_for_signing ? rsp.session_for_signing : req.session;
-  if (session && !session->signing_key.empty() && !rsp.no_sign && !req.was_encrypted &&
-      (req.signed_ok || session->signing_required || rsp.sign_anyway) &&
-      rsp.status != NtStatus::pending) {
+  if (signs_response(req, rsp)) {
+    auto& session = rsp.session_for_signing ? rsp.session_for_signing : req.session;
     msg[16] = static_cast<std::uint8_t>(msg[16] | codec::kFlagSigned);
     crypto::smb2_sign(signing_algorithm(), session->signing_key, msg);
   }

@@ -97,14 +97,49 @@ class FrameList {
   std::size_t count_ = 0;
 };
 
+/// READ data to be sent straight from a file after the frame it belongs to (sendfile(2): from
+/// the page cache to the socket, with no copy through user space). Owns its descriptor.
+class FileTail {
+ public:
+  FileTail() = default;
+  /// Takes fd over; `held` (may be null) counts it and is decremented when it is closed.
+  FileTail(int fd, std::uint64_t offset, std::uint32_t length, std::atomic<std::size_t>* held = nullptr)
+      : fd_(fd), offset_(offset), length_(length), held_(held) {}
+  FileTail(FileTail&& o) noexcept { *this = std::move(o); }
+  FileTail& operator=(FileTail&& o) noexcept;
+  FileTail(const FileTail&) = delete;
+  FileTail& operator=(const FileTail&) = delete;
+  ~FileTail() { reset(); }
+  void reset() noexcept;
+  explicit operator bool() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  std::uint64_t offset() const { return offset_; }
+  std::uint32_t length() const { return length_; }
+
+ private:
+  int fd_ = -1;
+  std::uint64_t offset_ = 0;
+  std::uint32_t length_ = 0;
+  std::atomic<std::size_t>* held_ = nullptr;
+};
+
 struct Output {
   FrameList frames;  // each one transport frame's payload
   Disposition disposition = Disposition::keep;
+  /// When set, `tail.length()` bytes of a file follow frames.back() on the wire, inside the same
+  /// transport frame (a zero-copy READ response; only ever on a single-message output). Should the
+  /// file have shrunk meanwhile, the missing bytes are sent as zeros: the frame length is fixed.
+  /// Consumers that do not send files call inline_file_tail().
+  FileTail tail;
   /// AsyncIds of the STATUS_PENDING interim responses in `frames`. Pass them to
   /// Connection::interims_posted() once `frames` are queued: the final responses, which leave through
   /// the sink, wait for that, so a client never sees a final response before its interim one.
   std::vector<std::uint64_t> interims;
 };
+
+/// Reads out.tail into out.frames.back() (zero-filled past EOF) and clears it: what the transport
+/// would have sent, for consumers that do not use sendfile (tests, fuzzers, benchmarks).
+void inline_file_tail(Output& out);
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -215,6 +250,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void complete_pending(Pending& p, std::uint64_t async_id, Request& req, Response& rsp);
   void emit(Output out);
   crypto::SigningAlgorithm signing_algorithm() const;
+  /// Whether finish_response() will sign this response (3.3.4.1.1).
+  bool signs_response(const Request& req, const Response& rsp) const;
 
   std::shared_ptr<ServerState> server_;
   std::string peer_;

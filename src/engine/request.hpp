@@ -12,6 +12,7 @@ struct Connection::Request {
   Bytes msg;  // the whole message, header first
   codec::Header hdr;
   std::size_t index = 0;
+  bool sole = false;  // the only message of its frame (no compound)
   bool related = false;
   bool first_related_invalid = false;
   bool signed_ok = false;
@@ -51,6 +52,7 @@ struct Connection::Response {
   std::optional<std::uint64_t> session_id_out;
   std::optional<std::uint32_t> tree_id_out;
   std::optional<codec::FileId> file_id_out;
+  FileTail tail;  // a zero-copy READ's data (Output::tail)
 
   /// Bodies are built in a buffer that starts with a 64-byte placeholder header, so encoders can
   /// compute offsets from the header start (hdr = 0); set_body() takes the buffer over.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -84,6 +85,11 @@ struct ServerState {
   std::uint64_t lease_break_timeout() const { return std::uint64_t{config.lease_break_timeout_seconds} * 10'000'000; }
   /// Frame and response buffers, reused across requests and connections (READ/WRITE path).
   BufferPool buffers;
+  /// Descriptors held by zero-copy READ responses not yet sent (Output::tail), all connections
+  /// together. Past kMaxZeroCopyFds READs are copied instead, so that clients which do not read
+  /// their responses cannot exhaust the process's descriptors.
+  std::atomic<std::size_t> zero_copy_fds{0};
+  static constexpr std::size_t kMaxZeroCopyFds = 1024;
 
   void add_share(Share share);
   void remove_share(std::string_view name);

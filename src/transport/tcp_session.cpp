@@ -4,11 +4,53 @@
 
 #include <asio/experimental/as_tuple.hpp>
 
+#include <pthread.h>
+#include <signal.h>
+#include <sys/sendfile.h>
+
+#include <cerrno>
+
 namespace smbsrv::transport {
 
 using asio::awaitable;
 using asio::use_awaitable;
 constexpr auto use_tuple = asio::experimental::as_tuple(use_awaitable);
+
+namespace {
+
+// sendfile(2) takes no MSG_NOSIGNAL: writing to a connection the peer has reset raises SIGPIPE,
+// which would kill an application that has not ignored it. The signal is blocked on this (worker)
+// thread around the call, and one raised meanwhile is taken off again.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+  }
+  ~SigpipeBlock() {
+    sigset_t pending;
+    if (!was_pending_ && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+      const timespec zero{};
+      sigtimedwait(&pipe_, nullptr, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t pipe_{}, old_{};
+  bool was_pending_ = false;
+};
+
+// Padding for a file that shrank between READ and sendfile (Output::tail).
+const std::array<std::uint8_t, 64 * 1024> kZeros{};
+
+}  // namespace
 
 TcpSession::TcpSession(asio::ip::tcp::socket socket, asio::thread_pool& workers,
                        std::shared_ptr<engine::ServerState> state, SessionHooks hooks)
@@ -25,6 +67,7 @@ TcpSession::TcpSession(asio::ip::tcp::socket socket, asio::thread_pool& workers,
   if (!ec) peer = ep.address().to_string() + ":" + std::to_string(ep.port());
   engine_ = std::make_shared<engine::Connection>(state_, peer);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.native_non_blocking(true, ec);  // sendfile (send_tail) must never block a worker on the socket
   last_activity_ = started_ = std::chrono::steady_clock::now();
 }
 
@@ -50,7 +93,9 @@ void TcpSession::close() {
   closed_ = true;
   std::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  // A worker in sendfile still uses the descriptor: it is closed when the worker is done
+  // (tail_sent), so the number cannot be reused for another connection meanwhile.
+  if (!tail_busy_) socket_.close(ec);
   idle_timer_.cancel();
   flow_timer_.cancel();
   // Release the opens off the network thread: closing may delete files (delete-on-close).
@@ -124,12 +169,15 @@ void TcpSession::deliver(engine::Output out) {
     close();
     return;
   }
-  for (auto& f : out.frames) {
+  for (std::size_t i = 0; i < out.frames.size(); ++i) {
+    auto& f = out.frames[i];
     Queued q;
-    q.prefix = {0, static_cast<std::uint8_t>(f.size() >> 16), static_cast<std::uint8_t>(f.size() >> 8),
-                static_cast<std::uint8_t>(f.size())};
+    if (i + 1 == out.frames.size()) q.tail = std::move(out.tail);  // the tail ends the last frame
+    const std::size_t len = f.size() + q.tail.length();
+    q.prefix = {0, static_cast<std::uint8_t>(len >> 16), static_cast<std::uint8_t>(len >> 8),
+                static_cast<std::uint8_t>(len)};
     q.data = std::move(f);
-    queued_bytes_ += q.data.size() + q.prefix.size();
+    queued_bytes_ += len + q.prefix.size();
     write_queue_.push_back(std::move(q));
   }
   if (hooks_.counters) {
@@ -151,13 +199,15 @@ void TcpSession::do_write() {
   }
   writing_ = true;
   // Every queued frame (up to kMaxWriteBatch) in one gathered write: length prefix, then the
-  // engine's buffer as it is.
+  // engine's buffer as it is. A frame with a file tail ends the batch; its tail follows by
+  // sendfile before anything else is written.
   std::size_t n = 0;
-  writing_frames_ = std::min(write_queue_.size(), kMaxWriteBatch);
-  for (std::size_t i = 0; i < writing_frames_; ++i) {
-    auto& q = write_queue_[i];
+  writing_frames_ = 0;
+  while (writing_frames_ < std::min(write_queue_.size(), kMaxWriteBatch)) {
+    auto& q = write_queue_[writing_frames_++];
     write_bufs_[n++] = asio::buffer(q.prefix);
     write_bufs_[n++] = asio::buffer(q.data);
+    if (q.tail) break;
   }
   auto self = shared_from_this();
   asio::async_write(socket_, std::span<const asio::const_buffer>(write_bufs_.data(), n),
@@ -166,17 +216,96 @@ void TcpSession::do_write() {
                         self->close();
                         return;
                       }
-                      const bool was_over = self->queued_bytes_ > self->state_->config.max_queued_response_bytes;
-                      for (std::size_t i = 0; i < self->writing_frames_; ++i) {
-                        auto& q = self->write_queue_.front();
-                        self->queued_bytes_ -= q.data.size() + q.prefix.size();
-                        self->state_->buffers.give(std::move(q.data));
-                        self->write_queue_.pop_front();
+                      const std::size_t done = std::exchange(self->writing_frames_, 0);
+                      if (self->write_queue_[done - 1].tail) {
+                        self->frames_written(done - 1);  // the tail's frame is now the front
+                        self->send_tail();
+                        return;
                       }
-                      self->writing_frames_ = 0;
-                      if (was_over && !self->must_pause_reading()) self->flow_timer_.cancel();
+                      self->frames_written(done);
                       self->do_write();
                     }));
+}
+
+void TcpSession::frames_written(std::size_t count) {
+  const bool was_over = queued_bytes_ > state_->config.max_queued_response_bytes;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto& q = write_queue_.front();
+    queued_bytes_ -= q.data.size() + q.tail.length() + q.prefix.size();
+    state_->buffers.give(std::move(q.data));
+    write_queue_.pop_front();
+  }
+  if (was_over && !must_pause_reading()) flow_timer_.cancel();
+}
+
+void TcpSession::send_tail() {
+  if (closed_) return;
+  const auto& q = write_queue_.front();
+  const int sock = socket_.native_handle();
+  const int fd = q.tail.fd();
+  const std::uint64_t from = q.tail.offset() + q.tail_sent;
+  const std::uint64_t left = q.tail.length() - q.tail_sent;
+  tail_busy_ = true;
+  auto self = shared_from_this();
+  asio::post(workers_, [self, sock, fd, from, left] {
+    std::uint64_t sent = 0;
+    int err = 0;
+    bool eof = false;
+    {
+      SigpipeBlock no_sigpipe;
+      while (sent < left) {
+        off_t at = static_cast<off_t>(from + sent);
+        const ssize_t n = ::sendfile(sock, fd, &at, static_cast<std::size_t>(left - sent));
+        if (n > 0) {
+          sent += static_cast<std::uint64_t>(n);
+        } else if (n == 0) {
+          eof = true;
+          break;
+        } else if (errno != EINTR) {
+          err = errno;  // EAGAIN: the socket is full (it is non-blocking)
+          break;
+        }
+      }
+    }
+    asio::post(self->strand_, [self, sent, err, eof] { self->tail_sent(sent, err, eof); });
+  });
+}
+
+void TcpSession::tail_sent(std::uint64_t n, int err, bool eof) {
+  tail_busy_ = false;
+  std::error_code ec;
+  if (closed_) {
+    socket_.close(ec);  // deferred by close()
+    return;
+  }
+  auto& q = write_queue_.front();
+  q.tail_sent += n;
+  if (q.tail_sent == q.tail.length()) {
+    frames_written(1);
+    do_write();
+    return;
+  }
+  auto self = shared_from_this();
+  if (eof) q.tail_padding = true;
+  if (q.tail_padding) {
+    // The file shrank after the READ was answered: zeros keep the frame the length announced.
+    const auto pad = std::min<std::uint64_t>(q.tail.length() - q.tail_sent, kZeros.size());
+    asio::async_write(socket_, asio::buffer(kZeros.data(), static_cast<std::size_t>(pad)),
+                      asio::bind_executor(strand_, [self](std::error_code e, std::size_t written) {
+                        if (e) return self->close();
+                        self->tail_sent(written, 0, false);
+                      }));
+    return;
+  }
+  if (err == EAGAIN || err == EWOULDBLOCK) {
+    socket_.async_wait(asio::ip::tcp::socket::wait_write,
+                       asio::bind_executor(strand_, [self](std::error_code e) {
+                         if (e) return self->close();
+                         self->send_tail();
+                       }));
+    return;
+  }
+  close();  // EPIPE, ECONNRESET, EIO, ...
 }
 
 awaitable<void> TcpSession::watchdog() {

@@ -43,6 +43,12 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   void process(std::vector<std::uint8_t> frame);
   void deliver(engine::Output out);
   void do_write();
+  /// Sends the tail of the frame at the front of write_queue_ (its data already written): the
+  /// sendfile calls run on a worker, since a page-cache miss blocks (no VFS I/O on the network
+  /// threads); when the socket is full they wait for it on the strand.
+  void send_tail();
+  void tail_sent(std::uint64_t n, int err, bool eof);
+  void frames_written(std::size_t count);
   void close();
   /// Reading pauses while this holds: too much work in flight or too many unsent response bytes.
   bool must_pause_reading() const;
@@ -62,6 +68,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   struct Queued {
     std::array<std::uint8_t, 4> prefix;
     std::vector<std::uint8_t> data;
+    engine::FileTail tail;  // sent after data with sendfile(2) (a zero-copy READ)
+    std::uint64_t tail_sent = 0;
+    bool tail_padding = false;  // the file ended early: the rest of the tail is zeros
   };
   /// At most this many frames go into one gathered write.
   static constexpr std::size_t kMaxWriteBatch = 16;
@@ -69,6 +78,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   std::array<asio::const_buffer, 2 * kMaxWriteBatch> write_bufs_;  // the write in progress
   std::size_t writing_frames_ = 0;  // frames at the front of write_queue_ being written
   bool writing_ = false;
+  bool tail_busy_ = false;  // a worker is in sendfile on socket_: close() must not close the fd yet
   bool close_after_write_ = false;
   bool closed_ = false;
   std::size_t in_flight_ = 0;     // on the strand

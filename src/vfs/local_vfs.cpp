@@ -206,6 +206,15 @@ class LocalFile final : public VfsFile {
     return done;
   }
 
+  std::optional<SendSource> send_source() override {
+    if (dir_) return std::nullopt;
+    // A descriptor of its own: the transport sends from it after this open may have been closed.
+    Fd dup{::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0)};
+    struct stat st {};
+    if (!dup || ::fstat(dup.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    return SendSource{dup.release(), static_cast<std::uint64_t>(st.st_size)};
+  }
+
   Result<FileInfo> stat() override {
     struct statx st {};
     if (do_statx(fd_.get(), "", AT_EMPTY_PATH, st) != 0) return last_error();

@@ -6,7 +6,9 @@
 //    keeps working meanwhile;
 //  - a client that stops reading its responses: the server's queue for it stays capped, other
 //    clients are unaffected, and everything is delivered once it reads again;
-//  - the connection limit: a refused TCP connection, the others unaffected.
+//  - the connection limit: a refused TCP connection, the others unaffected;
+//  - zero-copy READs (sendfile from a LocalVfs share): the bytes, a full socket, a file that
+//    shrank under the READ (zero padding keeps the framing), a client that resets mid-sendfile.
 // The client side is tests/support/engine_client.hpp over blocking sockets (it builds, signs and
 // verifies messages); everything is bounded in count and time.
 #include <arpa/inet.h>
@@ -21,11 +23,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <chrono>
 #include <fstream>
 #include <thread>
 
+#include "smbsrv/local_vfs.hpp"
 #include "smbsrv/server.hpp"
 #include "support/engine_client.hpp"
 
@@ -441,6 +446,183 @@ TEST(Load, SlowReaderQueueIsCapped) {
   EXPECT_LE(ts.server->stats().peak_queued_response_bytes, kCap + (kOutstanding + 1) * (kLen + 1024));
   std::printf("[load] slow reader: peak queued %zu bytes (cap %zu), %zu of %zu requests sent while stalled\n", peak,
               kCap, sent.load(), kReads);
+}
+
+// ---- zero-copy READs over a socket ------------------------------------------------------------------
+/// Wraps a LocalVfs; its files claim `extra` more bytes in send_source() than they have, as if the
+/// file had been truncated between the READ and the transport's sendfile.
+class ShrinkingVfs : public Vfs {
+ public:
+  ShrinkingVfs(std::shared_ptr<Vfs> inner, std::uint64_t extra) : inner_(std::move(inner)), extra_(extra) {}
+  Result<Opened> open(const SmbPath& path, const OpenParams& params) override {
+    auto o = inner_->open(path, params);
+    if (!o) return o.status();
+    o->file = std::make_unique<File>(std::move(o->file), extra_);
+    return o;
+  }
+  Result<void> remove(const SmbPath& p) override { return inner_->remove(p); }
+  Result<void> rename(const SmbPath& a, const SmbPath& b, bool r) override { return inner_->rename(a, b, r); }
+  Result<FsInfo> fs_info() override { return inner_->fs_info(); }
+
+ private:
+  struct File : VfsFile {
+    File(std::unique_ptr<VfsFile> f, std::uint64_t extra) : f_(std::move(f)), extra_(extra) {}
+    Result<std::size_t> read(std::uint64_t o, std::span<std::uint8_t> out) override { return f_->read(o, out); }
+    Result<std::size_t> write(std::uint64_t o, std::span<const std::uint8_t> in) override { return f_->write(o, in); }
+    Result<FileInfo> stat() override { return f_->stat(); }
+    Result<void> truncate(std::uint64_t n) override { return f_->truncate(n); }
+    Result<void> set_times(const FileTimes& t) override { return f_->set_times(t); }
+    Result<void> flush() override { return f_->flush(); }
+    Result<std::vector<DirEntry>> list() override { return f_->list(); }
+    std::optional<SendSource> send_source() override {
+      auto s = f_->send_source();
+      if (s) s->size += extra_;
+      return s;
+    }
+    std::unique_ptr<VfsFile> f_;
+    std::uint64_t extra_;
+  };
+  std::shared_ptr<Vfs> inner_;
+  std::uint64_t extra_;
+};
+
+/// A Server with an unsigned-capable LocalVfs share holding data.bin (pattern(), `size` bytes).
+struct LocalTestServer {
+  std::filesystem::path dir;
+  std::unique_ptr<Server> server;
+  std::uint16_t port = 0;
+  LocalTestServer(std::size_t size, std::uint64_t shrink_by = 0) {
+    char tmpl[] = "/tmp/smbsrv-load-XXXXXX";
+    EXPECT_NE(::mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+    {
+      std::ofstream f(dir / "data.bin", std::ios::binary);
+      for (std::size_t i = 0; i < size; ++i) f.put(static_cast<char>(pattern(i)));
+    }
+    ServerConfig cfg;
+    cfg.listen_address = "127.0.0.1";
+    cfg.port = 0;
+    cfg.require_signing = false;
+    cfg.logger_name = "smbsrv-load";
+    if (!spdlog::get(cfg.logger_name)) spdlog::stderr_color_mt(cfg.logger_name)->set_level(spdlog::level::warn);
+    auto creds = std::make_shared<InMemoryCredentialStore>();
+    creds->add_user("alice", "Secret1");
+    std::shared_ptr<Vfs> vfs = make_local_vfs(dir);
+    if (shrink_by) vfs = std::make_shared<ShrinkingVfs>(vfs, shrink_by);
+    server = std::make_unique<Server>(std::move(cfg), creds);
+    server->add_share({.name = "share", .vfs = vfs});
+    server->start();
+    port = server->local_port();
+  }
+  ~LocalTestServer() {
+    server->stop();
+    server.reset();
+    std::filesystem::remove_all(dir);
+  }
+};
+
+/// A NetClient that stops signing after logon (the server does not require it), so its large
+/// READs are answered by sendfile.
+bool setup_unsigned(NetClient& n) {
+  if (!n.setup()) return false;
+  n.c.signing_key.clear();
+  n.c.strict_signing = false;
+  return true;
+}
+
+/// Receives one READ response and returns its data (nullopt: no frame, or not a success).
+std::optional<Vec> recv_read(NetClient& n) {
+  auto f = n.sock.recv_frame();
+  if (!f) return std::nullopt;
+  std::vector<Rsp> msgs;
+  EngineClient::parse_frame(*f, msgs);
+  if (msgs.size() != 1 || msgs[0].status() != NtStatus::success) {
+    ADD_FAILURE() << msgs.size() << " messages, status " << (msgs.empty() ? "-" : to_string(msgs[0].status()));
+    return std::nullopt;
+  }
+  n.c.account(msgs[0]);
+  return EngineClient::read_data(msgs[0]);
+}
+
+bool is_pattern(const Vec& data, std::uint64_t offset) {
+  for (std::size_t i = 0; i < data.size(); ++i)
+    if (data[i] != pattern(offset + i)) return false;
+  return true;
+}
+
+TEST(Load, ZeroCopyReadsDeliverTheFileThroughAFullSocket) {
+  constexpr std::size_t kSize = 20u << 20;
+  LocalTestServer ts(kSize);
+  NetClient n(Sock::connect_to(ts.port, 16 * 1024));  // a small receive buffer: sendfile hits EAGAIN
+  ASSERT_TRUE(setup_unsigned(n));
+  while (1 + n.c.credits_granted - n.c.next_mid < 512) {
+    Req r{Command::echo, EngineClient::echo_body()};
+    r.credit_request = 512;
+    ASSERT_EQ(n.c.one(r).status(), NtStatus::success);
+  }
+  // Pipelined: 8 MiB, 1 MiB, 64 KiB and a short one across the end of the file, all in flight.
+  const std::vector<std::pair<std::uint64_t, std::uint32_t>> reads = {
+      {0, 8u << 20}, {8u << 20, 1u << 20}, {12345, 65536}, {kSize - 5000, 1u << 20}, {3, 4u << 20}};
+  for (auto [off, len] : reads) ASSERT_TRUE(n.sock.send_frame(n.read_request(off, len)));
+  std::size_t ok = 0;
+  for (std::size_t i = 0; i < reads.size(); ++i) {
+    auto data = recv_read(n);
+    ASSERT_TRUE(data) << "response " << i;
+    // Responses may come back in any order (the worker pool); identify each by its length.
+    for (auto [off, len] : reads)
+      if (data->size() == std::min<std::uint64_t>(len, kSize - off) && is_pattern(*data, off)) {
+        ++ok;
+        break;
+      }
+  }
+  EXPECT_EQ(ok, reads.size());
+}
+
+TEST(Load, ZeroCopyReadOfAShrunkFileIsPaddedAndTheConnectionLives) {
+  constexpr std::size_t kSize = 1u << 20;
+  LocalTestServer ts(kSize, /*shrink_by=*/300000);
+  NetClient n(Sock::connect_to(ts.port));
+  ASSERT_TRUE(setup_unsigned(n));
+  // The server believes the file is 300,000 bytes longer than it is when it answers the READ.
+  ASSERT_TRUE(n.sock.send_frame(n.read_request(kSize - 100000, 1u << 20)));
+  auto data = recv_read(n);
+  ASSERT_TRUE(data);
+  ASSERT_EQ(data->size(), 400000u);
+  EXPECT_TRUE(is_pattern(Vec(data->begin(), data->begin() + 100000), kSize - 100000));
+  EXPECT_TRUE(std::all_of(data->begin() + 100000, data->end(), [](std::uint8_t b) { return b == 0; }));
+  // The framing held: the next request is answered normally.
+  ASSERT_TRUE(n.sock.send_frame(n.read_request(0, 65536)));
+  auto next = recv_read(n);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->size(), 65536u);
+  EXPECT_TRUE(is_pattern(*next, 0));
+}
+
+TEST(Load, ClientResettingDuringZeroCopyReadLeavesTheServerServing) {
+  constexpr std::size_t kSize = 8u << 20;
+  LocalTestServer ts(kSize);
+  for (int round = 0; round < 5; ++round) {
+    NetClient n(Sock::connect_to(ts.port, 8192));
+    ASSERT_TRUE(setup_unsigned(n));
+    ASSERT_TRUE(n.sock.send_frame(n.read_request(0, 8u << 20)));
+    std::uint8_t some[4096];
+    ASSERT_GT(::recv(n.sock.fd(), some, sizeof some, 0), 0);
+    // RST instead of FIN: the server's sendfile fails with ECONNRESET/EPIPE. Without SIGPIPE
+    // blocked around sendfile, this test process (which ignores nothing) would die here.
+    linger lg{1, 0};
+    ::setsockopt(n.sock.fd(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    n.sock.reset();
+  }
+  NetClient other(Sock::connect_to(ts.port));
+  ASSERT_TRUE(setup_unsigned(other));
+  ASSERT_TRUE(other.sock.send_frame(other.read_request(4096, 1u << 20)));
+  auto data = recv_read(other);
+  ASSERT_TRUE(data);
+  EXPECT_EQ(data->size(), 1u << 20);
+  EXPECT_TRUE(is_pattern(*data, 4096));
+  const auto end = Clock::now() + 5s;
+  while (ts.server->stats().connections > 1 && Clock::now() < end) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(ts.server->stats().connections, 1u);
 }
 
 // ---- the connection limit and the pre-auth frame limit --------------------------------------------

@@ -277,6 +277,7 @@ class EngineClient {
   Reply raw(std::span<const std::uint8_t> frame_bytes) {
     const Vec copy(frame_bytes.begin(), frame_bytes.end());  // exact-size buffer for sanitizers
     auto out = exchange_ ? exchange_(copy) : conn_->on_message(copy);
+    engine::inline_file_tail(out);  // a zero-copy READ (LocalVfs): the bytes sendfile would send
     if (!exchange_) conn_->interims_posted(out.interims);  // what the transport does once queued
     Reply rep;
     rep.disposition = out.disposition;

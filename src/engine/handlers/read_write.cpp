@@ -34,10 +34,45 @@ void Connection::on_read(Request& req, Response& rsp) {
   if (o.is_directory) return rsp.fail(NtStatus::invalid_device_request);
   if (!(o.granted_access & (kFileReadData | kFileExecute))) return rsp.fail(NtStatus::access_denied);
 
+  const std::size_t data_at = codec::kHeaderSize + 16;
+  // Zero-copy (the data goes from the page cache to the socket by sendfile, see Output::tail):
+  // a large READ that is the only message of its frame, neither sealed nor signed (both need the
+  // data in memory), from a backend that offers a descriptor.
+  const auto threshold = server_->config.zero_copy_read_threshold;
+  const bool zero_copy =
+      threshold != 0 && r.length >= threshold && req.sole && !req.was_encrypted && !signs_response(req, rsp);
+  auto& held = server_->zero_copy_fds;  // bounded: past the cap, READs are copied
+  if (zero_copy && held.fetch_add(1, std::memory_order_relaxed) < ServerState::kMaxZeroCopyFds) {
+    std::optional<SendSource> src;
+    std::uint32_t got = 0;
+    bool closed = false;
+    {
+      std::lock_guard olk(o.mu);
+      if (!o.file) {
+        closed = true;
+      } else if ((src = o.file->send_source())) {
+        got = r.offset >= src->size ? 0 : static_cast<std::uint32_t>(std::min<std::uint64_t>(r.length, src->size - r.offset));
+        o.position = r.offset + got;
+      }
+    }
+    if (!src) held.fetch_sub(1, std::memory_order_relaxed);
+    if (closed) return rsp.fail(NtStatus::file_closed);
+    if (src) {
+      FileTail tail(src->fd, r.offset, got, &held);  // closes the descriptor and gives the count back
+      if ((got == 0 && r.length > 0) || got < r.minimum_count) return rsp.fail(NtStatus::end_of_file);
+      Response::BodyBuilder b(server_->buffers.take(data_at));
+      codec::put_read_response_header(std::span<std::uint8_t, 16>(b.buf.data() + codec::kHeaderSize, 16), got);
+      rsp.set_body(b.buf);
+      rsp.tail = std::move(tail);
+      return;
+    }
+  } else if (zero_copy) {
+    held.fetch_sub(1, std::memory_order_relaxed);
+  }
+
   // The response is built in a pooled buffer of its final size: the 64-byte header placeholder,
   // the 16-byte READ response header, then the data, read straight into place by the VFS (no
   // zero-fill and no allocation once the pool holds a buffer this large).
-  const std::size_t data_at = codec::kHeaderSize + 16;
   Response::BodyBuilder b(server_->buffers.take(data_at + r.length));
   std::size_t got = 0;
   {
