@@ -2,7 +2,8 @@
 # smbclient file round trips at one dialect, with signing required (or a chosen 3.1.1 signing
 # algorithm): ls, mkdir, put, get, rename, rm, rmdir and a 32 MiB file compared by hash.
 # Usage: smbclient_roundtrip.sh SERVER_BIN DIALECT [SIGNING_ALGORITHM|-] [CIPHER [SERVER_ARGS...]]
-# With CIPHER the client requires encryption with that cipher (--client-protection=encrypt).
+# With CIPHER the client requires encryption with that cipher (--client-protection=encrypt);
+# CIPHER "off": no signing and no encryption.
 command -v smbclient >/dev/null || { echo "smbclient missing"; exit 77; }
 . "$(dirname "$0")/common.sh"
 BIN=$1 DIALECT=$2 ALG=${3:-} CIPHER=${4:-}
@@ -11,7 +12,11 @@ shift $(( $# < 4 ? $# : 4 ))
 start_server "$BIN" --signing required "$@"
 SMB=(smbclient -s "$WORK/client.conf" "//127.0.0.1/share" -p "$PORT" -U "$SMB_USER%$SMB_PASS"
      --option="client min protocol=$DIALECT" --option="client max protocol=$DIALECT")
-if [ -n "$CIPHER" ]; then
+if [ "$CIPHER" = off ]; then
+  # Neither signed nor sealed (the server must allow it: --signing enabled). Large READs then
+  # leave the server by sendfile (zero-copy).
+  SMB+=(--client-protection=off)
+elif [ -n "$CIPHER" ]; then
   SMB+=(--client-protection=encrypt --option="client smb3 encryption algorithms=$CIPHER")
 else
   SMB+=(--client-protection=sign)
