@@ -114,6 +114,20 @@ struct ReusableCipherCtx {
   evp::CipherCtx ctx{EVP_CIPHER_CTX_new()};
   Cipher cipher = Cipher::none;
 };
+
+// Resets a reused cipher context unless `ok` was set: a failure leaves the context in an
+// unknown state, so the next message starts afresh.
+struct ResetUnlessOk {
+  ReusableCipherCtx& r;
+  bool ok = false;
+  ~ResetUnlessOk() {
+    if (!ok && r.ctx) {
+      EVP_CIPHER_CTX_reset(r.ctx.get());
+      r.cipher = Cipher::none;
+    }
+  }
+};
+
 ReusableCipherCtx& reusable_cipher_ctx(int enc) {
   thread_local ReusableCipherCtx ctxs[2];
   return ctxs[enc ? 1 : 0];
@@ -315,16 +329,7 @@ bool aead_encrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, Bytes in, std::sp
                   std::span<std::uint8_t, 16> tag) {
   if (out.size() != in.size()) return false;
   auto& r = reusable_cipher_ctx(1);
-  struct Guard {  // a failure leaves the context in an unknown state: start afresh next time
-    ReusableCipherCtx& r;
-    bool ok = false;
-    ~Guard() {
-      if (!ok && r.ctx) {
-        EVP_CIPHER_CTX_reset(r.ctx.get());
-        r.cipher = Cipher::none;
-      }
-    }
-  } guard{r};
+  ResetUnlessOk guard{r};
   auto& ctx = r.ctx;
   if (!ctx || !aead_init(ctx.get(), c, key, nonce, 1, in.size(), nullptr, r.cipher == c)) return false;
   r.cipher = c;
@@ -355,16 +360,7 @@ bool aead_decrypt(Cipher c, Bytes key, Bytes nonce, Bytes aad, Bytes in, std::sp
                   std::span<const std::uint8_t, 16> tag) {
   if (out.size() != in.size()) return false;
   auto& r = reusable_cipher_ctx(0);
-  struct Guard {  // a failure leaves the context in an unknown state: start afresh next time
-    ReusableCipherCtx& r;
-    bool ok = false;
-    ~Guard() {
-      if (!ok && r.ctx) {
-        EVP_CIPHER_CTX_reset(r.ctx.get());
-        r.cipher = Cipher::none;
-      }
-    }
-  } guard{r};
+  ResetUnlessOk guard{r};
   auto& ctx = r.ctx;
   if (!ctx || !aead_init(ctx.get(), c, key, nonce, 0, in.size(), tag.data(), r.cipher == c)) return false;
   r.cipher = c;

@@ -179,6 +179,19 @@ void Connection::resume_pending(std::uint64_t async_id) {
   complete_pending(p, async_id, req, rsp);
 }
 
+Connection::Pending Connection::pending_of(const Request& req) {
+  Pending p;
+  p.msg.assign(req.msg.begin(), req.msg.end());
+  p.session = req.session;
+  p.tree = req.tree;
+  p.message_id = req.hdr.message_id;
+  p.session_id = req.effective_session_id;
+  p.tree_id = req.effective_tree_id;
+  p.was_encrypted = req.was_encrypted;
+  p.signed_ok = req.signed_ok;
+  return p;
+}
+
 Connection::Request Connection::request_of(const Pending& p, std::uint64_t async_id) {
   Request req;
   req.msg = p.msg;

@@ -245,8 +245,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool interim_pending = true;  // the handler that went async has not returned yet
     bool ready = false;           // resumed while interim_pending: retry at once
   };
-  /// Builds the final response of a pending request and hands it to the sink.
+  /// What a request needs to be resumed later, and the request it becomes again.
+  static Pending pending_of(const Request& req);
   Request request_of(const Pending& p, std::uint64_t async_id);
+  /// Builds the final response of a pending request and hands it to the sink.
   void complete_pending(Pending& p, std::uint64_t async_id, Request& req, Response& rsp);
   void emit(Output out);
   crypto::SigningAlgorithm signing_algorithm() const;

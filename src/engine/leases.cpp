@@ -259,22 +259,9 @@ void LeaseTable::detach(const FileKey& file, const void* open) {
   resume(ready);
 }
 
-void LeaseTable::break_for_write(const FileKey& file, const void* writer, std::uint64_t now, std::uint64_t timeout) {
-  std::vector<BreakNotice> notices;
-  {
-    std::lock_guard lk(mu_);
-    auto it = files_.find(file);
-    if (it == files_.end()) return;
-    std::shared_ptr<Lease> own;
-    for (auto& [o, l] : it->second.opens)
-      if (o == writer) own = l;
-    for (auto& [o, l] : it->second.opens)
-      if (l && l != own) break_locked(*l, 0, now, timeout, notices);
-  }
-  send(notices);
-}
-
-void LeaseTable::break_handles(const FileKey& file, const void* by, std::uint64_t now, std::uint64_t timeout) {
+template <class Keep>
+void LeaseTable::break_others(const FileKey& file, const void* by, std::uint64_t now, std::uint64_t timeout,
+                              Keep keep) {
   std::vector<BreakNotice> notices;
   {
     std::lock_guard lk(mu_);
@@ -283,13 +270,20 @@ void LeaseTable::break_handles(const FileKey& file, const void* by, std::uint64_
     std::shared_ptr<Lease> own;
     for (auto& [o, l] : it->second.opens)
       if (o == by) own = l;
-    for (auto& [o, l] : it->second.opens) {
-      if (!l || l == own) continue;
-      const std::uint32_t keep = l->is_oplock ? (l->state & kLeaseRead) : (l->state & ~kLeaseHandle);
-      break_locked(*l, keep, now, timeout, notices);
-    }
+    for (auto& [o, l] : it->second.opens)
+      if (l && l != own) break_locked(*l, keep(*l), now, timeout, notices);
   }
   send(notices);
+}
+
+void LeaseTable::break_for_write(const FileKey& file, const void* writer, std::uint64_t now, std::uint64_t timeout) {
+  break_others(file, writer, now, timeout, [](const Lease&) { return std::uint32_t{0}; });
+}
+
+void LeaseTable::break_handles(const FileKey& file, const void* by, std::uint64_t now, std::uint64_t timeout) {
+  break_others(file, by, now, timeout, [](const Lease& l) -> std::uint32_t {
+    return l.is_oplock ? (l.state & kLeaseRead) : (l.state & ~kLeaseHandle);
+  });
 }
 
 Result<std::uint32_t> LeaseTable::ack_lease(const Key16& client_guid, const Key16& key, std::uint32_t state,

@@ -136,6 +136,10 @@ class LeaseTable {
     std::vector<Waiter> waiters;
   };
 
+  /// Lowers every lease on `file` other than the one of the open `by` to keep(lease), and sends
+  /// the notices. Nothing waits.
+  template <class Keep>
+  void break_others(const FileKey& file, const void* by, std::uint64_t now, std::uint64_t timeout, Keep keep);
   /// Lowers `l` to `to` (a subset of its state); notices go to `out`.
   void break_locked(Lease& l, std::uint32_t to, std::uint64_t now, std::uint64_t timeout,
                     std::vector<BreakNotice>& out);

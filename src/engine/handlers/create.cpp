@@ -146,15 +146,7 @@ void Connection::on_create(Request& req, Response& rsp) {
       std::lock_guard lk(mu_);
       id = req.async_id ? *req.async_id : next_async_id_++;
       if (can_wait) {
-        Pending& p = pending_[id];
-        p.msg.assign(req.msg.begin(), req.msg.end());
-        p.session = req.session;
-        p.tree = req.tree;
-        p.message_id = req.hdr.message_id;
-        p.session_id = req.effective_session_id;
-        p.tree_id = req.effective_tree_id;
-        p.was_encrypted = req.was_encrypted;
-        p.signed_ok = req.signed_ok;
+        pending_[id] = pending_of(req);  // a fresh entry: a resumed request's was erased
       }
     }
     auto w = server_->leases.prepare_open(file_key, who, cause, {weak_from_this(), this, id}, server_->now(),

@@ -27,17 +27,9 @@ void Connection::on_change_notify(Request& req, Response& rsp) {
   if (weak_from_this().expired()) return rsp.fail(NtStatus::not_implemented);  // no sink
   std::lock_guard lk(mu_);
   const std::uint64_t id = next_async_id_++;
-  Pending& p = pending_[id];
+  Pending& p = pending_[id] = pending_of(req);
   p.command = Command::change_notify;
   p.file_id = (*open)->file_id;
-  p.msg.assign(req.msg.begin(), req.msg.end());
-  p.session = req.session;
-  p.tree = req.tree;
-  p.message_id = req.hdr.message_id;
-  p.session_id = req.effective_session_id;
-  p.tree_id = req.effective_tree_id;
-  p.was_encrypted = req.was_encrypted;
-  p.signed_ok = req.signed_ok;
   p.interim_pending = false;
   req.async_id = id;
   rsp.fail(NtStatus::pending);
