@@ -250,7 +250,7 @@ class NameCache {
   void maybe_index(int dirfd, const struct stat& dir, std::size_t count) {
     if (!fd_ || count < kMinNames || count > kMaxNames) return;
     const Key key{dir.st_dev, dir.st_ino};
-    std::list<Dir>::iterator d;
+    std::uint64_t id = 0;
     {
       std::lock_guard lock(mu_);
       if (by_key_.contains(key)) return;  // indexed, or another thread is building it
@@ -262,12 +262,12 @@ class NameCache {
       const int wd = ::inotify_add_watch(fd_.get(), proc.c_str(),
                                          IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
       if (wd < 0 || by_wd_.contains(wd)) return;
-      lru_.push_front(Dir{key, wd});
-      d = lru_.begin();
-      by_key_.emplace(key, d);
-      by_wd_.emplace(wd, d);
+      id = ++last_id_;
+      lru_.push_front(Dir{key, wd, id});
+      by_key_.emplace(key, lru_.begin());
+      by_wd_.emplace(wd, lru_.begin());
     }
-    // Events from now on are logged in d->log by drain(); the scan (without the mutex) then
+    // Events from now on are logged in Dir::log by drain(); the scan (without the mutex) then
     // sees at least everything before the watch, and replaying the log fixes up the rest.
     auto names = read_names(dirfd);
     std::unordered_multimap<std::string, std::string> index;
@@ -281,7 +281,8 @@ class NameCache {
     std::lock_guard lock(mu_);
     drain();
     const auto it = by_key_.find(key);
-    if (it == by_key_.end() || it->second != d) return;  // dropped meanwhile (overflow, rmdir)
+    if (it == by_key_.end() || it->second->id != id) return;  // dropped meanwhile (overflow, rmdir)
+    const auto d = it->second;
     if (!names) return drop(d, true);
     d->names = std::move(index);
     total_ += d->names.size();
@@ -307,6 +308,7 @@ class NameCache {
   struct Dir {
     Key key;
     int wd;
+    std::uint64_t id;  // tells a rebuilt entry from the one maybe_index() started
     bool ready = false;                                       // built; until then events are logged
     std::uint64_t seq = 0;                                    // events seen
     std::unordered_multimap<std::string, std::string> names;  // upcased -> on-disk spelling
@@ -405,6 +407,7 @@ class NameCache {
   std::unordered_map<Key, std::list<Dir>::iterator, KeyHash> by_key_;
   std::unordered_map<int, std::list<Dir>::iterator> by_wd_;
   std::size_t total_ = 0;  // names in all directories
+  std::uint64_t last_id_ = 0;
 };
 
 class LocalFile final : public VfsFile {
