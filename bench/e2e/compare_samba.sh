@@ -13,6 +13,7 @@
 # Usage: bench/e2e/compare_samba.sh            (from the source tree, after building)
 # Environment (defaults in brackets):
 #   BENCH_BUILD     build directory holding examples/smbsrv-share   [<repo>/build]
+#   BENCH_SMBSRV_ARGS  extra smbsrv-share options, e.g. "--workers 2"  []
 #   BENCH_RUNS      runs per case and server                          [3]
 #   BENCH_BIG_MB    size of the sequential read/write file in MiB     [1024]
 #   BENCH_PAR_MB    size of the file read by each parallel client     [256]
@@ -82,7 +83,7 @@ sync
 
 # ---- smbsrv ----
 "$SMBSRV" --listen 127.0.0.1:$PORT1 --share bench="$SHARE" --share tiny="$TINY" \
-  --user $USER_NAME:$PASS --signing enabled --log-level warn >"$TMP/smbsrv.log" 2>&1 &
+  --user $USER_NAME:$PASS --signing enabled --log-level warn ${BENCH_SMBSRV_ARGS:-} >"$TMP/smbsrv.log" 2>&1 &
 OURS=$!
 PIDS+=("$OURS")
 

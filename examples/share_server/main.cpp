@@ -4,6 +4,7 @@
 //                     [--user NAME:PASSWORD]... [--min-dialect V] [--max-dialect V]
 //                     [--signing required|enabled] [--encrypt] [--guest] [--log-level LEVEL]
 //                     [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]
+//                     [--workers N] [--io-threads N]
 // Example: smbsrv-share --listen 127.0.0.1:4445 --share docs=/srv/docs --user alice:secret
 //
 // With no arguments it serves ./smbshare as "share" on port 445 with a user "smb" whose password
@@ -35,7 +36,7 @@ struct Options {
   std::string log_level = "info";
   bool guest = false;
   bool encrypt = false;
-  std::optional<unsigned long> max_connections, preauth_timeout, idle_timeout;
+  std::optional<unsigned long> max_connections, preauth_timeout, idle_timeout, workers, io_threads;
 };
 
 std::optional<unsigned long> parse_count(const std::string& v) {
@@ -50,6 +51,7 @@ std::optional<unsigned long> parse_count(const std::string& v) {
                "                    [--max-dialect V] [--signing required|enabled] [--encrypt] [--guest]\n"
                "                    [--log-level trace|debug|info|warn|error]\n"
                "                    [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]\n"
+               "                    [--workers N] [--io-threads N]\n"
                "example: smbsrv-share --listen 127.0.0.1:4445 --share docs=/srv/docs --user alice:secret\n");
   std::exit(code);
 }
@@ -65,6 +67,8 @@ bool apply(Options& o, const std::string& key, const std::string& value) {
   else if (key == "guest") o.guest = value.empty() || value == "true" || value == "yes" || value == "1";
   else if (key == "encrypt") o.encrypt = value.empty() || value == "true" || value == "yes" || value == "1";
   else if (key == "max-connections") return (o.max_connections = parse_count(value)).has_value();
+  else if (key == "workers") return (o.workers = parse_count(value)).has_value() && *o.workers > 0;
+  else if (key == "io-threads") return (o.io_threads = parse_count(value)).has_value() && *o.io_threads > 0;
   else if (key == "preauth-timeout") return (o.preauth_timeout = parse_count(value)).has_value();
   else if (key == "idle-timeout") return (o.idle_timeout = parse_count(value)).has_value();
   else return false;
@@ -154,6 +158,8 @@ int main(int argc, char** argv) {
   cfg.allow_guest = o.guest;
   cfg.encrypt_all = o.encrypt;
   if (o.max_connections) cfg.max_connections = *o.max_connections;
+  if (o.workers) cfg.worker_threads = *o.workers;
+  if (o.io_threads) cfg.io_threads = *o.io_threads;
   if (o.preauth_timeout) cfg.unauthenticated_timeout_seconds = static_cast<std::uint32_t>(*o.preauth_timeout);
   if (o.idle_timeout) cfg.idle_timeout_seconds = static_cast<std::uint32_t>(*o.idle_timeout);
 
