@@ -1,4 +1,6 @@
 // READ request (MS-SMB2 2.2.19) and response (2.2.20).
+#include <array>
+
 #include "codec/messages.hpp"
 #include "codec/wire.hpp"
 
@@ -29,12 +31,9 @@ Result<ReadRequest> decode_read_request(Bytes msg) {
 // 2.2.20 body: StructureSize 0 (17), DataOffset 2 (1 byte), Reserved 3, DataLength 4,
 // DataRemaining 8, Flags/Reserved2 12, Buffer 16 (0x50).
 void encode_read_response_header(ByteWriter& w, std::uint32_t data_length, std::uint32_t data_remaining) {
-  w.u16(17);
-  w.u8(static_cast<std::uint8_t>(kHeaderSize + 16));
-  w.u8(0);
-  w.u32(data_length);
-  w.u32(data_remaining);
-  w.u32(0);
+  std::array<std::uint8_t, 16> fixed;
+  put_read_response_header(fixed, data_length, data_remaining);
+  w.bytes(fixed);
 }
 
 void put_read_response_header(std::span<std::uint8_t, 16> out, std::uint32_t data_length,

@@ -66,22 +66,19 @@ template <std::size_t N>
 std::array<std::uint8_t, N> mac(EVP_MAC* alg, std::string_view setup, const OSSL_PARAM* setup_params,
                                 Bytes key, const OSSL_PARAM* params, std::initializer_list<Bytes> parts) {
   MacSlot& slot = reusable_mac_ctx(alg);
-  struct Holder {
-    EVP_MAC_CTX* p;
-    EVP_MAC_CTX* get() const { return p; }
-  } ctx{slot.ctx.get()};
+  EVP_MAC_CTX* ctx = slot.ctx.get();
   if (slot.setup != setup) {
     slot.setup = {};
-    if (EVP_MAC_CTX_set_params(ctx.get(), setup_params) != 1) fatal("EVP_MAC_CTX_set_params");
+    if (EVP_MAC_CTX_set_params(ctx, setup_params) != 1) fatal("EVP_MAC_CTX_set_params");
     slot.setup = setup;
   }
-  if (EVP_MAC_init(ctx.get(), ptr(key), key.size(), params) != 1) fatal("EVP_MAC_init");
+  if (EVP_MAC_init(ctx, ptr(key), key.size(), params) != 1) fatal("EVP_MAC_init");
   for (Bytes p : parts) {
-    if (!p.empty() && EVP_MAC_update(ctx.get(), p.data(), p.size()) != 1) fatal("EVP_MAC_update");
+    if (!p.empty() && EVP_MAC_update(ctx, p.data(), p.size()) != 1) fatal("EVP_MAC_update");
   }
   std::array<std::uint8_t, N> out{};
   std::size_t len = 0;
-  if (EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != N) fatal("EVP_MAC_final");
+  if (EVP_MAC_final(ctx, out.data(), &len, out.size()) != 1 || len != N) fatal("EVP_MAC_final");
   return out;
 }
 

@@ -333,14 +333,14 @@ Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_
     out.disposition = Disposition::close_now;  // a broken chain cannot be answered per message
     return out;
   }
-  const std::vector<Bytes>* parts = &parts_storage;
+  const std::vector<Bytes>& parts = parts_storage;
   std::vector<std::uint8_t> buf;
   Request prev;  // the previous message of the chain, for related operations (3.3.5.2.7.2)
   bool have_prev = false;
-  const std::size_t count = parts->size();
+  const std::size_t count = parts.size();
   for (std::size_t i = 0; i < count; ++i) {
     Request req;
-    req.msg = (*parts)[i];
+    req.msg = parts[i];
     auto h = codec::decode_header(req.msg);
     if (!h && req.msg.size() >= codec::kHeaderSize) {
       // An unknown Command is answered with STATUS_INVALID_PARAMETER (handle_one), not with a
@@ -378,7 +378,7 @@ Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_
     } else if (req.related) {
       req.first_related_invalid = true;  // 3.3.5.2.7.2: first message may not be related
     }
-    req.may_go_async = i + 1 == count || only_cancels_follow(*parts, i);
+    req.may_go_async = i + 1 == count || only_cancels_follow(parts, i);
     Response rsp;
     handle_one(req, rsp);
     if (rsp.disconnect) {
@@ -394,7 +394,7 @@ Output Connection::handle_frame(Bytes frame, std::shared_ptr<Session> encrypted_
     }
     const std::size_t hdr = buf.size();
     if (rsp.status == NtStatus::pending && req.async_id && !req.resumed) out.interims.push_back(*req.async_id);
-    finish_response(req, rsp, buf, hdr, i + 1 == count || only_cancels_follow(*parts, i));
+    finish_response(req, rsp, buf, hdr, i + 1 == count || only_cancels_follow(parts, i));
     if (rsp.buf.capacity() != 0) server_->buffers.give(std::move(rsp.buf));  // copied into buf
     if (rsp.tail) out.tail = std::move(rsp.tail);  // only ever on a sole, unsigned, plaintext READ
     prev = std::move(req);

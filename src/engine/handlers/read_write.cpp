@@ -34,7 +34,8 @@ void Connection::on_read(Request& req, Response& rsp) {
   if (o.is_directory) return rsp.fail(NtStatus::invalid_device_request);
   if (!(o.granted_access & (kFileReadData | kFileExecute))) return rsp.fail(NtStatus::access_denied);
 
-  const std::size_t data_at = codec::kHeaderSize + 16;
+  // END_OF_FILE: nothing at or past the end, or less than MinimumCount (3.3.5.12).
+  const auto too_short = [&](std::size_t got) { return (got == 0 && r.length > 0) || got < r.minimum_count; };
   // Zero-copy (the data goes from the page cache to the socket by sendfile, see Output::tail):
   // a large READ that is the only message of its frame, neither sealed nor signed (both need the
   // data in memory), from a backend that offers a descriptor.
@@ -59,9 +60,9 @@ void Connection::on_read(Request& req, Response& rsp) {
     if (closed) return rsp.fail(NtStatus::file_closed);
     if (src) {
       FileTail tail(src->fd, r.offset, got, &held);  // closes the descriptor and gives the count back
-      if ((got == 0 && r.length > 0) || got < r.minimum_count) return rsp.fail(NtStatus::end_of_file);
-      Response::BodyBuilder b(server_->buffers.take(data_at));
-      codec::put_read_response_header(std::span<std::uint8_t, 16>(b.buf.data() + codec::kHeaderSize, 16), got);
+      if (too_short(got)) return rsp.fail(NtStatus::end_of_file);
+      Response::BodyBuilder b(server_->buffers.take(codec::kHeaderSize));
+      codec::encode_read_response_header(b.w, got);
       rsp.set_body(b.buf);
       rsp.tail = std::move(tail);
       return;
@@ -73,6 +74,7 @@ void Connection::on_read(Request& req, Response& rsp) {
   // The response is built in a pooled buffer of its final size: the 64-byte header placeholder,
   // the 16-byte READ response header, then the data, read straight into place by the VFS (no
   // zero-fill and no allocation once the pool holds a buffer this large).
+  const std::size_t data_at = codec::kHeaderSize + 16;
   Response::BodyBuilder b(server_->buffers.take(data_at + r.length));
   std::size_t got = 0;
   {
@@ -89,7 +91,7 @@ void Connection::on_read(Request& req, Response& rsp) {
     got = *n;
     o.position = r.offset + got;  // FilePositionInformation follows the last READ/WRITE
   }
-  if ((got == 0 && r.length > 0) || got < r.minimum_count) {
+  if (too_short(got)) {
     server_->buffers.give(std::move(b.buf));
     return rsp.fail(NtStatus::end_of_file);
   }
