@@ -161,7 +161,7 @@ void engine_io(benchmark::State& state, Op op, Mode mode) {
   };
   {
     std::string why;
-    auto first = b.cl.connection().on_message(b.request(op, next_offset(), len, payload));
+    auto first = b.cl.run_inline(b.cl.connection().on_message(b.request(op, next_offset(), len, payload)));
     if (!b.check(first, why)) {
       state.SkipWithError(why.c_str());
       return;
@@ -178,7 +178,7 @@ void engine_io(benchmark::State& state, Op op, Mode mode) {
       next = 0;
       state.ResumeTiming();
     }
-    auto out = b.cl.connection().on_message(frames[next++]);
+    auto out = b.cl.run_inline(b.cl.connection().on_message(b.cl.pooled(frames[next++])));
     benchmark::DoNotOptimize(out.frames.front().data());
     // As the transport does once the socket write completes: the buffer goes back to the pool.
     for (auto& f : out.frames) b.state->buffers.give(std::move(f));

@@ -4,6 +4,7 @@
 
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <atomic>
 #include <condition_variable>
 #include <set>
 #include <thread>
@@ -58,6 +59,18 @@ struct Server::Impl {
     }
   }
 
+  /// Once a second, on a worker: oplock/lease breaks whose acknowledgment is overdue complete
+  /// (MS-SMB2 3.3.2.5), through the NT core's injected clock.
+  asio::awaitable<void> tick_loop() {
+    asio::steady_timer t(io);
+    while (true) {
+      t.expires_after(std::chrono::seconds(1));
+      auto [ec] = co_await t.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+      if (ec || stopping.load()) co_return;
+      asio::post(workers, [st = state] { st->nt.tick(); });
+    }
+  }
+
   std::shared_ptr<engine::ServerState> state;
   asio::io_context io;
   asio::thread_pool workers;
@@ -68,8 +81,8 @@ struct Server::Impl {
   std::size_t refused = 0;  // guarded by mu
   std::shared_ptr<transport::TransportCounters> counters = std::make_shared<transport::TransportCounters>();
   std::condition_variable stopped_cv;
-  bool running = false;
   bool stopped = false;
+  std::atomic<bool> stopping{false};
   std::uint16_t port = 0;
 };
 
@@ -115,7 +128,7 @@ void Server::start(std::error_code& ec) noexcept {
     if (ec) return;
     im.port = im.acceptor.local_endpoint().port();
     asio::co_spawn(im.io, im.accept_loop(), asio::detached);
-    im.running = true;
+    asio::co_spawn(im.io, im.tick_loop(), asio::detached);
     const std::size_t n = std::max<std::size_t>(1, cfg.io_threads);
     for (std::size_t i = 0; i < n; ++i) im.threads.emplace_back([&im] { im.io.run(); });
   } catch (const std::system_error& e) {
@@ -132,6 +145,7 @@ void Server::stop() noexcept {
     std::lock_guard lk(im.mu);
     if (im.stopped) return;
     im.stopped = true;
+    im.stopping = true;
     live.assign(im.sessions.begin(), im.sessions.end());
   }
   asio::post(im.io, [&im] {

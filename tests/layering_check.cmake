@@ -1,10 +1,18 @@
-# codec/ and engine/ must not include Asio or OpenSSL; only crypto/ includes OpenSSL;
-# public headers include neither Asio, OpenSSL nor spdlog.
-file(GLOB_RECURSE files ${SRC}/src/codec/* ${SRC}/src/engine/* ${SRC}/src/auth/* ${SRC}/src/util/*
-  ${SRC}/src/vfs/* ${SRC}/include/*)
+# codec/, ntcore/ and engine/ must not include Asio or OpenSSL; only crypto/ includes OpenSSL;
+# the NT core (ntcore/) sits below the engine and must not include it; public headers include
+# neither Asio, OpenSSL nor spdlog.
+file(GLOB_RECURSE files ${SRC}/src/codec/* ${SRC}/src/ntcore/* ${SRC}/src/engine/* ${SRC}/src/auth/*
+  ${SRC}/src/util/* ${SRC}/src/vfs/* ${SRC}/include/*)
 set(bad "")
 foreach(f ${files})
   file(STRINGS ${f} lines REGEX "#include[ ]*[<\"](asio|openssl/)")
+  if(lines)
+    list(APPEND bad "${f}: ${lines}")
+  endif()
+endforeach()
+file(GLOB_RECURSE core ${SRC}/src/ntcore/*)
+foreach(f ${core})
+  file(STRINGS ${f} lines REGEX "#include[ ]*\"(engine|transport|crypto|auth)/")
   if(lines)
     list(APPEND bad "${f}: ${lines}")
   endif()

@@ -97,7 +97,6 @@ const EVP_CIPHER* aead_cipher(Cipher c) {
     case Cipher::aes256_ccm: return a.aes256_ccm;
     case Cipher::aes128_gcm: return a.aes128_gcm;
     case Cipher::aes256_gcm: return a.aes256_gcm;
-    case Cipher::none: break;
   }
   return nullptr;
 }
@@ -109,7 +108,7 @@ bool is_ccm(Cipher c) { return c == Cipher::aes128_ccm || c == Cipher::aes256_cc
 // sealing or opening a message allocates nothing. After any failure the context is reset.
 struct ReusableCipherCtx {
   evp::CipherCtx ctx{EVP_CIPHER_CTX_new()};
-  Cipher cipher = Cipher::none;
+  std::optional<Cipher> cipher;  // what the context last ran
 };
 
 // Resets a reused cipher context unless `ok` was set: a failure leaves the context in an
@@ -120,7 +119,7 @@ struct ResetUnlessOk {
   ~ResetUnlessOk() {
     if (!ok && r.ctx) {
       EVP_CIPHER_CTX_reset(r.ctx.get());
-      r.cipher = Cipher::none;
+      r.cipher.reset();
     }
   }
 };

@@ -4,6 +4,8 @@
 // the host application's OpenSSL configuration is never touched.
 #pragma once
 
+#include "smbsrv/server.hpp"
+
 #include <array>
 #include <cstdint>
 #include <initializer_list>
@@ -62,9 +64,7 @@ void smb2_sign(SigningAlgorithm alg, Bytes key, std::span<std::uint8_t> message)
 bool smb2_verify(SigningAlgorithm alg, Bytes key, Bytes message);
 
 // ---- SMB3 encryption (MS-SMB2 3.1.4.3) ----
-enum class Cipher : std::uint16_t {  // wire ids of SMB2_ENCRYPTION_CAPABILITIES
-  none = 0, aes128_ccm = 1, aes128_gcm = 2, aes256_ccm = 3, aes256_gcm = 4
-};
+using Cipher = smbsrv::Cipher;  // the one cipher enum (public: ServerConfig::cipher_preference)
 constexpr std::size_t key_length(Cipher c) { return (c == Cipher::aes256_ccm || c == Cipher::aes256_gcm) ? 32 : 16; }
 /// CCM uses an 11-byte nonce, GCM a 12-byte one (the rest of the 16-byte Nonce field is zero).
 constexpr std::size_t nonce_length(Cipher c) { return (c == Cipher::aes128_ccm || c == Cipher::aes256_ccm) ? 11 : 12; }

@@ -1,4 +1,7 @@
-// Per-connection protocol state, named after MS-SMB2's abstract data model (3.3.1).
+// Per-connection protocol state, named after MS-SMB2's abstract data model (3.3.1.7 Connection,
+// 3.3.1.8 Session, 3.3.1.9 TreeConnect, 3.3.1.10 Open). All of it belongs to one Connection and
+// is touched only on that connection's executor (connection.hpp states the rule), with one
+// exception: OpenHandle, which the connection's blocking jobs use under its mutex.
 #pragma once
 
 #include <array>
@@ -7,30 +10,18 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "auth/authenticator.hpp"
 #include "codec/messages.hpp"
 #include "crypto/crypto.hpp"
-#include "engine/server_state.hpp"
+#include "engine/credits.hpp"
+#include "ntcore/nt_core.hpp"
+#include "smbsrv/server.hpp"
 
 namespace smbsrv::engine {
-
-// Access mask bits (MS-DTYP 2.4.3, MS-SMB2 2.2.13.1)
-inline constexpr std::uint32_t kFileReadData = 0x1, kFileWriteData = 0x2, kFileAppendData = 0x4,
-                               kFileReadEa = 0x8, kFileWriteEa = 0x10, kFileExecute = 0x20,
-                               kFileDeleteChild = 0x40, kFileReadAttributes = 0x80,
-                               kFileWriteAttributes = 0x100, kDelete = 0x10000,
-                               kReadControl = 0x20000, kWriteDac = 0x40000, kWriteOwner = 0x80000,
-                               kSynchronize = 0x100000, kMaximumAllowed = 0x02000000,
-                               kGenericAll = 0x10000000, kGenericExecute = 0x20000000,
-                               kGenericWrite = 0x40000000, kGenericRead = 0x80000000;
-inline constexpr std::uint32_t kFullAccess = 0x001F01FF;
-inline constexpr std::uint32_t kReadOnlyAccess = 0x001200A9;
-inline constexpr std::uint32_t kWriteBits = kFileWriteData | kFileAppendData | kFileWriteEa |
-                                            kFileWriteAttributes | kDelete | kWriteDac |
-                                            kWriteOwner | kFileDeleteChild;
 
 struct TreeConnect {
   std::uint32_t tree_id = 0;
@@ -41,26 +32,31 @@ struct TreeConnect {
   bool encrypt_data = false;
 };
 
+/// The part of an Open that blocking jobs use (engine/request.hpp Job): the backend file and
+/// the per-handle state. `mu` serialises calls on `file` (a VfsFile sees no concurrent calls,
+/// vfs.hpp) and guards the fields.
+struct OpenHandle {
+  std::mutex mu;
+  std::unique_ptr<VfsFile> file;  // null once closed
+  std::uint64_t position = 0;     // FilePositionInformation: follows the last READ/WRITE
+  std::uint32_t mode = 0;         // FileModeInformation
+  // QUERY_DIRECTORY enumeration (3.3.1.10 Open.EnumerationLocation, Open.EnumerationSearchPattern)
+  bool enum_started = false;
+  std::string enum_pattern;
+  std::vector<DirEntry> enum_entries;
+  std::size_t enum_pos = 0;
+};
+
+/// MS-SMB2 3.3.1.10 Open. Everything but `handle` is fixed once the open is registered.
 struct Open {
   codec::FileId file_id;
   std::uint64_t session_id = 0;
   std::uint32_t tree_id = 0;
   std::shared_ptr<TreeConnect> tree;
-  std::shared_ptr<FileObject> file_object;
   std::uint32_t granted_access = 0;
   bool is_directory = false;
-  bool delete_on_close = false;
-  std::string name;  // share-relative, '\'-separated, as for FileNameInformation
-
-  std::mutex mu;  // serialises calls on `file` and the fields below
-  std::unique_ptr<VfsFile> file;
-  std::uint64_t position = 0;
-  std::uint32_t mode = 0;
-  // QUERY_DIRECTORY enumeration state (MS-SMB2 3.3.1.10 Open.EnumerationLocation/SearchPattern)
-  bool enum_started = false;
-  std::string enum_pattern;
-  std::vector<DirEntry> enum_entries;
-  std::size_t enum_pos = 0;
+  nt::NtCore::OpenRef nt;  // its share mode, deletion state, locks and lease, in the NT core
+  OpenHandle handle;
 };
 
 struct Session {
@@ -76,12 +72,78 @@ struct Session {
   std::string user, domain;
   crypto::Digest64 preauth_hash{};  // 3.1.1: Session.PreauthIntegrityHashValue
   std::map<std::uint32_t, std::shared_ptr<TreeConnect>> tree_connects;
-  std::uint64_t created_at = 0;
   // Encryption nonces (3.3.4.1.4): a per-session counter, never reused under one key, plus a
   // random per-session salt in the remaining bytes (engine/encryption.hpp explains why they
   // never repeat).
   std::atomic<std::uint64_t> nonce_counter{0};
   std::array<std::uint8_t, 4> nonce_salt{};
+};
+
+/// A request answered STATUS_PENDING (3.3.4.2; MS-SMB2 3.3.1.7 Connection.AsyncCommandList):
+/// what it needs to be completed later, and the request it becomes again.
+struct AsyncCommand {
+  codec::Command command = codec::Command::create;
+  codec::FileId file_id;          // CHANGE_NOTIFY: the directory's open
+  std::vector<std::uint8_t> msg;  // the request, header first
+  std::shared_ptr<Session> session;
+  std::shared_ptr<TreeConnect> tree;
+  std::uint64_t message_id = 0;
+  std::uint64_t session_id = 0;
+  std::uint32_t tree_id = 0;
+  bool was_encrypted = false;
+  bool signed_ok = false;
+  bool waits_in_core = false;     // registered with the NT core under its AsyncId
+  bool running = false;           // resumed: its job is under way
+  bool cancel_requested = false;  // CANCEL came while it was running
+};
+
+/// MS-SMB2 3.3.1.7 Connection, plus the tables this server keeps per connection.
+struct ConnectionState {
+  explicit ConnectionState(std::uint32_t max_credits) : sequence_window(max_credits) {}
+
+  enum class Phase {
+    initial,        // nothing but NEGOTIATE (or an SMB1 NEGOTIATE) is acceptable
+    smb1_upgraded,  // answered an SMB1 NEGOTIATE with 2.??? (3.3.5.3.1): an SMB2 NEGOTIATE must follow
+    negotiated,
+  };
+  Phase phase = Phase::initial;
+  Dialect dialect = Dialect::smb2_0_2;  // Connection.Dialect, once negotiated
+  std::uint16_t client_security_mode = 0;
+  std::uint32_t client_capabilities = 0;
+  std::uint32_t server_capabilities = 0;
+  std::uint16_t server_security_mode = 0;
+  std::array<std::uint8_t, 16> client_guid{};
+  std::vector<std::uint16_t> client_dialects;  // as the client listed them
+  crypto::Digest64 preauth_hash{};             // Connection.PreauthIntegrityHashValue
+  std::optional<Cipher> cipher;                // Connection.CipherId (none: cannot encrypt)
+  std::optional<crypto::SigningAlgorithm> signing_algorithm_id;  // from SIGNING_CAPABILITIES
+  CommandSequenceWindow sequence_window;
+  std::map<std::uint64_t, std::shared_ptr<Session>> sessions;
+  // Recently logged-off sessions, kept only to sign the USER_SESSION_DELETED answers to requests
+  // that still carry a valid signature (clients that require signing reject them unsigned).
+  std::map<std::uint64_t, std::shared_ptr<Session>> logged_off;
+  std::map<std::uint64_t, std::shared_ptr<Open>> opens;      // by volatile id
+  std::map<std::uint64_t, std::size_t> opens_per_session;  // by SessionId (max_opens_per_session)
+  std::uint64_t next_volatile_id = 1;
+  std::uint32_t next_tree_id = 1;
+  std::map<std::uint64_t, AsyncCommand> async_commands;  // by AsyncId
+  std::uint64_t next_async_id = 1;
+  /// AsyncIds a CREATE job may register with the NT core while it runs, and whether the core has
+  /// woken it meanwhile (the wake can arrive before the job's finish() makes it an AsyncCommand).
+  std::map<std::uint64_t, bool> core_waits_in_flight;
+  /// Async commands to run again once the current call's chains are done (woken early).
+  std::vector<std::uint64_t> to_resume;
+  bool any_session_valid = false;
+
+  bool negotiated() const { return phase == Phase::negotiated; }
+  /// The signing algorithm of this connection's sessions (3.3.5.5.3, 2.2.3.1.7).
+  crypto::SigningAlgorithm signing_algorithm() const {
+    if (dialect < Dialect::smb3_0) return crypto::SigningAlgorithm::hmac_sha256;
+    if (dialect == Dialect::smb3_1_1 && signing_algorithm_id) return *signing_algorithm_id;
+    return crypto::SigningAlgorithm::aes_cmac;
+  }
+  /// 2.0.2 has no multi-credit requests and no large MTU.
+  bool multi_credit() const { return dialect != Dialect::smb2_0_2 && (server_capabilities & codec::kCapLargeMtu); }
 };
 
 }  // namespace smbsrv::engine

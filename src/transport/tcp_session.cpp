@@ -57,6 +57,7 @@ TcpSession::TcpSession(asio::ip::tcp::socket socket, asio::thread_pool& workers,
     : socket_(std::move(socket)),
       strand_(asio::make_strand(socket_.get_executor())),
       workers_(workers),
+      engine_strand_(asio::make_strand(workers.get_executor())),
       state_(std::move(state)),
       hooks_(std::move(hooks)),
       idle_timer_(strand_),
@@ -65,7 +66,7 @@ TcpSession::TcpSession(asio::ip::tcp::socket socket, asio::thread_pool& workers,
   std::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
   if (!ec) peer = ep.address().to_string() + ":" + std::to_string(ep.port());
-  engine_ = std::make_shared<engine::Connection>(state_, peer);
+  engine_ = std::make_unique<engine::Connection>(state_, peer);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   socket_.native_non_blocking(true, ec);  // sendfile (send_tail) must never block a worker on the socket
   last_activity_ = started_ = std::chrono::steady_clock::now();
@@ -73,11 +74,11 @@ TcpSession::TcpSession(asio::ip::tcp::socket socket, asio::thread_pool& workers,
 
 void TcpSession::start() {
   auto self = shared_from_this();
-  // Break notifications and async final responses leave the engine outside on_message().
+  // The NT core's events (breaks to send, waits that are over) reach the engine on its strand.
   std::weak_ptr<TcpSession> weak = self;
-  engine_->set_sink([weak](engine::Output out) {
+  engine_->set_wake([weak] {
     if (auto s = weak.lock())
-      asio::post(s->strand_, [s, o = std::move(out)]() mutable { s->deliver(std::move(o)); });
+      asio::post(s->engine_strand_, [s] { s->engine_call([&] { return s->engine_->on_wake(); }, 0); });
   });
   asio::co_spawn(strand_, [self]() { return self->read_loop(); }, asio::detached);
   asio::co_spawn(strand_, [self]() { return self->watchdog(); }, asio::detached);
@@ -98,9 +99,10 @@ void TcpSession::close() {
   if (!tail_busy_) socket_.close(ec);
   idle_timer_.cancel();
   flow_timer_.cancel();
-  // Release the opens off the network thread: closing may delete files (delete-on-close).
-  auto eng = engine_;
-  asio::post(workers_, [eng] { eng->shutdown(); });
+  // Release the opens on the engine's strand: the engine hands the closing (which may delete
+  // files: delete-on-close) to the workers.
+  auto self = shared_from_this();
+  asio::post(engine_strand_, [self] { self->engine_call([&] { return self->engine_->shutdown(); }, 0); });
   if (hooks_.on_closed) hooks_.on_closed();
 }
 
@@ -136,30 +138,47 @@ awaitable<void> TcpSession::read_loop() {
 
 bool TcpSession::must_pause_reading() const {
   const auto& cfg = state_->config;
-  return in_flight_ >= std::max<std::size_t>(1, cfg.max_outstanding_requests) ||
+  return in_flight_ >= static_cast<std::ptrdiff_t>(std::max<std::size_t>(1, cfg.max_outstanding_requests)) ||
          queued_bytes_ > cfg.max_queued_response_bytes;
 }
 
 void TcpSession::process(std::vector<std::uint8_t> frame) {
   auto self = shared_from_this();
-  asio::post(workers_, [self, f = std::move(frame)]() mutable {
-    engine::Output out;
-    try {
-      out = self->engine_->on_message(f);
-    } catch (const std::exception& e) {  // bad_alloc and the like: drop this connection only
-      SMBSRV_LOG_ERROR("{}: {}", self->engine_->peer(), e.what());
-      out.frames.clear();
-      out.disposition = engine::Disposition::close_now;
-    }
-    self->state_->buffers.give(std::move(f));
-    const auto interims = std::move(out.interims);
-    asio::post(self->strand_, [self, o = std::move(out)]() mutable {
-      --self->in_flight_;
-      self->flow_timer_.cancel();
-      self->deliver(std::move(o));
+  asio::post(engine_strand_, [self, f = std::move(frame)]() mutable {
+    self->engine_call([&] { return self->engine_->on_message(std::move(f)); }, 1);
+  });
+}
+
+template <class Call>
+void TcpSession::engine_call(Call call, int settles) {
+  auto self = shared_from_this();
+  engine::Output out;
+  try {
+    out = call();
+  } catch (const std::exception& e) {  // bad_alloc and the like: drop this connection only
+    SMBSRV_LOG_ERROR("{}: {}", engine_->peer(), e.what());
+    out.frames.clear();
+    out.disposition = engine::Disposition::close_now;
+  }
+  // Every job goes to the workers and comes back to this strand, even after the connection has
+  // closed: the engine frees its jobs (and closes files) in on_complete().
+  for (const engine::Work w : out.work) {
+    asio::post(workers_, [self, w] {
+      try {
+        w.run();
+      } catch (const std::exception& e) {
+        SMBSRV_LOG_ERROR("{}: {}", self->engine_->peer(), e.what());
+        self->stop();
+      }
+      asio::post(self->engine_strand_, [self, w] { self->engine_call([&] { return self->engine_->on_complete(w); }, 1); });
     });
-    // Only now, after the interims are queued on the strand, may their final responses follow.
-    if (!interims.empty()) self->engine_->interims_posted(interims);
+  }
+  const auto delta = static_cast<std::ptrdiff_t>(out.work.size()) - settles;
+  out.work.clear();
+  asio::post(strand_, [self, delta, o = std::move(out)]() mutable {
+    self->in_flight_ += delta;
+    if (delta < 0) self->flow_timer_.cancel();
+    self->deliver(std::move(o));
   });
 }
 
@@ -315,7 +334,6 @@ awaitable<void> TcpSession::watchdog() {
     idle_timer_.expires_after(std::chrono::seconds(1));
     co_await idle_timer_.async_wait(use_tuple);
     if (closed_) break;
-    asio::post(workers_, [eng = engine_] { eng->on_tick(); });  // break-ack timeouts (engine clock)
     const auto now = std::chrono::steady_clock::now();
     if (!engine_->authenticated() && now - started_ > std::chrono::seconds(cfg.unauthenticated_timeout_seconds)) {
       SMBSRV_LOG_INFO("{}: no session established in {} s, closing", engine_->peer(),

@@ -1,6 +1,12 @@
 // One TCP connection: direct-hosting framing (MS-SMB2 2.1: a zero byte and a 24-bit length),
-// a read loop on the network threads, the engine run on the worker pool, one writer at a time,
-// and an idle / pre-authentication watchdog.
+// a read loop on the network threads, the engine on its own strand of the worker pool (one thread
+// at a time, engine/connection.hpp), the engine's blocking work on the worker pool, one writer at
+// a time, and an idle / pre-authentication watchdog.
+//
+// Three executors: `strand_` (the socket: reads, writes, timers; network threads),
+// `engine_strand_` (every call into the engine; workers) and the worker pool itself (the engine's
+// Work, concurrently). Frames leave the engine in order on engine_strand_ and are posted to
+// strand_ in that order, so a client never sees a final response before its interim one.
 #pragma once
 
 #include <array>
@@ -33,14 +39,18 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   /// Closes the socket from any thread.
   void stop();
 
-  /// The default of ServerConfig::max_outstanding_requests: frames being processed on the
-  /// worker pool for one connection before reading pauses.
+  /// The default of ServerConfig::max_outstanding_requests: frames and jobs of one connection
+  /// under way on the worker pool before reading pauses.
   static constexpr std::size_t kMaxInFlight = 128;
 
  private:
   asio::awaitable<void> read_loop();
   asio::awaitable<void> watchdog();
   void process(std::vector<std::uint8_t> frame);
+  /// On engine_strand_: one engine call; hands its Work to the workers and its frames to strand_.
+  /// `settles` is how many in-flight units (a frame, a job) the call finishes.
+  template <class Call>
+  void engine_call(Call call, int settles);
   void deliver(engine::Output out);
   void do_write();
   /// Sends the tail of the frame at the front of write_queue_ (its data already written): the
@@ -56,8 +66,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   asio::ip::tcp::socket socket_;
   asio::strand<asio::any_io_executor> strand_;
   asio::thread_pool& workers_;
+  asio::strand<asio::thread_pool::executor_type> engine_strand_;
   std::shared_ptr<engine::ServerState> state_;
-  std::shared_ptr<engine::Connection> engine_;
+  std::unique_ptr<engine::Connection> engine_;
   SessionHooks hooks_;
   asio::steady_timer idle_timer_;
   asio::steady_timer flow_timer_;  // wakes the read loop when in-flight work drains
@@ -81,7 +92,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   bool tail_busy_ = false;  // a worker is in sendfile on socket_: close() must not close the fd yet
   bool close_after_write_ = false;
   bool closed_ = false;
-  std::size_t in_flight_ = 0;     // on the strand
+  std::ptrdiff_t in_flight_ = 0;  // frames and jobs under way (on the strand)
   std::size_t queued_bytes_ = 0;  // bytes in write_queue_ (on the strand)
 };
 

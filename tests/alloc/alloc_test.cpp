@@ -1,6 +1,6 @@
 // No heap allocation per READ or WRITE request in the steady state (issue 4). This binary
 // replaces the global operator new/delete with counting versions, drives a connection over a
-// MemoryVfs share through engine::Connection::on_message(), and gives each response frame back
+// MemoryVfs share through engine::Connection::on_message() (and the job it hands out), and gives each response frame back
 // to the server's BufferPool the way TcpSession does after its socket write. After a warm-up,
 // N READ and N WRITE requests of 1 MiB must allocate nothing at all.
 //
@@ -159,7 +159,7 @@ struct Fixture {
     for (std::size_t i = 0; i < frames.size(); ++i) {
       g_allocs.store(0);
       g_counting.store(true);
-      auto out = cl->connection().on_message(frames[i]);
+      auto out = cl->run_inline(cl->connection().on_message(cl->pooled(frames[i])));
       // Status SUCCESS (a sealed answer is checked for its size only).
       bool ok = out.disposition == engine::Disposition::keep && out.frames.size() == 1 &&
                 out.frames[0].size() >= codec::kHeaderSize &&

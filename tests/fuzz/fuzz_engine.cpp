@@ -46,17 +46,16 @@ void run(fuzz::LiveConnection& live, std::uint8_t mode, const std::uint8_t* data
   fuzz::Vec frame;
   for (int i = 0; i < 64 && chunks.next(frame); ++i) {
     if (mode & 2) live.patch(frame);
-    auto out = live.conn.on_message(frame);
-    live.conn.interims_posted(out.interims);
+    engine::Disposition last = engine::Disposition::keep;
+    auto frames = live.drive(live.conn.on_message(frame), &last);
+    for (auto& f : live.pump()) frames.push_back(std::move(f));
     if (t) {
-      t->frames.insert(t->frames.end(), out.frames.begin(), out.frames.end());
-      t->frames.insert(t->frames.end(), live.pushed.begin(), live.pushed.end());
-      t->last = out.disposition;
+      t->frames.insert(t->frames.end(), frames.begin(), frames.end());
+      t->last = last;
     }
-    live.pushed.clear();
-    if (out.disposition != engine::Disposition::keep) break;
+    if (last != engine::Disposition::keep) break;
   }
-  live.conn.shutdown();
+  (void)live.drive(live.conn.shutdown());
 }
 
 }  // namespace

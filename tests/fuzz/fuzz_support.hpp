@@ -30,31 +30,20 @@ namespace smbsrv::engine {
 
 /// The test seam Connection befriends: copies the state a handshake left in `from` into `to`, a
 /// fresh Connection on a fresh ServerState, so fuzz_engine can start every input from the same
-/// post-authentication state without redoing (and re-paying for) the handshake. Only what
-/// NEGOTIATE, SESSION_SETUP and TREE_CONNECT set is copied; `from` must have no opens and no
-/// session mid-authentication. Trees are re-pointed to `to`'s share of the same name.
+/// post-authentication state without redoing (and re-paying for) the handshake. The whole
+/// ConnectionState is copied by assignment (a field added there is copied without anyone
+/// remembering to); only the sessions are copied deeply, since the input may change them. `from`
+/// must have no opens, no async commands and no session mid-authentication. Trees are re-pointed
+/// to `to`'s share of the same name.
 struct FuzzConnectionCopier {
   static void copy(const Connection& from, Connection& to) {
-    std::scoped_lock lk(from.mu_, to.mu_);
-    if (!from.opens_.empty() || !from.logged_off_.empty()) __builtin_trap();
-    to.negotiated_ = from.negotiated_;
-    to.dialect_ = from.dialect_;
-    to.client_security_mode_ = from.client_security_mode_;
-    to.client_capabilities_ = from.client_capabilities_;
-    to.server_capabilities_ = from.server_capabilities_;
-    to.server_security_mode_ = from.server_security_mode_;
-    to.client_guid_ = from.client_guid_;
-    to.client_dialects_ = from.client_dialects_;
-    to.preauth_hash_ = from.preauth_hash_;
-    to.cipher_id_ = from.cipher_id_;
-    to.signing_algorithm_id_ = from.signing_algorithm_id_;
-    to.sequence_window_ = from.sequence_window_;
-    to.sessions_.clear();
-    for (const auto& [id, f] : from.sessions_) to.sessions_[id] = copy_session(*f, *to.server_);
-    to.opens_per_session_ = from.opens_per_session_;
-    to.next_volatile_id_ = from.next_volatile_id_;
-    to.next_tree_id_ = from.next_tree_id_;
-    to.any_session_valid_ = from.any_session_valid_;
+    const ConnectionState& f = from.state_;
+    if (!f.opens.empty() || !f.logged_off.empty() || !f.async_commands.empty() || from.jobs_ != 0) __builtin_trap();
+    ConnectionState& t = to.state_;
+    t = f;
+    t.sessions.clear();
+    for (const auto& [id, s] : f.sessions) t.sessions[id] = copy_session(*s, *to.server_);
+    to.authenticated_.store(from.authenticated_.load());
   }
 
  private:
@@ -75,24 +64,22 @@ struct FuzzConnectionCopier {
     s->user = f.user;
     s->domain = f.domain;
     s->preauth_hash = f.preauth_hash;
-    for (const auto& [id, t] : f.tree_connects) {
-      auto c = std::make_shared<TreeConnect>(*t);
-      if (t->share) c->share = to_state.find_share(t->share->name);
+    for (const auto& [id, tc] : f.tree_connects) {
+      auto c = std::make_shared<TreeConnect>(*tc);
+      if (tc->share) c->share = to_state.find_share(tc->share->name);
       s->tree_connects[id] = std::move(c);
     }
-    s->created_at = f.created_at;
     s->nonce_counter = f.nonce_counter.load();
     s->nonce_salt = f.nonce_salt;
     return s;
   }
 };
 
-// A field added to Connection or Session must be copied above (or be known to stay untouched by
-// the handshake); these sizes make the build say so. The replay build also checks that a copy
-// answers every corpus input exactly as a real handshake does (fuzz_engine.cpp).
+// A field added to Session must be copied above (or be known to stay untouched by the handshake);
+// this size makes the build say so. The replay build also checks that a copy answers every corpus
+// input exactly as a real handshake does (fuzz_engine.cpp).
 #if defined(__x86_64__) && defined(__GLIBCXX__) && !defined(_GLIBCXX_DEBUG)
-static_assert(sizeof(Connection) == 632, "update FuzzConnectionCopier::copy");
-static_assert(sizeof(Session) == 344, "update FuzzConnectionCopier::copy_session");
+static_assert(sizeof(Session) == 336, "update FuzzConnectionCopier::copy_session");
 #endif
 
 }  // namespace smbsrv::engine
@@ -161,7 +148,6 @@ inline std::shared_ptr<engine::ServerState> make_state(
   auto st = engine::make_server_state(std::move(cfg), alice_store());
   for (std::size_t i = 0; i < st->server_guid.size(); ++i) st->server_guid[i] = static_cast<std::uint8_t>(0xC0 + i);
   st->now = fixed_now;
-  st->start_time = fixed_now();
   st->random = [counter = std::move(rng)](std::span<std::uint8_t> out) { counter_random(*counter, out); };
   Share s;
   s.name = "share";
@@ -298,17 +284,10 @@ inline std::uint16_t setup_dialect(std::uint8_t mode) {
 struct LiveConnection {
   std::shared_ptr<std::uint32_t> rng = std::make_shared<std::uint32_t>(0);
   std::shared_ptr<engine::ServerState> state = make_state(rng);
-  // Frames the engine sent outside a response (breaks, async answers); declared before the
-  // connection, whose destructor may still emit into it.
-  std::vector<Vec> pushed;
-  // Owned by a shared_ptr and given a sink, as the transport does: CREATEs that wait for a lease
-  // break and pending CHANGE_NOTIFYs are only possible then, so the fuzzer reaches them too.
-  std::shared_ptr<engine::Connection> owner = std::make_shared<engine::Connection>(state, "fuzz-peer");
-  engine::Connection& conn = *owner;
+  engine::Connection conn{state, "fuzz-peer"};
+  bool woken = false;  // the NT core posted events for pump()
   LiveConnection() {
-    owner->set_sink([this](engine::Output o) {
-      for (auto& f : o.frames) pushed.push_back(std::move(f));
-    });
+    conn.set_wake([this] { woken = true; });
   }
   LiveConnection(const LiveConnection&) = delete;
   LiveConnection& operator=(const LiveConnection&) = delete;
@@ -316,11 +295,37 @@ struct LiveConnection {
   std::uint64_t session_id = 0;
   std::uint32_t tree_id = 0;
 
-  /// One message in, the first response message out (empty when none).
+  /// Runs the Work of `out` at once (and what completing it hands out), as the transport would;
+  /// returns every frame, file tails inlined. `disposition` gets the last one that is not keep.
+  std::vector<Vec> drive(engine::Output out, engine::Disposition* disposition = nullptr) {
+    std::vector<Vec> frames;
+    std::vector<engine::Work> work;
+    auto take = [&](engine::Output& o) {
+      engine::inline_file_tail(o);
+      for (auto& f : o.frames) frames.push_back(std::move(f));
+      for (auto w : o.work) work.push_back(w);
+      if (disposition && o.disposition != engine::Disposition::keep) *disposition = o.disposition;
+    };
+    take(out);
+    for (std::size_t i = 0; i < work.size(); ++i) {
+      work[i].run();
+      auto more = conn.on_complete(work[i]);
+      take(more);
+    }
+    return frames;
+  }
+  /// The frames of what the NT core posted (breaks; CREATEs resumed after their breaks).
+  std::vector<Vec> pump() {
+    if (!woken) return {};
+    woken = false;
+    return drive(conn.on_wake());
+  }
+
+  /// One message in, the first response frame out (empty when none).
   Vec exchange(const Vec& msg) {
-    auto out = conn.on_message(msg);
-    if (out.frames.empty()) return {};
-    return out.frames[0];
+    auto frames = drive(conn.on_message(msg));
+    if (frames.empty()) return {};
+    return frames[0];
   }
 
   bool setup(std::uint16_t dialect) {

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -33,6 +34,7 @@
 
 #include "auth/ntlmssp.hpp"
 #include "auth/spnego.hpp"
+#include "codec/access_mask.hpp"
 #include "codec/messages.hpp"
 #include "crypto/crypto.hpp"
 #include "engine/connection.hpp"
@@ -154,11 +156,9 @@ class EngineClient {
  public:
   explicit EngineClient(std::shared_ptr<engine::ServerState> state)
       : state_(std::move(state)), conn_(std::make_shared<engine::Connection>(state_, "test-peer")) {
-    // Frames the server sends on its own (break notifications, async final responses).
-    conn_->set_sink([q = pushed_](engine::Output o) {
-      std::lock_guard lk(q->mu);
-      for (auto& f : o.frames) q->frames.push_back(std::move(f));
-    });
+    // The NT core's events for this connection (breaks, waits that are over) are handled at the
+    // next exchange or take_pushed(), on the test's thread: the connection's executor here.
+    conn_->set_wake([w = woken_] { w->store(true); });
   }
   /// Sends each request frame through `exchange` instead of an in-process Connection (e.g. over
   /// a socket: tests/load). connection() must not be used then.
@@ -167,14 +167,89 @@ class EngineClient {
 
   engine::Connection& connection() { return *conn_; }
   std::shared_ptr<engine::Connection> connection_ptr() { return conn_; }
+  const std::shared_ptr<engine::ServerState>& state() const { return state_; }
 
-  /// The messages the server pushed since the last call (decrypted; each frame may hold one).
-  std::vector<Rsp> take_pushed() {
+  /// Runs every Work of `out` (and of what completing it hands out) at once, on this thread, as
+  /// the transport would on its workers; returns every frame, each with its file tail inlined.
+  std::vector<Vec> drive(engine::Output out) {
     std::vector<Vec> frames;
-    {
-      std::lock_guard lk(pushed_->mu);
-      frames.swap(pushed_->frames);
+    std::vector<engine::Work> work;
+    auto take = [&](engine::Output& o) {
+      engine::inline_file_tail(o);  // a zero-copy READ (LocalVfs): the bytes sendfile would send
+      for (auto& f : o.frames) frames.push_back(std::move(f));
+      for (auto w : o.work) work.push_back(w);
+      if (o.disposition != engine::Disposition::keep) {
+        closed = true;
+        last_disposition_ = o.disposition;
+      }
+    };
+    take(out);
+    while (!work.empty()) {
+      const engine::Work w = work.front();
+      work.erase(work.begin());
+      w.run();
+      auto more = conn_->on_complete(w);
+      take(more);
     }
+    return frames;
+  }
+  /// Like drive(), but returns everything as one Output with the file tail of a zero-copy READ
+  /// left in place (it ends the last frame).
+  engine::Output drive_raw(engine::Output out) {
+    engine::Output all;
+    std::vector<engine::Work> work;
+    auto take = [&](engine::Output& o) {
+      for (auto& f : o.frames) all.frames.push_back(std::move(f));
+      if (o.tail) all.tail = std::move(o.tail);
+      for (auto w : o.work) work.push_back(w);
+      if (o.disposition != engine::Disposition::keep) all.disposition = o.disposition;
+    };
+    take(out);
+    while (!work.empty()) {
+      const engine::Work w = work.front();
+      work.erase(work.begin());
+      w.run();
+      auto more = conn_->on_complete(w);
+      take(more);
+    }
+    return all;
+  }
+  /// The cheap form of drive_raw() for the READ/WRITE path (allocation test, benchmarks): while
+  /// the output is one job and no frame, runs it and takes what completing it returns.
+  engine::Output run_inline(engine::Output out) {
+    while (out.work.size() == 1 && out.frames.empty()) {
+      const engine::Work w = out.work.front();
+      w.run();
+      out = conn_->on_complete(w);
+    }
+    EXPECT_TRUE(out.work.empty()) << "run_inline() handles one job at a time";
+    return out;
+  }
+  /// `frame` in a buffer from the server's pool, as the transport passes frames (the engine gives
+  /// it back when done): no allocation once the pool holds buffers this large.
+  std::vector<std::uint8_t> pooled(std::span<const std::uint8_t> frame) {
+    auto b = state_->buffers.take(frame.size());
+    std::copy(frame.begin(), frame.end(), b.begin());
+    return b;
+  }
+  /// Handles what the NT core posted for this connection: frames go to the pushed list.
+  void pump() {
+    if (!conn_ || !woken_->exchange(false)) return;
+    for (auto& f : drive(conn_->on_wake())) pushed_frames_.push_back(std::move(f));
+  }
+  /// The connection closes, as when its socket goes away.
+  void shutdown() {
+    if (conn_) (void)drive(conn_->shutdown());
+  }
+  /// Overdue break acknowledgments complete (the server does this once a second).
+  void tick() { state_->nt.tick(); }
+
+  /// The messages the server pushed since the last call — break notifications and final
+  /// responses of async requests (decrypted; each frame may hold one).
+  std::vector<Rsp> take_pushed() {
+    pump();
+    std::vector<Vec> frames;
+    frames.swap(pushed_frames_);
     std::vector<Rsp> out;
     for (auto& f : frames) {
       Vec plain = f;
@@ -273,31 +348,62 @@ class EngineClient {
     return out;
   }
 
-  /// Feeds a raw frame and parses what comes back.
+  /// Feeds a raw frame and parses what comes back. Frames that are not the answer to this one —
+  /// break notifications (MessageId all ones) and final responses of async requests — go to the
+  /// pushed list, as they would be sent on their own.
   Reply raw(std::span<const std::uint8_t> frame_bytes) {
     const Vec copy(frame_bytes.begin(), frame_bytes.end());  // exact-size buffer for sanitizers
-    auto out = exchange_ ? exchange_(copy) : conn_->on_message(copy);
-    engine::inline_file_tail(out);  // a zero-copy READ (LocalVfs): the bytes sendfile would send
-    if (!exchange_) conn_->interims_posted(out.interims);  // what the transport does once queued
-    Reply rep;
-    rep.disposition = out.disposition;
-    if (out.disposition != engine::Disposition::keep) closed = true;
-    if (out.frames.empty()) return rep;
-    EXPECT_EQ(out.frames.size(), 1u);
-    rep.frame = out.frames[0];
-    if (rep.frame.size() >= 4 && rep.frame[0] == 0xFD) {
-      rep.transformed = std::move(rep.frame);
-      auto plain = unseal(rep.transformed);
-      if (!plain) {
-        ADD_FAILURE() << "encrypted response does not decrypt with the client's DecryptionKey";
-        return rep;
+    std::vector<Vec> frames;
+    last_disposition_ = engine::Disposition::keep;
+    if (exchange_) {
+      auto out = exchange_(copy);
+      engine::inline_file_tail(out);
+      for (auto& f : out.frames) frames.push_back(std::move(f));
+      if (out.disposition != engine::Disposition::keep) {
+        closed = true;
+        last_disposition_ = out.disposition;
       }
-      rep.frame = std::move(*plain);
+    } else {
+      pump();
+      frames = drive(conn_->on_message(copy));
+      pump();
     }
+    Reply rep;
+    rep.disposition = last_disposition_;
+    bool answered = false;
+    for (auto& f : frames) {
+      Vec plain = f;
+      if (f.size() >= 4 && f[0] == 0xFD) {
+        auto p = unseal(f);
+        if (!p) {
+          ADD_FAILURE() << "encrypted response does not decrypt with the client's DecryptionKey";
+          continue;
+        }
+        plain = std::move(*p);
+      }
+      if (!is_answer(plain)) {
+        pushed_frames_.push_back(std::move(f));
+        continue;
+      }
+      EXPECT_FALSE(answered) << "more than one answer to one frame";
+      answered = true;
+      if (f.size() >= 4 && f[0] == 0xFD) rep.transformed = std::move(f);
+      rep.frame = std::move(plain);
+    }
+    if (!answered) return rep;
     parse_frame(rep.frame, rep.msgs);
     for (auto& m : rep.msgs) m.encrypted = rep.encrypted();
     for (auto& m : rep.msgs) account(m);
     return rep;
+  }
+
+  /// Whether a (plaintext) frame answers a request of ours now, rather than being a break
+  /// notification or the final response of a request that went async earlier.
+  static bool is_answer(std::span<const std::uint8_t> f) {
+    if (f.size() < codec::kHeaderSize) return true;
+    if (le64(f, 24) == ~0ULL) return false;  // MessageId all ones: a break notification
+    const bool async = (le32(f, 16) & codec::kFlagAsyncCommand) != 0;
+    return !async || static_cast<NtStatus>(le32(f, 8)) == NtStatus::pending;
   }
 
   Reply send(const std::vector<Req>& reqs) {
@@ -306,7 +412,7 @@ class EngineClient {
   }
 
   // ---- encryption ----
-  crypto::Cipher cipher = crypto::Cipher::none;  // negotiated (3.0/3.0.2: AES-128-CCM when both can)
+  std::optional<crypto::Cipher> cipher;  // negotiated (3.0/3.0.2: AES-128-CCM when both can)
   Vec encryption_key, decryption_key;              // the client's (EncryptionKey = server's DecryptionKey)
   bool encrypt = false;                            // seal every request sent through send()
   std::uint64_t client_nonce = 0x1000;
@@ -325,8 +431,10 @@ class EngineClient {
     Vec out = std::move(h.b);
     out.insert(out.end(), plain.begin(), plain.end());
     std::array<std::uint8_t, 16> tag{};
-    EXPECT_TRUE(crypto::aead_encrypt(cipher, encryption_key,
-                                     std::span<const std::uint8_t>(nonce).first(crypto::nonce_length(cipher)),
+    EXPECT_TRUE(cipher.has_value());
+    if (!cipher) return out;
+    EXPECT_TRUE(crypto::aead_encrypt(*cipher, encryption_key,
+                                     std::span<const std::uint8_t>(nonce).first(crypto::nonce_length(*cipher)),
                                      std::span<const std::uint8_t>(out).subspan(20, 32),
                                      std::span<std::uint8_t>(out).subspan(52), tag));
     std::copy(tag.begin(), tag.end(), out.begin() + 4);
@@ -335,12 +443,12 @@ class EngineClient {
 
   /// Plaintext of a transformed response, or nullopt when it does not verify.
   std::optional<Vec> unseal(const Vec& t) const {
-    if (t.size() < 52 || cipher == crypto::Cipher::none || decryption_key.empty()) return std::nullopt;
+    if (t.size() < 52 || !cipher || decryption_key.empty()) return std::nullopt;
     if (le32(t, 36) != t.size() - 52 || le16(t, 42) != 1) return std::nullopt;
     Vec plain(t.begin() + 52, t.end());
     std::array<std::uint8_t, 16> tag{};
     std::copy(t.begin() + 4, t.begin() + 20, tag.begin());
-    if (!crypto::aead_decrypt(cipher, decryption_key, std::span<const std::uint8_t>(t).subspan(20, crypto::nonce_length(cipher)),
+    if (!crypto::aead_decrypt(*cipher, decryption_key, std::span<const std::uint8_t>(t).subspan(20, crypto::nonce_length(*cipher)),
                               std::span<const std::uint8_t>(t).subspan(20, 32), plain, tag))
       return std::nullopt;
     return plain;
@@ -349,10 +457,10 @@ class EngineClient {
   void derive_encryption_keys(const Vec& key) {
     encryption_key.clear();
     decryption_key.clear();
-    if (dialect < 0x0300 || cipher == crypto::Cipher::none) return;
+    if (dialect < 0x0300 || !cipher) return;
     auto label = [](std::string_view l) { return Vec(l.begin(), l.end() + 1); };
     if (dialect == 0x0311) {
-      const std::size_t len = crypto::key_length(cipher);
+      const std::size_t len = crypto::key_length(*cipher);
       encryption_key = crypto::kdf_sp800_108(key, label("SMBC2SCipherKey"), session_preauth, len);
       decryption_key = crypto::kdf_sp800_108(key, label("SMBS2CCipherKey"), session_preauth, len);
     } else {
@@ -484,7 +592,7 @@ class EngineClient {
       dialect = rsp.u16(4);
       max_read = rsp.u32(32);
       max_write = rsp.u32(36);
-      cipher = crypto::Cipher::none;
+      cipher.reset();
       if ((dialect == 0x0300 || dialect == 0x0302) && (rsp.u32(24) & codec::kCapEncryption))
         cipher = crypto::Cipher::aes128_ccm;
       if (dialect == 0x0311) {
@@ -506,8 +614,11 @@ class EngineClient {
     for (std::uint16_t i = 0; i < count && pos + 8 <= rsp.msg.size(); ++i) {
       const std::uint16_t type = le16(rsp.msg, pos);
       const std::uint16_t len = le16(rsp.msg, pos + 2);
-      if (type == codec::kEncryptionCapabilities && len >= 4)
-        cipher = static_cast<crypto::Cipher>(le16(rsp.msg, pos + 8 + 2));
+      if (type == codec::kEncryptionCapabilities && len >= 4) {
+        const std::uint16_t id = le16(rsp.msg, pos + 8 + 2);
+        if (id == 0) cipher.reset();
+        else cipher = static_cast<crypto::Cipher>(id);
+      }
       if (type == codec::kSigningCapabilities && len >= 4)
         negotiated_sign_alg = static_cast<crypto::SigningAlgorithm>(le16(rsp.msg, pos + 8 + 2));
       pos += (8 + len + 7) & ~std::size_t{7};
@@ -694,7 +805,7 @@ class EngineClient {
     std::uint32_t action = 0;
     Rsp rsp;
   };
-  Created create(std::string_view name, std::uint32_t access = engine::kFullAccess, std::uint32_t share = kShareAll,
+  Created create(std::string_view name, std::uint32_t access = access::kFullAccess, std::uint32_t share = kShareAll,
                  std::uint32_t disposition = 3 /*open_if*/, std::uint32_t options = 0, std::uint32_t attributes = 0) {
     Created c;
     c.rsp = one({Command::create, create_body(name, access, share, disposition, options, attributes)});
@@ -763,12 +874,10 @@ class EngineClient {
 
  private:
   std::shared_ptr<engine::ServerState> state_;
-  struct Pushed {
-    std::mutex mu;
-    std::vector<Vec> frames;
-  };
-  std::shared_ptr<Pushed> pushed_ = std::make_shared<Pushed>();
+  std::shared_ptr<std::atomic<bool>> woken_ = std::make_shared<std::atomic<bool>>(false);
   std::shared_ptr<engine::Connection> conn_;
+  std::vector<Vec> pushed_frames_;
+  engine::Disposition last_disposition_ = engine::Disposition::keep;
   Exchange exchange_;
 };
 

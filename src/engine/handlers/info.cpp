@@ -1,106 +1,48 @@
-// QUERY_INFO and SET_INFO (MS-SMB2 3.3.5.20, 3.3.5.21; MS-FSA 2.1.5.11, 2.1.5.14).
-#include <algorithm>
-
+// QUERY_INFO and SET_INFO (MS-SMB2 3.3.5.20, 3.3.5.21; MS-FSA 2.1.5.11, 2.1.5.14). Name and
+// deletion state come from the NT core; everything the backend holds is read or changed in a job.
+#include "codec/access_mask.hpp"
 #include "codec/fscc.hpp"
-#include "engine/request.hpp"
+#include "engine/dispatch.hpp"
 
-namespace smbsrv::engine {
+namespace smbsrv::engine::handlers {
 namespace {
 
-// A self-relative security descriptor (MS-DTYP 2.4.6): owner and group S-1-1-0 (Everyone) and a
-// DACL that grants Everyone the share's maximal access. POSIX permissions are not mapped yet.
+using namespace smbsrv::access;
+
+/// The security descriptor this server reports (MS-DTYP 2.4.6): owner and group S-1-1-0
+/// (Everyone) and a DACL that grants Everyone the share's maximal access, for the parts
+/// AdditionalInformation selects. Descriptors are not stored or enforced yet.
 std::vector<std::uint8_t> security_descriptor(std::uint32_t additional, std::uint32_t access) {
-  const std::uint8_t everyone[] = {1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0};  // S-1-1-0
-  std::vector<std::uint8_t> sd(20, 0);
-  ByteWriter w(sd);
-  std::uint16_t control = 0x8000;  // SE_SELF_RELATIVE
-  std::uint32_t owner = 0, group = 0, dacl = 0;
-  if (additional & 0x1) { owner = static_cast<std::uint32_t>(sd.size()); w.bytes(everyone); }
-  if (additional & 0x2) { group = static_cast<std::uint32_t>(sd.size()); w.bytes(everyone); }
-  if (additional & 0x4) {
-    control |= 0x0004;  // SE_DACL_PRESENT
-    dacl = static_cast<std::uint32_t>(sd.size());
-    w.u8(2); w.u8(0); w.u16(8 + 20); w.u16(1); w.u16(0);        // ACL header, one ACE
-    w.u8(0); w.u8(0); w.u16(20); w.u32(access); w.bytes(everyone);  // ACCESS_ALLOWED_ACE
+  const codec::Sid everyone{1, {0, 0, 0, 0, 0, 1}, {0}};  // S-1-1-0
+  codec::SecurityDescriptor sd;
+  sd.control = codec::kSeSelfRelative;
+  if (additional & codec::kOwnerSecurityInformation) sd.owner = everyone;
+  if (additional & codec::kGroupSecurityInformation) sd.group = everyone;
+  if (additional & codec::kDaclSecurityInformation) {
+    sd.control |= codec::kSeDaclPresent;
+    sd.dacl = std::vector<codec::Ace>{{codec::kAccessAllowedAceType, 0, access, everyone}};
   }
-  sd[0] = 1;
-  w.put_u16(2, control);
-  w.put_u32(4, owner);
-  w.put_u32(8, group);
-  w.put_u32(16, dacl);
-  return sd;
+  return codec::encode_security_descriptor(sd);
 }
 
-}  // namespace
-
-void Connection::on_query_info(Request& req, Response& rsp) {
-  auto decoded = codec::decode_query_info_request(req.msg);
-  if (!decoded) return rsp.fail(decoded.status());
-  const auto& q = *decoded;
-  if (q.output_buffer_length > server_->config.max_transact) return rsp.fail(NtStatus::invalid_parameter);
-  auto open = find_open(req, q.file_id);
-  if (!open) return rsp.fail(open.status());
-  auto& o = **open;
-
-  Result<std::vector<std::uint8_t>> data = NtStatus::invalid_info_class;
-  std::size_t fixed = 0;
-  std::size_t min = 0;  // the smallest buffer the class accepts
-  switch (q.info_type) {
-    case codec::kInfoFile: {
-      std::lock_guard olk(o.mu);
-      if (!o.file) return rsp.fail(NtStatus::file_closed);
-      auto info = o.file->stat();
-      if (!info) return rsp.fail(info.status());
-      fscc::OpenContext ctx;
-      ctx.name = o.name;
-      ctx.access_mask = o.granted_access;
-      ctx.position = o.position;
-      ctx.mode = o.mode;
-      if (o.file_object) {
-        std::lock_guard tlk(server_->files.mutex());
-        ctx.delete_pending = o.file_object->delete_pending;
-        ctx.name = o.file_object->path.to_wire();
-      }
-      data = fscc::encode_file_info(q.file_info_class, *info, ctx);
-      fixed = fscc::fixed_file_info_size(q.file_info_class);
-      min = fscc::min_file_info_buffer(q.file_info_class);
-      break;
-    }
-    case codec::kInfoFilesystem: {
-      auto fs = req.tree->share->vfs->fs_info();
-      if (!fs) return rsp.fail(fs.status());
-      data = fscc::encode_fs_info(q.file_info_class, *fs);
-      fixed = fscc::fixed_fs_info_size(q.file_info_class);
-      min = fscc::min_fs_info_buffer(q.file_info_class);
-      break;
-    }
-    case codec::kInfoSecurity:
-      data = security_descriptor(q.additional_information, req.tree->maximal_access);
-      break;
-    case codec::kInfoQuota:
-      return rsp.fail(NtStatus::not_supported);
-    default:
-      return rsp.fail(NtStatus::invalid_parameter);
-  }
-  if (!data) return rsp.fail(data.status());
-  auto& bytes = *data;
+/// Answers with `bytes`, cut to the client's buffer where the class allows it (3.3.5.20.1).
+void answer(Response& rsp, const codec::QueryInfoRequest& q, std::vector<std::uint8_t> bytes, std::size_t fixed,
+            std::size_t min) {
   if (q.output_buffer_length < min) return rsp.fail(NtStatus::info_length_mismatch);
   Response::BodyBuilder b;
   if (bytes.size() > q.output_buffer_length) {
-    // Fixed-size classes that do not fit fail; variable ones return what fits (3.3.5.20.1).
-    if (fixed != 0 || q.info_type == codec::kInfoSecurity) {
-      if (q.info_type == codec::kInfoSecurity) {
-        // 3.3.5.20.3: BUFFER_TOO_SMALL with the needed size as a 4-byte error data.
-        std::vector<std::uint8_t> need;
-        ByteWriter nw(need);
-        nw.u32(static_cast<std::uint32_t>(bytes.size()));
-        codec::encode_error_response(b.w, need);
-        rsp.set_body(b.buf);
-        rsp.status = NtStatus::buffer_too_small;
-        return;
-      }
-      return rsp.fail(NtStatus::info_length_mismatch);
+    if (q.info_type == codec::kInfoSecurity) {
+      // 3.3.5.20.3: BUFFER_TOO_SMALL with the needed size as a 4-byte error data.
+      std::vector<std::uint8_t> need;
+      ByteWriter nw(need);
+      nw.u32(static_cast<std::uint32_t>(bytes.size()));
+      codec::encode_error_response(b.w, need);
+      rsp.set_body(b.buf);
+      rsp.status = NtStatus::buffer_too_small;
+      return;
     }
+    // Fixed-size classes that do not fit fail; variable ones return what fits.
+    if (fixed != 0) return rsp.fail(NtStatus::info_length_mismatch);
     bytes.resize(q.output_buffer_length);
     rsp.status = NtStatus::buffer_overflow;
   }
@@ -108,146 +50,215 @@ void Connection::on_query_info(Request& req, Response& rsp) {
   rsp.set_body(b.buf);
 }
 
-void Connection::on_set_info(Request& req, Response& rsp) {
-  auto decoded = codec::decode_set_info_request(req.msg);
-  if (!decoded) return rsp.fail(decoded.status());
-  const auto& s = *decoded;
-  auto open = find_open(req, s.file_id);
-  if (!open) return rsp.fail(open.status());
-  auto& o = **open;
-  if (s.info_type == codec::kInfoSecurity) {
-    // Security descriptors are not stored; accept the owner/DACL the client sets, as a share
-    // without ACL support does, so copies that carry ACLs do not fail.
-    if (req.tree->read_only) return rsp.fail(NtStatus::access_denied);
-    Response::BodyBuilder b;
-    codec::encode_set_info_response(b.w);
-    rsp.set_body(b.buf);
-    return;
-  }
-  if (s.info_type == codec::kInfoFilesystem || s.info_type == codec::kInfoQuota)
-    return rsp.fail(NtStatus::not_supported);
-  if (s.info_type != codec::kInfoFile) return rsp.fail(NtStatus::invalid_parameter);
+}  // namespace
 
-  Vfs& vfs = *req.tree->share->vfs;
-  std::unique_lock olk(o.mu);
-  if (!o.file) return rsp.fail(NtStatus::file_closed);
+void query_info(Ctx& ctx, Request& req, Response& rsp) {
+  auto decoded = codec::decode_query_info_request(req.msg);
+  if (!decoded) return rsp.fail(decoded.status());
+  const auto& q = *decoded;
+  if (q.output_buffer_length > ctx.server.config.max_transact) return rsp.fail(NtStatus::invalid_parameter);
+  auto open = ctx.find_open(req, q.file_id);
+  if (!open) return rsp.fail(open.status());
+  struct Query {
+    codec::QueryInfoRequest q;
+    std::shared_ptr<Open> open;
+    nt::NtCore* nt;
+    Result<std::vector<std::uint8_t>> data = NtStatus::file_closed;
+  };
+  switch (q.info_type) {
+    case codec::kInfoFile:
+      return rsp.defer(make_job(
+          Query{q, *open, &ctx.nt},
+          [](Query& s) {
+            OpenHandle& h = s.open->handle;
+            std::lock_guard lk(h.mu);
+            if (!h.file) return;
+            auto info = h.file->stat();
+            if (!info) {
+              s.data = info.status();
+              return;
+            }
+            fscc::OpenContext oc;
+            oc.name = s.nt->path(s.open->nt).to_wire();
+            oc.delete_pending = s.nt->delete_pending(s.open->nt);
+            oc.access_mask = s.open->granted_access;
+            oc.position = h.position;
+            oc.mode = h.mode;
+            s.data = fscc::encode_file_info(s.q.file_info_class, *info, oc);
+          },
+          [](Ctx&, Request&, Response& r, Query& s) {
+            if (!s.data) return r.fail(s.data.status());
+            answer(r, s.q, std::move(*s.data), fscc::fixed_file_info_size(s.q.file_info_class),
+                   fscc::min_file_info_buffer(s.q.file_info_class));
+          }));
+    case codec::kInfoFilesystem:
+      return rsp.defer(make_job(
+          Query{q, *open, &ctx.nt},
+          [](Query& s) {
+            auto fs = s.open->tree->share->vfs->fs_info();
+            if (!fs) s.data = fs.status();
+            else s.data = fscc::encode_fs_info(s.q.file_info_class, *fs);
+          },
+          [](Ctx&, Request&, Response& r, Query& s) {
+            if (!s.data) return r.fail(s.data.status());
+            answer(r, s.q, std::move(*s.data), fscc::fixed_fs_info_size(s.q.file_info_class),
+                   fscc::min_fs_info_buffer(s.q.file_info_class));
+          }));
+    case codec::kInfoSecurity:
+      return answer(rsp, q, security_descriptor(q.additional_information, req.tree->maximal_access), 0, 0);
+    case codec::kInfoQuota:
+      return rsp.fail(NtStatus::not_supported);
+    default:
+      return rsp.fail(NtStatus::invalid_parameter);
+  }
+}
+
+namespace {
+
+/// The blocking part of a SET_INFO on a file: the backend change and the NT core's state.
+NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, bool& data_changed,
+                       bool& handles_affected) {
+  OpenHandle& h = o.handle;
+  std::lock_guard lk(h.mu);
+  if (!h.file) return NtStatus::file_closed;
+  Vfs& vfs = *o.tree->share->vfs;
   auto need = [&](std::uint32_t bits) { return (o.granted_access & bits) != 0; };
-  bool data_changed = false;  // other clients' caches must go (break_caches_for_write)
-  bool handles_affected = false;  // delete or rename: others' cached handles must go
   switch (s.file_info_class) {
     case fscc::kFileBasicInformation: {
       auto bi = fscc::decode_basic_info(s.buffer);
-      if (!bi) return rsp.fail(bi.status());
-      if (!need(kFileWriteAttributes)) return rsp.fail(NtStatus::access_denied);
+      if (!bi) return bi.status();
+      if (!need(kFileWriteAttributes)) return NtStatus::access_denied;
       FileTimes t;
       if (bi->creation) t.creation = bi->creation;
       if (bi->last_access) t.last_access = bi->last_access;
       if (bi->last_write) t.last_write = bi->last_write;
       if (bi->change) t.change = bi->change;
-      if (auto r = o.file->set_times(t); !r) return rsp.fail(r.status());
+      if (auto r = h.file->set_times(t); !r) return r.status();
       if (bi->attributes != 0) {
-        if (o.is_directory == false && (bi->attributes & kAttrDirectory)) return rsp.fail(NtStatus::invalid_parameter);
-        if (auto r = o.file->set_attributes(bi->attributes & ~(kAttrDirectory | kAttrNormal)); !r)
-          return rsp.fail(r.status());
+        if (!o.is_directory && (bi->attributes & kAttrDirectory)) return NtStatus::invalid_parameter;
+        if (auto r = h.file->set_attributes(bi->attributes & ~(kAttrDirectory | kAttrNormal)); !r) return r.status();
       }
-      break;
+      return NtStatus::success;
     }
     case fscc::kFileEndOfFileInformation:
     case fscc::kFileAllocationInformation: {
       auto v = fscc::decode_u64_info(s.buffer);
-      if (!v) return rsp.fail(v.status());
-      if (!need(kFileWriteData)) return rsp.fail(NtStatus::access_denied);
-      if (o.is_directory) return rsp.fail(NtStatus::invalid_parameter);
+      if (!v) return v.status();
+      if (!need(kFileWriteData)) return NtStatus::access_denied;
+      if (o.is_directory) return NtStatus::invalid_parameter;
       if (s.file_info_class == fscc::kFileEndOfFileInformation) {
-        if (auto r = o.file->truncate(*v); !r) return rsp.fail(r.status());
+        if (auto r = h.file->truncate(*v); !r) return r.status();
       } else {
         // Allocation below EOF truncates (MS-FSA 2.1.5.14.2); above it is only a hint.
-        auto info = o.file->stat();
-        if (!info) return rsp.fail(info.status());
-        if (*v < info->size) {
-          if (auto r = o.file->truncate(*v); !r) return rsp.fail(r.status());
-        }
+        auto info = h.file->stat();
+        if (!info) return info.status();
+        if (*v < info->size)
+          if (auto r = h.file->truncate(*v); !r) return r.status();
       }
       data_changed = true;
-      break;
+      return NtStatus::success;
     }
     case fscc::kFileDispositionInformation:
     case fscc::kFileDispositionInformationEx: {
       auto del = fscc::decode_disposition_info(s.buffer, s.file_info_class == fscc::kFileDispositionInformationEx);
-      if (!del) return rsp.fail(del.status());
-      if (!need(kDelete)) return rsp.fail(NtStatus::access_denied);
+      if (!del) return del.status();
+      if (!need(kDelete)) return NtStatus::access_denied;
       if (*del) {
-        auto info = o.file->stat();
-        if (!info) return rsp.fail(info.status());
-        if (info->attributes & kAttrReadonly) return rsp.fail(NtStatus::cannot_delete);
+        auto info = h.file->stat();
+        if (!info) return info.status();
+        if (info->attributes & kAttrReadonly) return NtStatus::cannot_delete;
         if (o.is_directory) {
-          auto entries = o.file->list();
-          if (!entries) return rsp.fail(entries.status());
-          if (!entries->empty()) return rsp.fail(NtStatus::directory_not_empty);
+          auto entries = h.file->list();
+          if (!entries) return entries.status();
+          if (!entries->empty()) return NtStatus::directory_not_empty;
         }
-        if (o.file_object && o.file_object->path.is_root()) return rsp.fail(NtStatus::cannot_delete);
+        if (nt.path(o.nt).is_root()) return NtStatus::cannot_delete;
       }
-      if (o.file_object) {
-        std::lock_guard tlk(server_->files.mutex());
-        o.file_object->delete_pending = *del;
-      }
-      o.delete_on_close = false;  // the object's flag rules now
+      nt.set_delete_pending(o.nt, *del);
       handles_affected = *del;
-      break;
+      return NtStatus::success;
     }
     case fscc::kFileRenameInformation:
     case fscc::kFileRenameInformationEx: {
       auto ri = fscc::decode_rename_info(s.buffer, s.file_info_class == fscc::kFileRenameInformationEx);
-      if (!ri) return rsp.fail(ri.status());
-      if (!need(kDelete)) return rsp.fail(NtStatus::access_denied);
-      if (ri->root_directory != 0) return rsp.fail(NtStatus::invalid_parameter);
+      if (!ri) return ri.status();
+      if (!need(kDelete)) return NtStatus::access_denied;
+      if (ri->root_directory != 0) return NtStatus::invalid_parameter;
       std::string_view name = ri->file_name;
       while (!name.empty() && (name.front() == '\\' || name.front() == '/')) name.remove_prefix(1);
       auto to = SmbPath::parse(name);
-      if (!to) return rsp.fail(to.status());
-      if (to->is_root()) return rsp.fail(NtStatus::object_name_invalid);
-      if (!o.file_object) return rsp.fail(NtStatus::file_closed);
-      SmbPath from;
-      {
-        std::lock_guard tlk(server_->files.mutex());
-        from = o.file_object->path;
-      }
-      if (from.is_root()) return rsp.fail(NtStatus::access_denied);
-      // Windows refuses to rename a directory that has open files below it.
-      if (o.is_directory && server_->files.has_open_below(&vfs, from)) return rsp.fail(NtStatus::access_denied);
-      if (server_->files.parent_blocks_rename(&vfs, from.parent())) return rsp.fail(NtStatus::sharing_violation);
-      if (auto r = vfs.rename(from, *to, ri->replace_if_exists); !r) return rsp.fail(r.status());
-      server_->files.renamed(&vfs, from, *to);
-      o.name = to->to_wire();
+      if (!to) return to.status();
+      if (to->is_root()) return NtStatus::object_name_invalid;
+      if (auto r = nt.check_rename(o.nt); !r) return r.status();
+      const SmbPath from = nt.path(o.nt);
+      if (auto r = vfs.rename(from, *to, ri->replace_if_exists); !r) return r.status();
+      nt.renamed(o.nt, from, *to);
       handles_affected = true;
-      break;
+      return NtStatus::success;
     }
     case fscc::kFilePositionInformation: {
       auto v = fscc::decode_u64_info(s.buffer);
-      if (!v) return rsp.fail(v.status());
-      o.position = *v;
-      break;
+      if (!v) return v.status();
+      h.position = *v;
+      return NtStatus::success;
     }
     case fscc::kFileModeInformation: {
       auto v = fscc::decode_mode_info(s.buffer);
-      if (!v) return rsp.fail(v.status());
-      // Only the documented bits (MS-FSCC 2.4.26).
-      if (*v & ~0x0000103Eu) return rsp.fail(NtStatus::invalid_parameter);
-      o.mode = *v;
-      break;
+      if (!v) return v.status();
+      if (*v & ~0x0000103Eu) return NtStatus::invalid_parameter;  // only the bits of MS-FSCC 2.4.26
+      h.mode = *v;
+      return NtStatus::success;
     }
     case fscc::kFileValidDataLengthInformation:
     case fscc::kFileShortNameInformation:
-      return rsp.fail(NtStatus::not_supported);
+      return NtStatus::not_supported;
     default:
-      return rsp.fail(NtStatus::invalid_info_class);
+      return NtStatus::invalid_info_class;
   }
-  olk.unlock();
-  if (data_changed) break_caches_for_write(o);
-  if (handles_affected) break_cached_handles(o);
+}
+
+void set_info_done(Response& rsp) {
   Response::BodyBuilder b;
   codec::encode_set_info_response(b.w);
   rsp.set_body(b.buf);
 }
 
-}  // namespace smbsrv::engine
+}  // namespace
+
+void set_info(Ctx& ctx, Request& req, Response& rsp) {
+  auto decoded = codec::decode_set_info_request(req.msg);
+  if (!decoded) return rsp.fail(decoded.status());
+  const auto& s = *decoded;
+  auto open = ctx.find_open(req, s.file_id);
+  if (!open) return rsp.fail(open.status());
+  if (s.info_type == codec::kInfoSecurity) {
+    // Security descriptors are not stored; accept the owner/DACL the client sets, as a share
+    // without ACL support does, so copies that carry ACLs do not fail.
+    if (req.tree->read_only) return rsp.fail(NtStatus::access_denied);
+    return set_info_done(rsp);
+  }
+  if (s.info_type == codec::kInfoFilesystem || s.info_type == codec::kInfoQuota)
+    return rsp.fail(NtStatus::not_supported);
+  if (s.info_type != codec::kInfoFile) return rsp.fail(NtStatus::invalid_parameter);
+  struct Setting {
+    codec::SetInfoRequest s;
+    std::shared_ptr<Open> open;
+    nt::NtCore* nt;
+    NtStatus status = NtStatus::success;
+  };
+  rsp.defer(make_job(
+      Setting{s, *open, &ctx.nt},
+      [](Setting& st) {
+        bool data_changed = false;      // other clients' caches of the data must go
+        bool handles_affected = false;  // delete or rename: others' cached handles must go
+        st.status = set_file_info(*st.nt, *st.open, st.s, data_changed, handles_affected);
+        if (data_changed) st.nt->data_changed(st.open->nt);
+        if (handles_affected) st.nt->handles_affected(st.open->nt);
+      },
+      [](Ctx&, Request&, Response& r, Setting& st) {
+        if (st.status != NtStatus::success) return r.fail(st.status);
+        set_info_done(r);
+      }));
+}
+
+}  // namespace smbsrv::engine::handlers

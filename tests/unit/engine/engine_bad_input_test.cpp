@@ -44,10 +44,10 @@ struct Live {
     ASSERT_EQ(c->session_setup(), NtStatus::success);
     c->signing_key.clear();  // send unsigned from here on
     ASSERT_EQ(c->tree_connect("share").status(), NtStatus::success);
-    auto d = c->create("d", engine::kFullAccess, kShareAll, kOpenIf, kDirectoryFile);
+    auto d = c->create("d", access::kFullAccess, kShareAll, kOpenIf, kDirectoryFile);
     ASSERT_EQ(d.status, NtStatus::success);
     dir = d.fid;
-    auto f = c->create("d\\f", engine::kFullAccess, kShareAll, kOpenIf, 0);
+    auto f = c->create("d\\f", access::kFullAccess, kShareAll, kOpenIf, 0);
     ASSERT_EQ(f.status, NtStatus::success);
     file = f.fid;
     const Vec data(100, 0x42);
@@ -62,7 +62,7 @@ std::vector<std::pair<Command, Vec>> sample_bodies(const Live& l) {
   {
     Vec name = to_utf16le("d\\new.txt");
     Body b;
-    b.u16(57).u8(0).u8(0).u32(2).u64(0).u64(0).u32(engine::kFullAccess).u32(0).u32(kShareAll).u32(kOpenIf).u32(0);
+    b.u16(57).u8(0).u8(0).u32(2).u64(0).u64(0).u32(access::kFullAccess).u32(0).u32(kShareAll).u32(kOpenIf).u32(0);
     b.u16(0x78).u16(static_cast<std::uint16_t>(name.size()));
     const std::size_t ctx_fields = b.b.size();
     b.u32(0).u32(0).bytes(name).align8();
@@ -254,9 +254,9 @@ std::vector<Vec> record_conversation(std::shared_ptr<engine::ServerState> st, st
             NtStatus::success);
   auto t = keep(Req{Command::tree_connect, EngineClient::tree_connect_body("\\\\srv\\share")});
   c.tree_id = t.at(0).hdr.tree_id;
-  auto cr = keep(Req{Command::create, EngineClient::create_body("dir", engine::kFullAccess, kShareAll, kOpenIf, kDirectoryFile)});
+  auto cr = keep(Req{Command::create, EngineClient::create_body("dir", access::kFullAccess, kShareAll, kOpenIf, kDirectoryFile)});
   const codec::FileId d{cr.at(0).u64(64), cr.at(0).u64(72)};
-  auto cf = keep(Req{Command::create, EngineClient::create_body("dir\\f.txt", engine::kFullAccess, kShareAll, kOpenIf, 0)});
+  auto cf = keep(Req{Command::create, EngineClient::create_body("dir\\f.txt", access::kFullAccess, kShareAll, kOpenIf, 0)});
   const codec::FileId f{cf.at(0).u64(64), cf.at(0).u64(72)};
   const Vec data(300, 0x61);
   keep(Req{Command::write, EngineClient::write_body(f, 0, data)});
@@ -268,7 +268,7 @@ std::vector<Vec> record_conversation(std::shared_ptr<engine::ServerState> st, st
   Req cl2{Command::close, EngineClient::close_body(codec::kAllOnesFileId)};
   cl2.flags = codec::kFlagRelatedOperations;
   {
-    Vec fr = c.frame({Req{Command::create, EngineClient::create_body("dir\\g", engine::kFullAccess, kShareAll, kOpenIf, 0)}, qi, cl2});
+    Vec fr = c.frame({Req{Command::create, EngineClient::create_body("dir\\g", access::kFullAccess, kShareAll, kOpenIf, 0)}, qi, cl2});
     frames.push_back(fr);
     c.raw(fr);
   }
@@ -322,7 +322,7 @@ TEST(EngineBadInputTest, RandomByteFlipsOverARecordedConversation) {
         }
         for (const auto& m : rep.msgs) EXPECT_TRUE(m.hdr.flags & codec::kFlagServerToRedir);
       }
-      c.connection().shutdown();
+      c.shutdown();
     }
     // The flips did reach the handlers (most replays run to the end) and some broke framing.
     EXPECT_GT(answered, 400u * 8u);
@@ -409,7 +409,7 @@ class EnginePathEscape : public ::testing::Test {
   }
   /// CREATE with open_if (creates when missing) and full access; the status.
   NtStatus try_name(std::string_view name, std::uint32_t disposition = kOpenIf) {
-    auto r = c_->create(name, engine::kFullAccess, kShareAll, disposition, 0);
+    auto r = c_->create(name, access::kFullAccess, kShareAll, disposition, 0);
     if (r.status == NtStatus::success) c_->close(r.fid);
     return r.status;
   }
@@ -467,18 +467,18 @@ TEST_F(EnginePathEscape, OverlongComponentIsObjectNameInvalid) {
 TEST_F(EnginePathEscape, EmbeddedNulIsObjectNameInvalid) {
   Vec name = to_utf16le("inside.txt");
   name.insert(name.begin() + 6, {0, 0});  // "ins\0ide.txt"
-  auto r = c_->one({Command::create, EngineClient::create_body_raw(name, engine::kFullAccess, kShareAll, kOpenIf, 0)});
+  auto r = c_->one({Command::create, EngineClient::create_body_raw(name, access::kFullAccess, kShareAll, kOpenIf, 0)});
   EXPECT_EQ(r.status(), NtStatus::object_name_invalid);
   Vec trailing = to_utf16le("newfile");
   trailing.insert(trailing.end(), {0, 0});  // a trailing NUL
-  r = c_->one({Command::create, EngineClient::create_body_raw(trailing, engine::kFullAccess, kShareAll, kOpenIf, 0)});
+  r = c_->one({Command::create, EngineClient::create_body_raw(trailing, access::kFullAccess, kShareAll, kOpenIf, 0)});
   EXPECT_EQ(r.status(), NtStatus::object_name_invalid);
   // An unpaired surrogate and an odd NameLength.
   Vec surrogate = {'a', 0, 0x00, 0xD8, 'b', 0};
-  r = c_->one({Command::create, EngineClient::create_body_raw(surrogate, engine::kFullAccess, kShareAll, kOpenIf, 0)});
+  r = c_->one({Command::create, EngineClient::create_body_raw(surrogate, access::kFullAccess, kShareAll, kOpenIf, 0)});
   EXPECT_EQ(r.status(), NtStatus::object_name_invalid);
   Vec odd = {'a', 0, 'b'};
-  r = c_->one({Command::create, EngineClient::create_body_raw(odd, engine::kFullAccess, kShareAll, kOpenIf, 0)});
+  r = c_->one({Command::create, EngineClient::create_body_raw(odd, access::kFullAccess, kShareAll, kOpenIf, 0)});
   EXPECT_EQ(r.status(), NtStatus::object_name_invalid);
   EXPECT_EQ(listing(base_ / "share"), (std::set<std::string>{"inside.txt", "link", "filelink"}));
   expect_outside_untouched();
@@ -490,16 +490,16 @@ TEST_F(EnginePathEscape, SymlinksInsideTheShareAreNeverFollowed) {
   EXPECT_EQ(try_name("link\\new.txt", kOpenIf), NtStatus::access_denied);
   EXPECT_EQ(try_name("filelink", kOpen), NtStatus::access_denied);
   EXPECT_EQ(try_name("filelink", 5 /*overwrite_if*/), NtStatus::access_denied);
-  auto d = c_->create("link", engine::kFullAccess, kShareAll, kOpen, kDirectoryFile);
+  auto d = c_->create("link", access::kFullAccess, kShareAll, kOpen, kDirectoryFile);
   EXPECT_EQ(d.status, NtStatus::access_denied);
   // Symlinks do not show up in listings either.
-  auto root = c_->create("", engine::kReadOnlyAccess, kShareAll, kOpen, kDirectoryFile);
+  auto root = c_->create("", access::kReadOnlyAccess, kShareAll, kOpen, kDirectoryFile);
   ASSERT_EQ(root.status, NtStatus::success);
   auto q = c_->query_directory(root.fid, "*");
   ASSERT_EQ(q.status(), NtStatus::success);
   EXPECT_EQ(EngineClient::dir_names(q), (std::vector<std::string>{".", "..", "inside.txt"}));
   // Renaming onto a path through the symlink fails too.
-  auto f = c_->create("inside.txt", engine::kFullAccess, kShareAll, kOpen, 0);
+  auto f = c_->create("inside.txt", access::kFullAccess, kShareAll, kOpen, 0);
   ASSERT_EQ(f.status, NtStatus::success);
   for (const char* target : {"link\\stolen", "..\\outside\\stolen", "\\..\\stolen"}) {
     const Vec to = to_utf16le(target);

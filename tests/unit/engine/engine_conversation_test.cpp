@@ -50,10 +50,10 @@ TEST_P(EngineConversation, FullConversationSignedAndVerified) {
   EXPECT_TRUE(c.last_session_rsp.sig_valid);
   ASSERT_EQ(c.tree_connect("share").status(), NtStatus::success);
 
-  auto dir = c.create("dir", engine::kFullAccess, kShareAll, kCreate, kDirectoryFile);
+  auto dir = c.create("dir", access::kFullAccess, kShareAll, kCreate, kDirectoryFile);
   ASSERT_EQ(dir.status, NtStatus::success);
   EXPECT_EQ(dir.action, 2u);  // created
-  auto f = c.create("dir\\file.txt", engine::kFullAccess, kShareAll, kCreate, kNonDirectoryFile);
+  auto f = c.create("dir\\file.txt", access::kFullAccess, kShareAll, kCreate, kNonDirectoryFile);
   ASSERT_EQ(f.status, NtStatus::success);
   const Vec data = bytes("hello, engine");
   auto w = c.write(f.fid, 0, data);
@@ -445,7 +445,7 @@ TEST(EngineCompoundTest, RelatedCreateQueryInfoCloseInheritsFileId) {
   auto st = make_test_state();
   EngineClient c(st);
   c.connect({0x0311});
-  Req cr{Command::create, EngineClient::create_body("comp.txt", engine::kFullAccess, kShareAll, kOpenIf, 0)};
+  Req cr{Command::create, EngineClient::create_body("comp.txt", access::kFullAccess, kShareAll, kOpenIf, 0)};
   Req qi{Command::query_info,
          EngineClient::query_info_body(codec::kAllOnesFileId, codec::kInfoFile, fscc::kFileStandardInformation)};
   qi.flags = codec::kFlagRelatedOperations;
@@ -475,7 +475,7 @@ TEST(EngineCompoundTest, FailedCreateFailsTheRelatedChainWithTheSameStatus) {
   auto st = make_test_state();
   EngineClient c(st);
   c.connect({0x0302});
-  Req cr{Command::create, EngineClient::create_body("missing.txt", engine::kFullAccess, kShareAll, kOpen, 0)};
+  Req cr{Command::create, EngineClient::create_body("missing.txt", access::kFullAccess, kShareAll, kOpen, 0)};
   Req rd{Command::read, EngineClient::read_body(codec::kAllOnesFileId, 0, 10)};
   rd.flags = codec::kFlagRelatedOperations;
   Req cl{Command::close, EngineClient::close_body(codec::kAllOnesFileId)};
@@ -491,7 +491,7 @@ TEST(EngineCompoundTest, UnrelatedCompoundIsIndependent) {
   auto st = make_test_state();
   EngineClient c(st);
   c.connect({0x0311});
-  Req cr{Command::create, EngineClient::create_body("missing.txt", engine::kFullAccess, kShareAll, kOpen, 0)};
+  Req cr{Command::create, EngineClient::create_body("missing.txt", access::kFullAccess, kShareAll, kOpen, 0)};
   auto rep = c.send({cr, Req{Command::echo, EngineClient::echo_body()}});
   ASSERT_EQ(rep.msgs.size(), 2u);
   EXPECT_EQ(rep.at(0).status(), NtStatus::object_name_not_found);
@@ -502,7 +502,7 @@ TEST(EngineCompoundTest, FirstMessageRelatedIsInvalidParameter) {
   auto st = make_test_state();
   EngineClient c(st);
   c.connect({0x0311});
-  Req e{Command::create, EngineClient::create_body("x", engine::kFullAccess, kShareAll, kOpenIf, 0)};
+  Req e{Command::create, EngineClient::create_body("x", access::kFullAccess, kShareAll, kOpenIf, 0)};
   e.flags = codec::kFlagRelatedOperations;
   auto rep = c.send({e, Req{Command::echo, EngineClient::echo_body()}});
   ASSERT_EQ(rep.msgs.size(), 2u);
@@ -631,7 +631,7 @@ TEST(EngineShareModeTest, DeleteOnCloseRemovesAtLastClose) {
   auto st = make_test_state();
   EngineClient c(st);
   c.connect({0x0311});
-  auto a = c.create("doc.txt", engine::kFullAccess, kShareAll, kCreate, kDeleteOnCloseOpt);
+  auto a = c.create("doc.txt", access::kFullAccess, kShareAll, kCreate, kDeleteOnCloseOpt);
   ASSERT_EQ(a.status, NtStatus::success);
   auto b = c.create("doc.txt", kRead, kShareAll, kOpen);
   ASSERT_EQ(b.status, NtStatus::success);
@@ -653,16 +653,16 @@ TEST(EngineShareModeTest, DispositionOnNonEmptyDirectoryIsDirectoryNotEmpty) {
   auto st = make_test_state();
   EngineClient c(st);
   c.connect({0x0311});
-  auto d = c.create("d", engine::kFullAccess, kShareAll, kCreate, kDirectoryFile);
+  auto d = c.create("d", access::kFullAccess, kShareAll, kCreate, kDirectoryFile);
   ASSERT_EQ(d.status, NtStatus::success);
-  auto f = c.create("d\\inner", engine::kFullAccess, kShareAll, kCreate, kNonDirectoryFile);
+  auto f = c.create("d\\inner", access::kFullAccess, kShareAll, kCreate, kNonDirectoryFile);
   ASSERT_EQ(f.status, NtStatus::success);
   ASSERT_EQ(c.close(f.fid).status(), NtStatus::success);
   const Vec yes = {1};
   EXPECT_EQ(c.set_info(d.fid, codec::kInfoFile, fscc::kFileDispositionInformation, yes).status(),
             NtStatus::directory_not_empty);
   // Emptied, it can be deleted.
-  auto f2 = c.create("d\\inner", engine::kFullAccess | kDeleteAccess, kShareAll, kOpen);
+  auto f2 = c.create("d\\inner", access::kFullAccess | kDeleteAccess, kShareAll, kOpen);
   ASSERT_EQ(f2.status, NtStatus::success);
   EXPECT_EQ(c.set_info(f2.fid, codec::kInfoFile, fscc::kFileDispositionInformation, yes).status(), NtStatus::success);
   EXPECT_EQ(c.close(f2.fid).status(), NtStatus::success);

@@ -107,7 +107,7 @@ TEST_P(EngineEncryption, EncryptedRequestsGetEncryptedResponses) {
   auto tc = c.tree_connect("share");
   ASSERT_EQ(tc.status(), NtStatus::success);
   EXPECT_TRUE(tc.encrypted);
-  auto f = c.create("enc.txt", engine::kFullAccess, kShareAll, kCreate, kNonDirectoryFile);
+  auto f = c.create("enc.txt", access::kFullAccess, kShareAll, kCreate, kNonDirectoryFile);
   ASSERT_EQ(f.status, NtStatus::success);
   EXPECT_TRUE(f.rsp.encrypted);
   Vec data(100000);
@@ -125,7 +125,7 @@ TEST_P(EngineEncryption, EncryptedRequestsGetEncryptedResponses) {
   EXPECT_TRUE(cl.encrypted);
 
   // A related compound is answered in one encrypted frame.
-  Req cr{Command::create, EngineClient::create_body("chain.txt", engine::kFullAccess, kShareAll, kCreate, kNonDirectoryFile)};
+  Req cr{Command::create, EngineClient::create_body("chain.txt", access::kFullAccess, kShareAll, kCreate, kNonDirectoryFile)};
   Req wr{Command::write, EngineClient::write_body(codec::kAllOnesFileId, 0, bytes("chained"))};
   wr.flags = codec::kFlagRelatedOperations;
   Req clr{Command::close, EngineClient::close_body(codec::kAllOnesFileId)};
@@ -246,7 +246,7 @@ TEST_P(EngineEncryptAll, SessionFlagAndPlainRequestsDenied) {
   tc = c.tree_connect("share");
   ASSERT_EQ(tc.status(), NtStatus::success);
   EXPECT_TRUE(tc.encrypted);
-  auto f = c.create("x.txt", engine::kFullAccess, kShareAll, kCreate, kNonDirectoryFile);
+  auto f = c.create("x.txt", access::kFullAccess, kShareAll, kCreate, kNonDirectoryFile);
   ASSERT_EQ(f.status, NtStatus::success);
   EXPECT_TRUE(f.rsp.encrypted);
   // Back to plain on the tree: still refused.
@@ -299,11 +299,11 @@ TEST_P(EngineEncryptedShare, ShareFlagAndPlainRequestsOnTheTreeDenied) {
   EXPECT_TRUE(tc.u32(4) & kShareFlagEncryptData);
   const auto secure_tree = c.tree_id;
   // Plain requests on the secure tree: ACCESS_DENIED.
-  auto denied = c.create("s.txt", engine::kFullAccess, kShareAll, kCreate, kNonDirectoryFile);
+  auto denied = c.create("s.txt", access::kFullAccess, kShareAll, kCreate, kNonDirectoryFile);
   EXPECT_EQ(denied.status, NtStatus::access_denied);
   // Encrypted: fine.
   c.encrypt = true;
-  auto f = c.create("s.txt", engine::kFullAccess, kShareAll, kCreate, kNonDirectoryFile);
+  auto f = c.create("s.txt", access::kFullAccess, kShareAll, kCreate, kNonDirectoryFile);
   ASSERT_EQ(f.status, NtStatus::success);
   EXPECT_TRUE(f.rsp.encrypted);
   ASSERT_EQ(c.write(f.fid, 0, bytes("secret")).status(), NtStatus::success);
@@ -317,7 +317,7 @@ TEST_P(EngineEncryptedShare, ShareFlagAndPlainRequestsOnTheTreeDenied) {
   // The other tree of the same session stays usable in plain text.
   c.encrypt = false;
   c.tree_id = plain_tree;
-  auto g = c.create("p.txt", engine::kFullAccess, kShareAll, kCreate, kNonDirectoryFile);
+  auto g = c.create("p.txt", access::kFullAccess, kShareAll, kCreate, kNonDirectoryFile);
   ASSERT_EQ(g.status, NtStatus::success);
   EXPECT_FALSE(g.rsp.encrypted);
   EXPECT_EQ(c.close(g.fid).status(), NtStatus::success);

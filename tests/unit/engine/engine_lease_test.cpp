@@ -104,7 +104,7 @@ struct Fixture : ::testing::Test {
   }
 
   Rsp create(EngineClient& c, std::string_view name, std::uint8_t oplock, const std::optional<Vec>& lease,
-             std::uint32_t access = engine::kFullAccess, std::uint32_t disposition = 3) {
+             std::uint32_t access = access::kFullAccess, std::uint32_t disposition = 3) {
     return c.one({Command::create, create_with(name, access, disposition, oplock, lease)});
   }
   static codec::FileId fid_of(const Rsp& r) { return {r.u64(64), r.u64(72)}; }
@@ -151,7 +151,7 @@ TEST_F(Leases, UpgradeOnlyWhenGrantableInFull) {
 }
 
 TEST_F(Leases, DirectoriesAndInvalidStatesGetNone) {
-  ASSERT_EQ(a->create("d", engine::kFullAccess, kShareAll, 2, 1).status, NtStatus::success);
+  ASSERT_EQ(a->create("d", access::kFullAccess, kShareAll, 2, 1).status, NtStatus::success);
   auto r = create(*a, "d", codec::kOplockLease, lease_data(ka, R | H, 2));
   ASSERT_EQ(r.status(), NtStatus::success);
   EXPECT_EQ(r.body()[2], codec::kOplockNone);
@@ -206,10 +206,10 @@ TEST_F(Leases, TimeoutCompletesTheBreak) {
   ASSERT_EQ(create(*b, "f.txt", codec::kOplockNone, std::nullopt).status(), NtStatus::pending);
   ASSERT_EQ(a->take_pushed().size(), 1u);
   clock.advance_seconds(10);
-  a->connection().on_tick();
+  a->tick();
   EXPECT_TRUE(b->take_pushed().empty());
   clock.advance_seconds(30);
-  b->connection().on_tick();
+  b->tick();
   auto fin = b->take_pushed();
   ASSERT_EQ(fin.size(), 1u);
   EXPECT_EQ(fin[0].status(), NtStatus::success);
@@ -256,7 +256,7 @@ TEST_F(Leases, DeleteByAnotherClientBreaksHandleCaching) {
 
 TEST_F(Leases, OverwriteBreaksToReadThenTheTruncationBreaksRead) {
   ASSERT_EQ(lease_of(create(*a, "f.txt", codec::kOplockLease, lease_data(ka, R | W | H, 1))).state, R | W | H);
-  ASSERT_EQ(create(*b, "f.txt", codec::kOplockNone, std::nullopt, engine::kFullAccess, 5 /*overwrite_if*/).status(),
+  ASSERT_EQ(create(*b, "f.txt", codec::kOplockNone, std::nullopt, access::kFullAccess, 5 /*overwrite_if*/).status(),
             NtStatus::pending);
   auto n = a->take_pushed();
   ASSERT_EQ(n.size(), 1u);
@@ -353,7 +353,7 @@ TEST_F(Leases, TeardownOfTheWaiterThenAck) {
 TEST_F(Leases, TeardownOfTheHolderResumesTheWaiter) {
   create(*a, "f.txt", codec::kOplockLease, lease_data(ka, R | W | H, 1));
   ASSERT_EQ(create(*b, "f.txt", codec::kOplockLease, lease_data(kb, R | W | H, 1)).status(), NtStatus::pending);
-  a->connection().shutdown();
+  a->shutdown();
   a.reset();
   auto fin = b->take_pushed();
   ASSERT_EQ(fin.size(), 1u);
@@ -363,7 +363,7 @@ TEST_F(Leases, TeardownOfTheHolderResumesTheWaiter) {
 
 TEST_F(Leases, InsideACompoundTheCreateDoesNotWait) {
   create(*a, "f.txt", codec::kOplockLease, lease_data(ka, R | W | H, 1));
-  Req c1{Command::create, create_with("f.txt", engine::kFullAccess, 3, 0, std::nullopt)};
+  Req c1{Command::create, create_with("f.txt", access::kFullAccess, 3, 0, std::nullopt)};
   Req c2{Command::close, EngineClient::close_body(codec::kAllOnesFileId)};
   c2.flags = codec::kFlagRelatedOperations;
   auto rep = b->send({c1, c2});
@@ -383,11 +383,11 @@ TEST(LeasesEncrypted, BreakNotificationIsEncrypted) {
   ASSERT_NO_FATAL_FAILURE(b.connect({0x0311}));
   Key k{};
   k.fill(0x42);
-  auto r = a.one({Command::create, create_with("e.txt", engine::kFullAccess, 3, codec::kOplockLease, lease_data(k, R | W | H, 2))});
+  auto r = a.one({Command::create, create_with("e.txt", access::kFullAccess, 3, codec::kOplockLease, lease_data(k, R | W | H, 2))});
   ASSERT_EQ(r.status(), NtStatus::success);
   EXPECT_EQ(r.body()[2], codec::kOplockLease);
   EXPECT_EQ(lease_of(r).state, R | W | H);
-  auto interim = b.one({Command::create, create_with("e.txt", engine::kFullAccess, 3, 0, std::nullopt)});
+  auto interim = b.one({Command::create, create_with("e.txt", access::kFullAccess, 3, 0, std::nullopt)});
   ASSERT_EQ(interim.status(), NtStatus::pending);
   auto notes = a.take_pushed();
   ASSERT_EQ(notes.size(), 1u);

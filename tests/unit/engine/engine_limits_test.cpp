@@ -20,16 +20,6 @@ ServerConfig limits_config() {
   return cfg;
 }
 
-TEST(EngineLimits, DefaultsAreTheEngineConstants) {
-  const ServerConfig cfg;
-  EXPECT_EQ(cfg.max_sessions_per_connection, engine::kMaxSessionsPerConnection);
-  EXPECT_EQ(cfg.max_trees_per_session, engine::kMaxTreesPerSession);
-  EXPECT_EQ(cfg.max_opens_per_session, engine::kMaxOpensPerSession);
-  EXPECT_EQ(cfg.max_opens_per_connection, engine::kMaxOpensPerConnection);
-  EXPECT_EQ(cfg.max_preauth_frame_size, engine::kPreAuthMaxFrame);
-  EXPECT_EQ(cfg.max_credits, engine::CommandSequenceWindow::kMaxOutstanding);
-}
-
 TEST(EngineLimits, SessionsPerConnection) {
   auto st = make_test_state(limits_config());
   EngineClient c(st);
@@ -41,7 +31,7 @@ TEST(EngineLimits, SessionsPerConnection) {
   // Another connection of the same server is not affected.
   EngineClient other(st);
   other.connect({0x0311});
-  EXPECT_EQ(other.create("x.txt", engine::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
+  EXPECT_EQ(other.create("x.txt", access::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
 }
 
 TEST(EngineLimits, SessionSlotIsFreedByLogoff) {
@@ -77,27 +67,27 @@ TEST(EngineLimits, OpensPerSessionAndPerConnection) {
   c.connect({0x0311});
   std::vector<codec::FileId> a;
   for (int i = 0; i < 3; ++i) {
-    auto r = c.create("a" + std::to_string(i), engine::kFullAccess, kShareAll, kCreate);
+    auto r = c.create("a" + std::to_string(i), access::kFullAccess, kShareAll, kCreate);
     ASSERT_EQ(r.status, NtStatus::success);
     a.push_back(r.fid);
   }
   // Per session: 3.
-  EXPECT_EQ(c.create("a3", engine::kFullAccess, kShareAll, kCreate).status, NtStatus::too_many_opened_files);
+  EXPECT_EQ(c.create("a3", access::kFullAccess, kShareAll, kCreate).status, NtStatus::too_many_opened_files);
   ASSERT_EQ(c.close(a.back()).status(), NtStatus::success);
   a.pop_back();
   // The refused CREATE created nothing: FILE_CREATE of the same name now succeeds.
-  ASSERT_EQ(c.create("a3", engine::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
+  ASSERT_EQ(c.create("a3", access::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
 
   // A second session on the connection: its own 3, but only 4 on the connection in all.
   const auto sess_a = c.session_id;
   const auto key_a = c.signing_key;
   ASSERT_EQ(c.session_setup(), NtStatus::success);
   ASSERT_EQ(c.tree_connect("share").status(), NtStatus::success);
-  auto b0 = c.create("b0", engine::kFullAccess, kShareAll, kCreate);
+  auto b0 = c.create("b0", access::kFullAccess, kShareAll, kCreate);
   ASSERT_EQ(b0.status, NtStatus::success);
-  EXPECT_EQ(c.create("b1", engine::kFullAccess, kShareAll, kCreate).status, NtStatus::too_many_opened_files);
+  EXPECT_EQ(c.create("b1", access::kFullAccess, kShareAll, kCreate).status, NtStatus::too_many_opened_files);
   ASSERT_EQ(c.close(b0.fid).status(), NtStatus::success);
-  EXPECT_EQ(c.create("b1", engine::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
+  EXPECT_EQ(c.create("b1", access::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
 
   // Logging session A off releases its opens: B can open up to its own cap.
   const auto sess_b = c.session_id;
@@ -109,14 +99,14 @@ TEST(EngineLimits, OpensPerSessionAndPerConnection) {
   c.session_id = sess_b;
   c.signing_key = key_b;
   c.tree_id = tree_b;
-  EXPECT_EQ(c.create("b2", engine::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
-  EXPECT_EQ(c.create("b3", engine::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
-  EXPECT_EQ(c.create("b4", engine::kFullAccess, kShareAll, kCreate).status, NtStatus::too_many_opened_files);
+  EXPECT_EQ(c.create("b2", access::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
+  EXPECT_EQ(c.create("b3", access::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
+  EXPECT_EQ(c.create("b4", access::kFullAccess, kShareAll, kCreate).status, NtStatus::too_many_opened_files);
 
   // Another connection is not affected.
   EngineClient other(st);
   other.connect({0x0210});
-  EXPECT_EQ(other.create("c0", engine::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
+  EXPECT_EQ(other.create("c0", access::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
 }
 
 TEST(EngineLimits, TreeDisconnectReleasesOpenSlots) {
@@ -124,11 +114,11 @@ TEST(EngineLimits, TreeDisconnectReleasesOpenSlots) {
   EngineClient c(st);
   c.connect({0x0302});
   for (int i = 0; i < 3; ++i)
-    ASSERT_EQ(c.create("t" + std::to_string(i), engine::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
+    ASSERT_EQ(c.create("t" + std::to_string(i), access::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
   ASSERT_EQ(c.tree_disconnect().status(), NtStatus::success);
   ASSERT_EQ(c.tree_connect("share").status(), NtStatus::success);
   for (int i = 0; i < 3; ++i)
-    EXPECT_EQ(c.create("t" + std::to_string(i), engine::kFullAccess, kShareAll, 1).status, NtStatus::success);
+    EXPECT_EQ(c.create("t" + std::to_string(i), access::kFullAccess, kShareAll, 1).status, NtStatus::success);
 }
 
 TEST(EngineLimits, CreditsAreCappedAndTheWindowEnforced) {

@@ -52,7 +52,9 @@ class ZeroCopyRead : public ::testing::Test {
   }
 
   /// Sends `reqs` straight to the engine and returns its Output as is (tail not inlined).
-  engine::Output send(const std::vector<Req>& reqs) { return c_->connection().on_message(c_->frame(reqs)); }
+  engine::Output send(const std::vector<Req>& reqs) {
+    return c_->drive_raw(c_->connection().on_message(c_->frame(reqs)));
+  }
   Req read_req(std::uint64_t offset, std::uint32_t len) {
     Req r{Command::read, EngineClient::read_body(fid_, offset, len)};
     r.charge = c_->charge_for(len);

@@ -1,16 +1,16 @@
-// engine::FrameList: the frame container of engine::Output (first frame inline).
+// engine::SmallList (FrameList, WorkList): the containers of engine::Output (first element inline).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <iterator>
 #include <vector>
 
-#include "engine/connection.hpp"
+#include "engine/output.hpp"
 
 namespace smbsrv::engine {
 namespace {
 
-using Frame = FrameList::Frame;
+using Frame = std::vector<std::uint8_t>;
 
 TEST(FrameListTest, BehavesLikeAVectorOfFrames) {
   FrameList l;
@@ -43,11 +43,6 @@ TEST(FrameListTest, BehavesLikeAVectorOfFrames) {
   EXPECT_EQ(l[0], (Frame{7}));
 }
 
-TEST(FrameListTest, OutputDefaultsToNoFrames) {
-  Output o{{}, Disposition::close_now};
-  EXPECT_TRUE(o.frames.empty());
-  EXPECT_EQ(o.disposition, Disposition::close_now);
-}
 
 }  // namespace
 }  // namespace smbsrv::engine

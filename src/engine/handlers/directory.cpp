@@ -1,0 +1,143 @@
+// QUERY_DIRECTORY (MS-SMB2 3.3.5.18). The listing is taken once per enumeration (at the first
+// call, RESTART_SCANS or REOPEN) and served from the open afterwards, so a large directory is not
+// re-scanned per call. All of it is a job: listing a directory is backend I/O.
+#include <map>
+
+#include "codec/fscc.hpp"
+#include "engine/dispatch.hpp"
+
+namespace smbsrv::engine::handlers {
+namespace {
+
+bool has_wildcard(std::string_view p) { return p.find_first_of("*?<>\"") != std::string_view::npos; }
+
+struct Listing {
+  codec::QueryDirectoryRequest q;
+  std::shared_ptr<Open> open;
+  nt::NtCore* nt = nullptr;
+  NtStatus status = NtStatus::success;
+  std::vector<std::uint8_t> out;
+};
+
+/// (Re)starts or refreshes the enumeration state of `h` (its mutex held).
+NtStatus load_entries(Listing& s, OpenHandle& h) {
+  const auto& q = s.q;
+  Vfs& vfs = *s.open->tree->share->vfs;
+  const bool restart = (q.flags & (codec::kRestartScans | codec::kReopen)) != 0;
+  if (!h.enum_started || restart) {
+    auto listed = h.file->list();
+    if (!listed) return listed.status();
+    auto self = h.file->stat();
+    if (!self) return self.status();
+    // "." and ".." first, as Windows and Samba report them (".." of the root is the root).
+    FileInfo parent_info = *self;
+    const SmbPath path = s.nt->path(s.open->nt);
+    if (!path.is_root()) {
+      OpenParams pp;
+      pp.directory = true;
+      if (auto parent = vfs.open(path.parent(), pp))
+        if (auto pi = parent->file->stat()) parent_info = *pi;
+    }
+    h.enum_entries.clear();
+    h.enum_entries.push_back({".", *self});
+    h.enum_entries.push_back({"..", parent_info});
+    for (auto& e : *listed) h.enum_entries.push_back(std::move(e));
+    h.enum_pos = 0;
+    h.enum_started = true;
+    h.enum_pattern = q.file_name.empty() ? "*" : q.file_name;
+    return NtStatus::success;
+  }
+  if (h.enum_pos >= h.enum_entries.size()) return NtStatus::success;
+  // A continuation (a new pattern without RESTART keeps the position and the first pattern, as
+  // Windows does). The rest of the listing must reflect the directory as it is now: entries
+  // removed since the listing was taken (through another handle, say) are dropped, and the
+  // information of the others is refreshed. Entries created since are not added.
+  auto listed = h.file->list();
+  if (!listed) return listed.status();
+  std::map<std::string, FileInfo> now;
+  for (auto& e : *listed) now.emplace(std::move(e.name), std::move(e.info));
+  std::size_t keep = h.enum_pos;
+  for (std::size_t i = h.enum_pos; i < h.enum_entries.size(); ++i) {
+    auto& e = h.enum_entries[i];
+    if (!(i < 2 && (e.name == "." || e.name == ".."))) {
+      auto it = now.find(e.name);
+      if (it == now.end()) continue;
+      e.info = it->second;
+    }
+    if (keep != i) h.enum_entries[keep] = std::move(e);
+    ++keep;
+  }
+  h.enum_entries.resize(keep);
+  return NtStatus::success;
+}
+
+void run_listing(Listing& s) {
+  const auto& q = s.q;
+  OpenHandle& h = s.open->handle;
+  std::lock_guard lk(h.mu);
+  if (!h.file) {
+    s.status = NtStatus::file_closed;
+    return;
+  }
+  if (auto st = load_entries(s, h); st != NtStatus::success) {
+    s.status = st;
+    return;
+  }
+  if (q.flags & codec::kIndexSpecified) {
+    // FileIndex is the one this server reported for an entry (its position in the listing): the
+    // enumeration resumes after that entry.
+    if (q.file_index < h.enum_entries.size()) h.enum_pos = std::size_t{q.file_index} + 1;
+  }
+  const bool case_sensitive = s.open->tree->share->vfs->case_sensitive();
+  const bool first_call = h.enum_pos == 0;
+  std::size_t prev = std::string::npos;
+  std::size_t count = 0;
+  const std::string& pattern = h.enum_pattern;
+  const bool literal = !has_wildcard(pattern);
+  while (h.enum_pos < h.enum_entries.size()) {
+    const auto& e = h.enum_entries[h.enum_pos];
+    if (!fscc::wildcard_match(pattern, e.name, case_sensitive)) {
+      ++h.enum_pos;
+      continue;
+    }
+    if (!fscc::append_dir_entry(q.file_information_class, e, static_cast<std::uint32_t>(h.enum_pos), s.out, prev,
+                                q.output_buffer_length)) {
+      if (count == 0) {  // 3.3.5.18: not even one entry fits
+        s.status = NtStatus::info_length_mismatch;
+        return;
+      }
+      break;
+    }
+    ++h.enum_pos;
+    ++count;
+    if (q.flags & codec::kReturnSingleEntry) break;
+    if (literal) {
+      h.enum_pos = h.enum_entries.size();  // an exact name matches at most once
+      break;
+    }
+  }
+  if (count == 0) s.status = first_call ? NtStatus::no_such_file : NtStatus::no_more_files;
+}
+
+}  // namespace
+
+void query_directory(Ctx& ctx, Request& req, Response& rsp) {
+  auto decoded = codec::decode_query_directory_request(req.msg);
+  if (!decoded) return rsp.fail(decoded.status());
+  const auto& q = *decoded;
+  auto open = ctx.find_open(req, q.file_id);
+  if (!open) return rsp.fail(open.status());
+  if (!(*open)->is_directory) return rsp.fail(NtStatus::invalid_parameter);
+  if (!fscc::is_directory_class(q.file_information_class)) return rsp.fail(NtStatus::invalid_info_class);
+  if (q.output_buffer_length == 0 || q.output_buffer_length > ctx.server.config.max_transact)
+    return rsp.fail(NtStatus::invalid_parameter);
+  if (q.file_name.find_first_of("\\/:") != std::string::npos) return rsp.fail(NtStatus::object_name_invalid);
+  rsp.defer(make_job(Listing{q, *open, &ctx.nt}, run_listing, [](Ctx&, Request&, Response& r, Listing& s) {
+    if (s.status != NtStatus::success) return r.fail(s.status);
+    Response::BodyBuilder b;
+    codec::encode_query_directory_response(b.w, 0, s.out);
+    r.set_body(b.buf);
+  }));
+}
+
+}  // namespace smbsrv::engine::handlers

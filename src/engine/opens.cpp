@@ -1,0 +1,64 @@
+// The connection's open table (MS-SMB2 3.3.1.7 Connection / 3.3.1.8 Session.OpenTable): finding an
+// open for a request, taking it out, and closing it.
+#include "engine/async.hpp"
+#include "engine/request.hpp"
+#include "log.hpp"
+
+namespace smbsrv::engine {
+
+Result<std::shared_ptr<Open>> Ctx::find_open(Request& req, const codec::FileId& id) {
+  codec::FileId fid = id;
+  if (req.related && fid == codec::kAllOnesFileId) {
+    // 3.3.5.2.7.2: a related request uses the FileId of the previous one (the one it created or
+    // used); if that one failed without producing a FileId (a failed CREATE, or a request that
+    // had already inherited a failure), this one fails with the same status. A request that did
+    // name a valid FileId but then failed (a WRITE without access) passes its FileId on, as
+    // Windows does.
+    if (req.prev_file_id) {
+      fid = *req.prev_file_id;
+    } else if (req.prev_status && is_error(*req.prev_status)) {
+      return *req.prev_status;
+    } else {
+      return NtStatus::file_closed;
+    }
+  }
+  auto it = conn.opens.find(fid.volatile_);
+  if (it == conn.opens.end() || it->second->file_id.persistent != fid.persistent ||
+      it->second->session_id != req.session->session_id || (req.tree && it->second->tree_id != req.tree->tree_id))
+    return NtStatus::file_closed;
+  req.out_file_id = fid;
+  return it->second;
+}
+
+void Ctx::unregister_open(const std::shared_ptr<Open>& o) {
+  auto it = conn.opens.find(o->file_id.volatile_);
+  if (it == conn.opens.end() || it->second != o) return;
+  conn.opens.erase(it);
+  auto c = conn.opens_per_session.find(o->session_id);
+  if (c != conn.opens_per_session.end() && --c->second == 0) conn.opens_per_session.erase(c);
+  // CHANGE_NOTIFY requests pending on this handle end with STATUS_NOTIFY_CLEANUP (3.3.5.10).
+  const codec::FileId fid = o->file_id;
+  end_async_commands(
+      *this, [&](const AsyncCommand& a) { return a.command == codec::Command::change_notify && a.file_id == fid; },
+      NtStatus::notify_cleanup);
+}
+
+void close_open(nt::NtCore& nt, Open& o) {
+  {
+    std::lock_guard lk(o.handle.mu);
+    o.handle.file.reset();
+    o.handle.enum_entries.clear();
+  }
+  if (!o.nt) return;
+  // The NT core decides whether this was the last open of a file pending deletion.
+  const auto closed = nt.close(o.nt);
+  if (closed.remove) {
+    if (o.tree && o.tree->share) {
+      if (auto r = o.tree->share->vfs->remove(closed.path); !r)
+        SMBSRV_LOG_DEBUG("delete on close of '{}' failed: {}", closed.path.to_string(), to_string(r.status()));
+    }
+    nt.removed(closed.file);
+  }
+}
+
+}  // namespace smbsrv::engine

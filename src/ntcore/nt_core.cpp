@@ -1,0 +1,228 @@
+// NtCore: opens, share modes, deletion and renames (this file); oplocks and leases
+// (nt_leases.cpp); byte-range locks (nt_locks.cpp); census and invariants (nt_census.cpp).
+#include "ntcore/nt_core.hpp"
+
+#include <algorithm>
+
+#include "codec/access_mask.hpp"
+#include "ntcore/nt_internal.hpp"
+#include "util/utf16.hpp"
+
+namespace smbsrv::nt {
+namespace {
+
+using namespace smbsrv::access;
+
+bool same_name(const Vfs* vfs, const std::string& a, const std::string& b) {
+  return vfs->case_sensitive() ? a == b : upcase_utf8(a) == upcase_utf8(b);
+}
+
+/// `p` is `dir` itself (or_equal) or below it.
+bool is_below(const Vfs* vfs, const SmbPath& dir, const SmbPath& p, bool or_equal = false) {
+  const auto& a = dir.components();
+  const auto& b = p.components();
+  if (b.size() < a.size() || (b.size() == a.size() && !or_equal)) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!same_name(vfs, a[i], b[i])) return false;
+  return true;
+}
+
+}  // namespace
+
+NtCore::NtCore(const std::function<std::uint64_t()>& clock, Options options) : clock_(clock), options_(options) {}
+
+NtCore::~NtCore() = default;
+
+Result<std::variant<NtCore::Opened, NtCore::MustWait>> NtCore::open(const OpenRequest& req) {
+  Outbox out;
+  std::lock_guard lk(mu_);
+  auto& slot = files_[req.file];
+  if (!slot) {
+    slot = std::make_shared<File>();
+    slot->key = req.file;
+    slot->path = req.path;
+    slot->is_directory = req.is_directory;
+  }
+  File& f = *slot;
+  const auto give_up = [&](NtStatus s) {
+    erase_if_unused_locked(req.file);
+    return s;
+  };
+  const auto wait = [&]() -> Result<std::variant<Opened, MustWait>> {
+    f.waiters.push_back({req.owner, req.owner.lock().get(), *req.wait_token});
+    return MustWait{};
+  };
+  if (f.delete_pending || f.removing) return give_up(NtStatus::delete_pending);
+  const bool leasing = options_.leasing;
+  // A lease key names one file (3.3.5.9.8).
+  const auto key_elsewhere = [&] {
+    if (!req.lease || req.oplock_level != kOplockLease || !req.leases_allowed) return false;
+    auto l = leases_.find({req.client_guid, req.lease->key});
+    return l != leases_.end() && l->second->file != req.file;
+  };
+
+  // MS-FSA 2.1.5.1.2: the share-mode check first. Opens with neither data nor DELETE access
+  // (attribute or stat opens) take no part in sharing, on either side (smbtorture
+  // smb2.lease.statopen).
+  bool violation = false;
+  if (req.access & kSharingRelevant) {
+    for (const Open* o : f.opens) {
+      if (!(o->access & kSharingRelevant)) continue;
+      if (share_conflict(req.access, o->share_access) || share_conflict(o->access, req.share_access)) {
+        violation = true;
+        break;
+      }
+    }
+  }
+  if (violation) {
+    // Handles that other clients cache may be what conflicts: break their handle caching; the
+    // open is retried once those breaks are over (or fails at once when it may not wait).
+    if (leasing) {
+      if (key_elsewhere()) return give_up(NtStatus::invalid_parameter);
+      if (break_for_open_locked(f, req, BreakCause::sharing, out) && req.wait_token) return wait();
+    }
+    return give_up(NtStatus::sharing_violation);
+  }
+  // Then the oplock check: only opens for data or delete break others (MS-FSA 2.1.5.1.2;
+  // smbtorture smb2.lease.statopen).
+  if (leasing && (req.truncating || (req.access & kBreakingAccess))) {
+    if (key_elsewhere()) return give_up(NtStatus::invalid_parameter);
+    const bool waiting =
+        break_for_open_locked(f, req, req.truncating ? BreakCause::overwrite : BreakCause::open, out);
+    if (waiting && req.wait_token) return wait();
+  }
+  auto o = std::make_shared<Open>();
+  o->file = slot;
+  o->access = req.access;
+  o->share_access = req.share_access;
+  o->delete_on_close = req.delete_on_close;
+  o->owner = req.owner;
+  o->who = req.owner.lock().get();
+  o->tag = req.tag;
+  Opened result;
+  if (leasing) result.grant = grant_locked(f, *o, req, out);
+  f.opens.push_back(o.get());
+  result.open = std::move(o);
+  return result;
+}
+
+NtCore::Closed NtCore::close(const OpenRef& open) {
+  Outbox out;
+  std::lock_guard lk(mu_);
+  Closed c;
+  Open& o = *open;
+  if (o.closed) return c;
+  o.closed = true;
+  File& f = *o.file;
+  if (o.delete_on_close) f.delete_pending = true;
+  std::erase(f.opens, &o);
+  std::erase_if(f.locks, [&](const ByteRangeLock& l) { return l.open == &o; });
+  if (o.lease && --o.lease->opens == 0) {
+    // The last open of the lease: it ends, and a break it owed is moot (3.3.4.7 / 3.3.5.10).
+    auto& lease = *o.lease;
+    lease.breaking = false;
+    if (!lease.is_oplock) {
+      auto l = leases_.find({lease.client_guid, lease.key});
+      if (l != leases_.end() && l->second == o.lease) leases_.erase(l);
+    }
+  }
+  o.lease.reset();
+  if (f.opens.empty() && f.delete_pending) {
+    // The file goes once the closer has removed it; until then new opens see delete_pending and
+    // waits on it stay (a CREATE they release must not find the file still there).
+    f.removing = true;
+    c.remove = true;
+    c.path = f.path;
+    c.file = f.key;
+    return c;
+  }
+  collect_ready_locked(f, out);
+  erase_if_unused_locked(f.key);
+  return c;
+}
+
+void NtCore::removed(const FileKey& file) {
+  Outbox out;
+  std::lock_guard lk(mu_);
+  auto it = files_.find(file);
+  if (it == files_.end()) return;
+  File& f = *it->second;
+  f.removing = false;
+  f.delete_pending = false;
+  collect_ready_locked(f, out);
+  erase_if_unused_locked(file);
+}
+
+void NtCore::erase_if_unused_locked(const FileKey& key) {
+  auto it = files_.find(key);
+  if (it == files_.end()) return;
+  const File& f = *it->second;
+  if (f.opens.empty() && f.waiters.empty() && !f.removing) files_.erase(it);
+}
+
+SmbPath NtCore::path(const OpenRef& open) const {
+  std::lock_guard lk(mu_);
+  return open->file->path;
+}
+
+bool NtCore::delete_pending(const OpenRef& open) const {
+  std::lock_guard lk(mu_);
+  return open->file->delete_pending;
+}
+
+void NtCore::set_delete_pending(const OpenRef& open, bool pending) {
+  std::lock_guard lk(mu_);
+  if (open->closed) return;
+  open->file->delete_pending = pending;
+  open->delete_on_close = false;  // the file's state rules now
+}
+
+Result<void> NtCore::check_rename(const OpenRef& open) const {
+  std::lock_guard lk(mu_);
+  const File& f = *open->file;
+  if (f.path.is_root()) return NtStatus::access_denied;
+  const Vfs* vfs = f.key.vfs;
+  // Windows refuses to rename a directory that has open files below it.
+  if (f.is_directory) {
+    for (const auto& [key, other] : files_)
+      if (key.vfs == vfs && !other->opens.empty() && is_below(vfs, f.path, other->path)) return NtStatus::access_denied;
+  }
+  const SmbPath dir = f.path.parent();
+  for (const auto& [key, other] : files_) {
+    if (key.vfs != vfs || !other->is_directory || !is_below(vfs, dir, other->path, true) ||
+        other->path.components().size() != dir.components().size())
+      continue;
+    for (const Open* o : other->opens)
+      if ((o->access & kSharingRelevant) && ((o->access & kDelete) || !(o->share_access & kShareDelete)))
+        return NtStatus::sharing_violation;
+  }
+  return {};
+}
+
+void NtCore::renamed(const OpenRef& open, const SmbPath& from, const SmbPath& to) {
+  std::lock_guard lk(mu_);
+  const Vfs* vfs = open->file->key.vfs;
+  for (auto& [key, f] : files_) {
+    if (key.vfs != vfs) continue;
+    if (f.get() == open->file.get() || f->path == from) {
+      f->path = to;
+    } else if (is_below(vfs, from, f->path)) {
+      auto comps = to.components();
+      const auto& old = f->path.components();
+      comps.insert(comps.end(), old.begin() + static_cast<std::ptrdiff_t>(from.components().size()), old.end());
+      if (auto p = SmbPath::from_components(std::move(comps))) f->path = *p;
+    }
+  }
+}
+
+void NtCore::cancel_wait(const Owner* owner, std::uint64_t token) {
+  std::lock_guard lk(mu_);
+  for (auto it = files_.begin(); it != files_.end();) {
+    File& f = *it->second;
+    std::erase_if(f.waiters, [&](const Waiter& w) { return w.who == owner && w.token == token; });
+    if (f.opens.empty() && f.waiters.empty() && !f.removing) it = files_.erase(it);
+    else ++it;
+  }
+}
+
+}  // namespace smbsrv::nt

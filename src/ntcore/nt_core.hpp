@@ -1,0 +1,190 @@
+// The NT-semantics core: the one owner of the state that several connections share (MS-FSA's
+// object store as far as the server keeps it, MS-SMB2 3.3.1.4 GlobalOpenTable /
+// GlobalLeaseTableList):
+//   - the open table and share-mode checks (MS-FSA 2.1.5.1.2);
+//   - delete-pending and delete-on-close (2.1.5.4, 2.1.5.14.3);
+//   - byte-range locks (2.1.5.7, 2.1.5.8);
+//   - oplocks, leases and their breaks (MS-FSA 2.1.5.17ff, MS-SMB2 3.3.4.6/3.3.4.7/3.3.5.22);
+//   - operations waiting on any of these (a CREATE waiting for a break acknowledgment; blocking
+//     locks and change notification come next);
+//   - durable-handle records (empty until durable handles are implemented).
+// The engine's handlers call this API; nothing else takes its lock or touches its structures
+// (Open is opaque outside nt_core.cpp).
+//
+// Concurrency rule. One mutex guards everything here. It is a leaf: no other lock is taken while
+// it is held, no VFS call and no call into a connection happens under it. Whatever the core has
+// to tell a connection (a break to send, a wait that is over) is collected under the lock and
+// delivered through Owner::post() after the lock is released; the owner queues it and handles it
+// on its own executor. So the core may be called from any thread, and a waiting operation always
+// resumes on its own connection's executor, never on the thread that released it.
+//
+// Time comes from the clock the core is given (injected, as everywhere in the engine).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <variant>
+#include <vector>
+
+#include "ntcore/durable.hpp"
+#include "ntcore/types.hpp"
+#include "smbsrv/path.hpp"
+#include "smbsrv/result.hpp"
+
+namespace smbsrv::nt {
+
+class NtCore {
+ public:
+  struct Options {
+    bool leasing = true;                             // grant oplocks and leases at all
+    std::uint64_t break_timeout = 35ULL * 10'000'000;  // FILETIME ticks (MS-SMB2 3.3.2.5: 35 s)
+  };
+  /// `clock` returns the current time as FILETIME; it must outlive the core.
+  NtCore(const std::function<std::uint64_t()>& clock, Options options);
+  ~NtCore();
+  NtCore(const NtCore&) = delete;
+  NtCore& operator=(const NtCore&) = delete;
+
+  class Open;  // MS-FSA Open: opaque outside the core
+  using OpenRef = std::shared_ptr<Open>;
+
+  // ---- opening (MS-FSA 2.1.5.1.2, MS-SMB2 3.3.5.9.8/3.3.5.9.11) --------------------------------
+  struct OpenRequest {
+    FileKey file;
+    SmbPath path;  // share-relative, as opened
+    bool is_directory = false;
+    std::uint32_t access = 0;        // granted access mask (generic rights already mapped)
+    std::uint32_t share_access = 0;  // FILE_SHARE_READ | _WRITE | _DELETE
+    bool truncating = false;         // overwrite or supersede: the file is truncated after the open
+    bool delete_on_close = false;    // FILE_DELETE_ON_CLOSE
+    std::uint8_t oplock_level = kOplockNone;  // RequestedOplockLevel
+    std::optional<LeaseRequest> lease;        // with kOplockLease
+    Key16 client_guid{};                      // Connection.ClientGuid
+    bool leases_allowed = false;              // dialect 2.1 or later
+    bool lease_v2_allowed = false;            // dialect 3.x
+    std::weak_ptr<Owner> owner;
+    OpenTag tag;
+    /// When set, the open may wait for break acknowledgments: it is then registered under this
+    /// token and the owner gets Wake{token} once the breaks are over (it retries the open). When
+    /// not set (a CREATE inside a compound), breaks are sent and the open goes on at once.
+    std::optional<std::uint64_t> wait_token;
+  };
+  struct Opened {
+    OpenRef open;
+    LeaseGrant grant;
+  };
+  struct MustWait {};
+  /// Checks delete-pending (delete_pending) and share modes (sharing_violation), breaks what other
+  /// opens cache as the open requires, and registers the open with the oplock or lease the rules
+  /// allow. invalid_parameter when the lease key is already bound to another file (3.3.5.9.8).
+  Result<std::variant<Opened, MustWait>> open(const OpenRequest& req);
+
+  /// What the closer must do once close() returns.
+  struct Closed {
+    bool remove = false;  // the last open of a delete-pending file: remove `path`, then call removed()
+    SmbPath path;
+    FileKey file;
+  };
+  /// The open goes away with its locks and its share of any lease; waits it held up resume. Closing
+  /// twice is harmless (the second returns remove = false).
+  Closed close(const OpenRef& open);
+  /// After Closed::remove: the file is gone (or could not be removed). Until this call, new opens
+  /// of it fail with delete_pending, and waits on it stay registered.
+  void removed(const FileKey& file);
+
+  // ---- names and deletion ----------------------------------------------------------------------
+  /// The open's current path (kept up to date across renames of it or of a directory above it).
+  SmbPath path(const OpenRef& open) const;
+  bool delete_pending(const OpenRef& open) const;
+  /// FileDispositionInformation (MS-FSA 2.1.5.14.3): sets or clears the file's delete-pending
+  /// state; the open's own FILE_DELETE_ON_CLOSE no longer applies.
+  void set_delete_pending(const OpenRef& open, bool pending);
+  /// Whether `open` may be renamed: access_denied for a directory with opens below it (Windows),
+  /// sharing_violation when an open of its parent holds DELETE or does not share delete (Windows
+  /// behaves as if the rename opened the parent for DELETE; smbtorture smb2.rename.*).
+  Result<void> check_rename(const OpenRef& open) const;
+  /// After the backend renamed `from` to `to` through `open`: paths of it and of everything below.
+  void renamed(const OpenRef& open, const SmbPath& from, const SmbPath& to);
+
+  // ---- byte-range locks (MS-FSA 2.1.5.7, 2.1.5.8) ----------------------------------------------
+  struct LockRange {
+    std::uint64_t offset = 0, length = 0;
+    bool exclusive = false;
+  };
+  /// All or nothing: lock_not_granted on a conflict with any lock (of any open, or of the request).
+  Result<void> lock(const OpenRef& open, std::span<const LockRange> ranges);
+  /// All or nothing: range_not_locked unless each range is a lock of this open.
+  Result<void> unlock(const OpenRef& open, std::span<const LockRange> ranges);
+
+  // ---- oplocks and leases ----------------------------------------------------------------------
+  /// Data changed through `by` (WRITE, truncation, end of file): every other open's caching goes.
+  /// Nothing waits (MS-FSA: such breaks complete immediately).
+  void data_changed(const OpenRef& by);
+  /// A delete or rename through `by`: other opens lose handle caching (an oplock drops to level
+  /// II at most) so that clients close the handles they keep. Nothing waits.
+  void handles_affected(const OpenRef& by);
+  /// Lease Break Acknowledgment (3.3.5.22.2): the state now held, or object_name_not_found /
+  /// unsuccessful / request_not_accepted.
+  Result<std::uint32_t> ack_lease(const Key16& client_guid, const Key16& key, std::uint32_t state);
+  /// Oplock Break Acknowledgment (3.3.5.22.1): the level now held, or invalid_device_state /
+  /// invalid_oplock_protocol / invalid_parameter.
+  Result<std::uint8_t> ack_oplock(const OpenRef& open, std::uint8_t level);
+  /// Breaks whose acknowledgment is overdue complete as if acknowledged (3.3.2.5).
+  void tick();
+
+  // ---- waits -----------------------------------------------------------------------------------
+  /// The wait registered under `token` by `owner` ends without a Wake (cancelled, or its
+  /// connection went away).
+  void cancel_wait(const Owner* owner, std::uint64_t token);
+
+  // ---- inspection (tests and the simulation's invariant checks) --------------------------------
+  struct Census {
+    std::size_t files = 0, opens = 0, locks = 0, leases = 0, waiters = 0, durable = 0;
+  };
+  Census census() const;
+  /// Opens, locks and waits whose owner is `owner` (must all be gone once it has closed).
+  Census census_of(const Owner* owner) const;
+  /// Checks the core's internal consistency: every share-mode pair, every byte-range lock pair and
+  /// every lease against its opens. Returns a description of the first violation, or nothing.
+  std::optional<std::string> check_invariants() const;
+
+ private:
+  struct File;
+  struct Lease;
+  struct Waiter {
+    std::weak_ptr<Owner> owner;
+    const Owner* who = nullptr;
+    std::uint64_t token = 0;
+  };
+  /// Events to deliver once the lock is released: declared before the lock guard of a method, so
+  /// that its destructor runs after the guard's.
+  class Outbox;
+  enum class BreakCause { open, overwrite, sharing };
+
+  // All *_locked members run with mu_ held.
+  void break_locked(Lease& l, std::uint32_t to, Outbox& out);
+  /// Breaks what `cause` requires in the leases of `file` other than `who`'s; true when one of
+  /// them is now waiting for an acknowledgment.
+  bool break_for_open_locked(File& f, const OpenRequest& who, BreakCause cause, Outbox& out);
+  LeaseGrant grant_locked(File& f, Open& o, const OpenRequest& req, Outbox& out);
+  void collect_ready_locked(File& f, Outbox& out);
+  bool mine(const Lease& l, const OpenRequest& who) const;
+  template <class Keep>
+  void break_others_locked(const Open& by, Keep keep, Outbox& out);
+  void erase_if_unused_locked(const FileKey& key);
+
+  const std::function<std::uint64_t()>& clock_;
+  const Options options_;
+  mutable std::mutex mu_;
+  std::map<FileKey, std::shared_ptr<File>> files_;
+  std::map<std::pair<Key16, Key16>, std::shared_ptr<Lease>> leases_;  // (ClientGuid, LeaseKey)
+  std::uint64_t next_oplock_key_ = 1;
+  DurableTable durable_;  // preserved opens of lost connections (empty until durable handles land)
+};
+
+}  // namespace smbsrv::nt

@@ -1,0 +1,77 @@
+// NtCore's structures, private to src/ntcore (nothing else includes this file).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ntcore/nt_core.hpp"
+
+namespace smbsrv::nt {
+
+/// Events collected under the lock, delivered when this goes out of scope. Declare it before the
+/// method's lock_guard, so that it is destroyed (and delivers) after the guard releases mu_.
+class NtCore::Outbox {
+ public:
+  Outbox() = default;
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+  ~Outbox() {
+    for (auto& [owner, e] : events_)
+      if (auto o = owner.lock()) o->post(std::move(e));
+  }
+  void add(const std::weak_ptr<Owner>& owner, Event e) { events_.emplace_back(owner, std::move(e)); }
+
+ private:
+  std::vector<std::pair<std::weak_ptr<Owner>, Event>> events_;
+};
+
+struct ByteRangeLock {
+  const NtCore::Open* open = nullptr;
+  std::uint64_t offset = 0, length = 0;
+  bool exclusive = false;
+};
+
+/// MS-FSA File (one per backend file with at least one open or wait).
+struct NtCore::File {
+  FileKey key;
+  SmbPath path;  // as first opened; kept current across renames
+  bool is_directory = false;
+  bool delete_pending = false;  // File.PendingDelete
+  bool removing = false;        // the last open closed with delete pending; removal under way
+  std::vector<Open*> opens;     // File.OpenList, in open order
+  std::vector<ByteRangeLock> locks;
+  std::vector<Waiter> waiters;  // opens waiting for this file's breaks to complete
+};
+
+/// MS-SMB2 3.3.1.4 Lease (an oplock is a lease private to its one open: key from a counter).
+struct NtCore::Lease {
+  Key16 client_guid{}, key{};
+  bool is_oplock = false;
+  int version = 1;
+  FileKey file{};
+  std::uint32_t state = 0;
+  std::uint32_t notified_to = 0;  // what the last notification offered
+  std::uint32_t breaking_to = 0;  // ≤ notified_to: further breaks wait for the acknowledgment
+  bool breaking = false;
+  std::uint16_t epoch = 0;
+  std::uint64_t deadline = 0;  // FILETIME by which the acknowledgment is due
+  std::size_t opens = 0;
+  std::weak_ptr<Owner> owner;  // of the open that took it last: notifications go there
+  OpenTag tag;
+};
+
+/// MS-FSA Open.
+class NtCore::Open {
+ public:
+  std::shared_ptr<File> file;
+  std::uint32_t access = 0, share_access = 0;
+  bool delete_on_close = false;
+  bool closed = false;
+  std::shared_ptr<Lease> lease;  // null: no oplock or lease
+  std::weak_ptr<Owner> owner;
+  const Owner* who = nullptr;  // identifies the owner in census_of()
+  OpenTag tag;
+};
+
+}  // namespace smbsrv::nt
