@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "crypto/crypto.hpp"
-#include "util/utf16.hpp"
+#include "util/upcase.hpp"
 
 namespace smbsrv::engine {
 namespace {
@@ -27,7 +27,7 @@ bool is_below(const SmbPath& dir, const SmbPath& p) {
   const auto& b = p.components();
   if (b.size() <= a.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (upcase_utf8(a[i]) != upcase_utf8(b[i])) return false;
+    if (!iequal_names(a[i], b[i])) return false;
   return true;
 }
 

@@ -28,7 +28,7 @@
 #include <system_error>
 #include <utility>
 
-#include "util/utf16.hpp"
+#include "util/upcase.hpp"
 #include "vfs/local_vfs_internal.hpp"
 #include "vfs/name_cache.hpp"
 
@@ -500,7 +500,7 @@ class LocalVfs final : public Vfs {
     struct stat dir {};
     const bool have_dir = ::fstat(dirfd, &dir) == 0;
     if (have_dir) {
-      while (auto hit = names_->find(dir, want, name.size())) {
+      while (auto hit = names_->find(dir, want)) {
         if (hit->name.empty()) return e;
         if (::fstatat(dirfd, hit->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
           e.kind = kind_of(st.st_mode);
@@ -516,7 +516,7 @@ class LocalVfs final : public Vfs {
     if (!names) return names.status();
     const std::string* best = nullptr;
     for (const auto& n : *names)  // the smallest match, so the choice is stable
-      if (n.size() == name.size() && upcase_utf8(n) == want && (best == nullptr || n < *best)) best = &n;
+      if (iequal_names(n, want) && (best == nullptr || n < *best)) best = &n;
     if (have_dir) names_->maybe_index(dirfd, dir, names->size());
     if (best == nullptr) return e;
     if (::fstatat(dirfd, best->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)

@@ -20,8 +20,7 @@ NameCache::~NameCache() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::optional<NameCache::Match> NameCache::find(const struct stat& dir, const std::string& upcased,
-                                                std::size_t size) {
+std::optional<NameCache::Match> NameCache::find(const struct stat& dir, const std::string& upcased) {
   if (fd_ < 0) return std::nullopt;
   std::lock_guard lock(mu_);
   if (lru_.empty()) return std::nullopt;  // nothing indexed: skip the read of the queue
@@ -32,7 +31,7 @@ std::optional<NameCache::Match> NameCache::find(const struct stat& dir, const st
   Match m{{}, it->second->seq};
   auto [b, e] = it->second->names.equal_range(upcased);
   for (; b != e; ++b)  // the smallest match, as the scan picks it
-    if (b->second.size() == size && (m.name.empty() || b->second < m.name)) m.name = b->second;
+    if (m.name.empty() || b->second < m.name) m.name = b->second;
   return m;
 }
 

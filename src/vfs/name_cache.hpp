@@ -63,8 +63,8 @@ class NameCache {
   };
 
   /// nullopt when `dir` is not indexed (the caller scans); otherwise the smallest indexed name
-  /// of `size` bytes whose upcase is `upcased`, if any.
-  std::optional<Match> find(const struct stat& dir, const std::string& upcased, std::size_t size);
+  /// whose upcase is `upcased`, if any (of any length: upcasing may change it).
+  std::optional<Match> find(const struct stat& dir, const std::string& upcased);
 
   /// Drops `name` (found by find() with `seq`, then not on disk) unless the directory changed
   /// since: a create of the name after the caller's fstatat has queued its event by now.

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string>
 
+#include "smbsrv/credentials.hpp"
+
 namespace smbsrv {
 namespace {
 
@@ -211,6 +213,22 @@ TEST(IequalNames, AgreesWithUpcaseUtf8) {
   for (const char* a : names)
     for (const char* b : names)
       EXPECT_EQ(iequal_names(a, b), upcase_utf8(a) == upcase_utf8(b)) << a << " / " << b;
+}
+
+// ---- callers -------------------------------------------------------------------------------------
+
+TEST(Upcase, CredentialStoreUserNamesAreCaseInsensitiveBeyondAscii) {
+  InMemoryCredentialStore store;
+  store.add_user("Jürgen", "pw1");
+  store.add_user("σωκράτης", "pw2");
+  store.add_user("Alice", "pw3");
+  ASSERT_TRUE(store.nt_hash("JÜRGEN", ""));
+  EXPECT_EQ(*store.nt_hash("JÜRGEN", ""), nt_hash_of_password("pw1"));
+  ASSERT_TRUE(store.nt_hash("ΣΩΚΡΆΤΗΣ", ""));
+  EXPECT_EQ(*store.nt_hash("ΣΩΚΡΆΤΗΣ", ""), nt_hash_of_password("pw2"));
+  EXPECT_TRUE(store.nt_hash("aLICE", ""));
+  EXPECT_FALSE(store.nt_hash("Jurgen", ""));
+  EXPECT_FALSE(store.nt_hash("ALİCE", ""));  // İ is not I
 }
 
 // ---- the table -----------------------------------------------------------------------------------
