@@ -5,6 +5,7 @@
 #include "crypto/crypto.hpp"
 #include "util/byte_reader.hpp"
 #include "util/byte_writer.hpp"
+#include "util/upcase.hpp"
 #include "util/utf16.hpp"
 
 namespace smbsrv::auth::ntlm {

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "util/byte_writer.hpp"
+#include "util/upcase.hpp"
 #include "util/utf16.hpp"
 
 namespace smbsrv::fscc {

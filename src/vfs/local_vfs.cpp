@@ -12,10 +12,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <linux/magic.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -26,16 +23,14 @@
 #include <climits>
 #include <cstdio>
 #include <limits>
-#include <list>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
 
-#include "util/utf16.hpp"
+#include "util/upcase.hpp"
 #include "vfs/local_vfs_internal.hpp"
+#include "vfs/name_cache.hpp"
 
 namespace smbsrv {
 namespace {
@@ -173,243 +168,6 @@ Result<std::vector<std::string>> read_names(int dirfd) {
   return names;
 }
 
-/// Case-insensitive index of the names in large directories, so that looking up a name that does
-/// not exist (every CREATE of a new file) is a hash probe instead of a readdir of the whole
-/// directory: creating N files in one directory was O(N²) getdents.
-///
-/// Validity comes from an inotify watch on each indexed directory, not from its timestamps. The
-/// kernel queues the event of every create, unlink and rename in the directory, ours and other
-/// processes' alike, before the syscall that made it returns, and find() drains the queue under
-/// the mutex before answering, so an answer reflects every change that completed before the
-/// lookup. mtime/ctime cannot give that: they are stamped from a clock that advances in ticks
-/// (1-4 ms, or the file system's 1-2 s granularity), so another process's change in the same tick
-/// as one of ours leaves them unchanged, and a directory we keep writing to (an mput) is always
-/// within that racy window, which would mean rescanning on every create again.
-/// Only local file systems, where inotify sees every change, are indexed; elsewhere, and when
-/// inotify or /proc is unavailable, lookup scans as before.
-///
-/// The index may hold names that no longer exist, never miss one that does: a rename's
-/// IN_MOVED_FROM does not remove the old name, because renameat2(RENAME_EXCHANGE) reports
-/// exactly what "x -> y, then y -> x" reports, yet leaves both names. A matching name is
-/// therefore checked with fstatat by the caller, and forget() drops it if it is gone.
-class NameCache {
- public:
-  // Directories with fewer names are cheap to scan and are not indexed.
-  static constexpr std::size_t kMinNames = 64;
-  // At most this many directories are indexed (one inotify watch each, out of the per-user
-  // fs.inotify.max_user_watches) ...
-  static constexpr std::size_t kMaxDirs = 128;
-  // ... holding at most this many names in all (roughly 100 bytes each: ~13 MiB); the least
-  // recently used directories are dropped first. A larger single directory is not indexed.
-  static constexpr std::size_t kMaxNames = 128 * 1024;
-
-  NameCache() : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {}
-
-  struct Match {
-    std::string name;   // empty: no name matches
-    std::uint64_t seq;  // for forget()
-  };
-
-  /// nullopt when `dir` is not indexed (the caller scans); otherwise the smallest indexed name
-  /// of `size` bytes whose upcase is `upcased`, if any.
-  std::optional<Match> find(const struct stat& dir, const std::string& upcased, std::size_t size) {
-    if (!fd_) return std::nullopt;
-    std::lock_guard lock(mu_);
-    if (lru_.empty()) return std::nullopt;  // nothing indexed: skip the read of the queue
-    drain();
-    const auto it = by_key_.find(Key{dir.st_dev, dir.st_ino});
-    if (it == by_key_.end() || !it->second->ready) return std::nullopt;
-    lru_.splice(lru_.begin(), lru_, it->second);
-    Match m{{}, it->second->seq};
-    auto [b, e] = it->second->names.equal_range(upcased);
-    for (; b != e; ++b)  // the smallest match, as the scan picks it
-      if (b->second.size() == size && (m.name.empty() || b->second < m.name)) m.name = b->second;
-    return m;
-  }
-
-  /// Drops `name` (found by find() with `seq`, then not on disk) unless the directory changed
-  /// since: a create of the name after the caller's fstatat has queued its event by now.
-  bool forget(const struct stat& dir, const std::string& upcased, const std::string& name,
-              std::uint64_t seq) {
-    std::lock_guard lock(mu_);
-    drain();
-    const auto it = by_key_.find(Key{dir.st_dev, dir.st_ino});
-    if (it == by_key_.end() || !it->second->ready || it->second->seq != seq) return false;
-    auto [b, e] = it->second->names.equal_range(upcased);
-    for (; b != e; ++b) {
-      if (b->second != name) continue;
-      it->second->names.erase(b);
-      --total_;
-      return true;
-    }
-    return false;
-  }
-
-  /// Indexes dirfd (which `dir` describes) if it is worth it and not indexed yet. Called after a
-  /// scan found `count` names; scans again once the watch is in place.
-  void maybe_index(int dirfd, const struct stat& dir, std::size_t count) {
-    if (!fd_ || count < kMinNames || count > kMaxNames) return;
-    const Key key{dir.st_dev, dir.st_ino};
-    std::uint64_t id = 0;
-    {
-      std::lock_guard lock(mu_);
-      if (by_key_.contains(key)) return;  // indexed, or another thread is building it
-      struct statfs sf {};
-      if (::fstatfs(dirfd, &sf) != 0 || !local_fs(static_cast<unsigned long>(sf.f_type))) return;
-      // Under the mutex, so that no drain() can see (and drop) events for the wd before it is
-      // registered.
-      const std::string proc = "/proc/self/fd/" + std::to_string(dirfd);
-      const int wd = ::inotify_add_watch(fd_.get(), proc.c_str(),
-                                         IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
-      if (wd < 0 || by_wd_.contains(wd)) return;
-      id = ++last_id_;
-      lru_.push_front(Dir{key, wd, id});
-      by_key_.emplace(key, lru_.begin());
-      by_wd_.emplace(wd, lru_.begin());
-    }
-    // Events from now on are logged in Dir::log by drain(); the scan (without the mutex) then
-    // sees at least everything before the watch, and replaying the log fixes up the rest.
-    auto names = read_names(dirfd);
-    std::unordered_multimap<std::string, std::string> index;
-    if (names) {
-      index.reserve(names->size());
-      for (auto& n : *names) {
-        auto up = upcase_utf8(n);
-        index.emplace(std::move(up), std::move(n));
-      }
-    }
-    std::lock_guard lock(mu_);
-    drain();
-    const auto it = by_key_.find(key);
-    if (it == by_key_.end() || it->second->id != id) return;  // dropped meanwhile (overflow, rmdir)
-    const auto d = it->second;
-    if (!names) return drop(d, true);
-    d->names = std::move(index);
-    total_ += d->names.size();
-    for (auto& [added, name] : d->log) apply(*d, added, std::move(name));
-    d->log.clear();
-    d->log.shrink_to_fit();
-    d->ready = true;
-    trim();
-  }
-
- private:
-  struct Key {
-    dev_t dev;
-    ino_t ino;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    std::size_t operator()(const Key& k) const noexcept {
-      return std::hash<std::uint64_t>{}(static_cast<std::uint64_t>(k.ino) * 0x9E3779B97F4A7C15ULL ^
-                                        static_cast<std::uint64_t>(k.dev));
-    }
-  };
-  struct Dir {
-    Key key;
-    int wd;
-    std::uint64_t id;  // tells a rebuilt entry from the one maybe_index() started
-    bool ready = false;                                       // built; until then events are logged
-    std::uint64_t seq = 0;                                    // events seen
-    std::unordered_multimap<std::string, std::string> names;  // upcased -> on-disk spelling
-    std::vector<std::pair<bool, std::string>> log;            // (created, name) while building
-  };
-
-  static bool local_fs(unsigned long type) noexcept {
-    // File systems whose every change goes through this kernel's VFS (so inotify reports it).
-    // Network and FUSE file systems are changed by others behind the kernel's back. Overlayfs
-    // reports changes made through the overlay; changing its layers directly is unsupported.
-    switch (type) {
-      case EXT4_SUPER_MAGIC:  // also ext2/ext3
-      case XFS_SUPER_MAGIC:
-      case BTRFS_SUPER_MAGIC:
-      case TMPFS_MAGIC:
-      case F2FS_SUPER_MAGIC:
-      case OVERLAYFS_SUPER_MAGIC:
-      case 0x2fc12fc1:  // ZFS
-        return true;
-      default:
-        return false;
-    }
-  }
-
-  /// Applies the queued events. Caller holds mu_.
-  void drain() {
-    alignas(inotify_event) char buf[16 * 1024];
-    for (;;) {
-      const ssize_t n = ::read(fd_.get(), buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;  // EAGAIN: the queue is empty
-      for (ssize_t off = 0; off < n;) {
-        const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
-        off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
-        if (ev->mask & IN_Q_OVERFLOW) {  // events were lost: nothing indexed can be trusted
-          while (!lru_.empty()) drop(lru_.begin(), true);
-          continue;
-        }
-        const auto it = by_wd_.find(ev->wd);
-        if (it == by_wd_.end()) continue;  // a directory dropped earlier
-        if (ev->mask & IN_IGNORED) {       // the directory is gone (or unmounted)
-          drop(it->second, false);
-          continue;
-        }
-        Dir& d = *it->second;
-        ++d.seq;
-        // IN_MOVED_FROM keeps the name (see the class comment); only IN_DELETE removes one.
-        const bool added = (ev->mask & (IN_CREATE | IN_MOVED_TO)) != 0;
-        if (ev->len == 0 || (!added && (ev->mask & IN_DELETE) == 0)) continue;
-        std::string name{ev->name};  // NUL-padded
-        if (d.ready)
-          apply(d, added, std::move(name));
-        else
-          d.log.emplace_back(added, std::move(name));
-      }
-    }
-    trim();
-  }
-
-  /// Records that `name` was created or removed. Idempotent: the build scan may already (or no
-  /// longer) contain a name that its logged events mention.
-  void apply(Dir& d, bool added, std::string name) {
-    auto up = upcase_utf8(name);
-    auto [b, e] = d.names.equal_range(up);
-    for (; b != e; ++b) {
-      if (b->second != name) continue;
-      if (!added) {
-        d.names.erase(b);
-        --total_;
-      }
-      return;
-    }
-    if (added) {
-      d.names.emplace(std::move(up), std::move(name));
-      ++total_;
-    }
-  }
-
-  void drop(std::list<Dir>::iterator d, bool unwatch) {
-    if (unwatch) (void)::inotify_rm_watch(fd_.get(), d->wd);
-    total_ -= d->names.size();
-    by_wd_.erase(d->wd);
-    by_key_.erase(d->key);
-    lru_.erase(d);
-  }
-
-  /// Drops the least recently used directories while over a limit.
-  void trim() {
-    while (!lru_.empty() && (lru_.size() > kMaxDirs || total_ > kMaxNames))
-      drop(std::prev(lru_.end()), true);
-  }
-
-  Fd fd_;
-  std::mutex mu_;
-  std::list<Dir> lru_;  // most recently used first
-  std::unordered_map<Key, std::list<Dir>::iterator, KeyHash> by_key_;
-  std::unordered_map<int, std::list<Dir>::iterator> by_wd_;
-  std::size_t total_ = 0;  // names in all directories
-  std::uint64_t last_id_ = 0;
-};
-
 class LocalFile final : public VfsFile {
  public:
   LocalFile(Fd fd, bool is_dir, bool writable, bool meta_writable)
@@ -541,7 +299,8 @@ class LocalFile final : public VfsFile {
 class LocalVfs final : public Vfs {
  public:
   LocalVfs(Fd root, LocalVfsOptions options) : root_(std::move(root)), opt_(options) {
-    if (!opt_.case_sensitive) names_ = std::make_unique<NameCache>();  // exact names need no scan
+    // Exact names need no scan: only case-insensitive shares get the index.
+    if (!opt_.case_sensitive) names_ = std::make_unique<detail::NameCache>(&read_names);
   }
 
   bool read_only() const override { return opt_.read_only; }
@@ -741,7 +500,7 @@ class LocalVfs final : public Vfs {
     struct stat dir {};
     const bool have_dir = ::fstat(dirfd, &dir) == 0;
     if (have_dir) {
-      while (auto hit = names_->find(dir, want, name.size())) {
+      while (auto hit = names_->find(dir, want)) {
         if (hit->name.empty()) return e;
         if (::fstatat(dirfd, hit->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
           e.kind = kind_of(st.st_mode);
@@ -757,7 +516,7 @@ class LocalVfs final : public Vfs {
     if (!names) return names.status();
     const std::string* best = nullptr;
     for (const auto& n : *names)  // the smallest match, so the choice is stable
-      if (n.size() == name.size() && upcase_utf8(n) == want && (best == nullptr || n < *best)) best = &n;
+      if (iequal_names(n, want) && (best == nullptr || n < *best)) best = &n;
     if (have_dir) names_->maybe_index(dirfd, dir, names->size());
     if (best == nullptr) return e;
     if (::fstatat(dirfd, best->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -788,7 +547,7 @@ class LocalVfs final : public Vfs {
 
   Fd root_;
   LocalVfsOptions opt_;
-  std::unique_ptr<NameCache> names_;  // case-insensitive shares only
+  std::unique_ptr<detail::NameCache> names_;  // case-insensitive shares only
 };
 
 }  // namespace

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <new>
 
-#include "util/utf16.hpp"
+#include "util/upcase.hpp"
 
 namespace smbsrv {
 namespace {
@@ -317,9 +317,8 @@ class MemoryVfs final : public Vfs {
       return f;
     }
     if (case_sensitive()) return f;
-    const std::string want = upcase_utf8(name);
     for (const auto& [stored, child] : dir.children) {  // map order: the smallest match wins
-      if (stored.size() == name.size() && upcase_utf8(stored) == want) {
+      if (iequal_names(stored, name)) {
         f.node = child;
         f.name = stored;
         break;

@@ -558,6 +558,49 @@ TYPED_TEST(VfsConformance, CaseInsensitiveLookupPreservesCase) {
   EXPECT_EQ(open_status(v, "gr\xC3\xB6\xC3\x9F" "e", params(D::open)), NtStatus::object_name_not_found);
 }
 
+// Names compare as Windows compares them (util/upcase.hpp): one upcase table for all of the BMP.
+TYPED_TEST(VfsConformance, CaseInsensitiveLookupUsesTheUpcaseTable) {
+  auto& v = this->v();
+  put_file(v, "\xC3\x84pfel.txt", "apples");                       // "Äpfel.txt"
+  EXPECT_EQ(get_file(v, "\xC3\xA4PFEL.TXT"), "apples");            // "äPFEL.TXT"
+  put_file(v, "\xCE\xA3.txt", "sigma");                            // "Σ.txt"
+  EXPECT_EQ(get_file(v, "\xCF\x83.txt"), "sigma");                 // "σ.txt"
+  EXPECT_EQ(get_file(v, "\xCF\x82.TXT"), "sigma");                 // "ς.TXT": final sigma too
+  EXPECT_EQ(open_status(v, "\xCF\x83.txt", params(D::create, true)), NtStatus::object_name_collision);
+  // An upcase may change the length in bytes: "ɐ" (2 bytes) upcases to "Ɐ" (3 bytes).
+  put_file(v, "\xC9\x90.dat", "turned a");                         // "ɐ.dat"
+  EXPECT_EQ(get_file(v, "\xE2\xB1\xAF.DAT"), "turned a");          // "Ɐ.DAT"
+  // What Windows keeps apart stays apart: dotless i and I, ß and SS, ß and ẞ.
+  put_file(v, "\xC4\xB1", "dotless");                              // "ı"
+  EXPECT_EQ(open_status(v, "I", params(D::open)), NtStatus::object_name_not_found);
+  put_file(v, "stra\xC3\x9F" "e", "sharp");                        // "straße"
+  EXPECT_EQ(open_status(v, "STRASSE", params(D::open)), NtStatus::object_name_not_found);
+  EXPECT_EQ(open_status(v, "STRA\xE1\xBA\x9E" "E", params(D::open)),  // "STRAẞE"
+            NtStatus::object_name_not_found);
+  EXPECT_EQ(get_file(v, "STRA\xC3\x9F" "E"), "sharp");             // "STRAßE"
+  EXPECT_EQ(names_in(v, "").size(), 5u);
+}
+
+// The same in a directory large enough for LocalVfs's name index (64 names), so that lookups
+// are answered by the index too, not only by the scan that builds it.
+TYPED_TEST(VfsConformance, CaseInsensitiveLookupInALargeDirectory) {
+  auto& v = this->v();
+  make_dir(v, "big");
+  for (int i = 0; i < 80; ++i) put_file(v, "big\\f" + std::to_string(i), "");
+  put_file(v, "big\\\xC3\x84pfel.txt", "apples");                  // "Äpfel.txt"
+  put_file(v, "big\\\xC9\x90.dat", "turned a");                    // "ɐ.dat"
+  for (int round = 0; round < 2; ++round) {  // the first lookup may scan; the second one not
+    EXPECT_EQ(get_file(v, "BIG\\\xC3\xA4PFEL.TXT"), "apples");     // "äPFEL.TXT"
+    EXPECT_EQ(get_file(v, "big\\\xE2\xB1\xAF.DAT"), "turned a");   // "Ɐ.DAT"
+    EXPECT_EQ(open_status(v, "big\\\xE2\xB1\xAF.dat", params(D::create, true)),
+              NtStatus::object_name_collision);
+    EXPECT_EQ(open_status(v, "big\\\xC4\xB1", params(D::open)), NtStatus::object_name_not_found);
+  }
+  ASSERT_TRUE(v.remove(P("big\\\xE2\xB1\xAF.DAT")));
+  EXPECT_EQ(open_status(v, "big\\\xC9\x90.dat", params(D::open)), NtStatus::object_name_not_found);
+  EXPECT_EQ(names_in(v, "big").size(), 81u);
+}
+
 TYPED_TEST(VfsConformance, CaseSensitiveOption) {
   auto vfs = this->backend_.make(false, true);
   auto& v = *vfs;
