@@ -2,13 +2,24 @@
 // The file-system interface behind every share. Errors are NtStatus values, so a backend decides
 // exactly what the client sees (see from_errno() in ntstatus.hpp for the usual OS mapping).
 //
-// NT semantics that need cross-open state (share modes, delete-on-close, byte-range locks) live
-// in the server; a backend only does plain file operations on validated SmbPaths.
+// NT semantics that need cross-open state (share modes, delete-pending and delete-on-close,
+// byte-range locks, oplocks and leases) live in the server; a backend only does plain file
+// operations on validated SmbPaths. What a backend therefore receives:
+//   - open() with CreateDisposition open, create or open_if only. The server turns overwrite,
+//     overwrite_if and supersede into open / open_if and truncates through VfsFile::truncate(0)
+//     once its share-mode and oplock checks have passed; on a read-only tree open_if becomes open.
+//   - remove() of a file when its last handle closes with delete pending (never while the server
+//     still has it open), rename() through an open handle of the source.
+//   - FileInfo::file_id is the server's identity of a file: every open of the same file or
+//     directory must report the same id, and no two files of one backend may share one while
+//     both exist, or share modes, locks and leases of one would apply to the other.
 //
-// Thread safety: the server calls a Vfs and its VfsFiles from a pool of worker threads; calls on
-// different VfsFile objects may run concurrently, calls on one VfsFile are never concurrent.
+// Thread safety: the server calls a Vfs and its VfsFiles from its worker threads, never from the
+// threads that serve sockets. Calls on different VfsFile objects, and on the Vfs itself, may run
+// concurrently; calls on one VfsFile are never concurrent. A call may block (it delays only the
+// request it serves).
 //
-//   class MyVfs : public smbsrv::Vfs { ... };            // see examples/ for a full one
+//   class MyVfs : public smbsrv::Vfs { ... };   // src/vfs/memory_vfs.cpp is a complete one
 //   server.add_share({.name = "docs", .vfs = std::make_shared<MyVfs>()});
 #pragma once
 
@@ -41,7 +52,7 @@ inline constexpr std::uint32_t kAttrNormal = 0x80;
 struct FileInfo {
   std::uint64_t size = 0;             // EndOfFile
   std::uint64_t allocation_size = 0;  // AllocationSize
-  std::uint64_t file_id = 0;          // stable, unique within the share (inode number)
+  std::uint64_t file_id = 0;          // stable, unique within the backend (see the file comment)
   FileTime creation = 0, last_access = 0, last_write = 0, change = 0;
   std::uint32_t link_count = 1;
   bool is_directory = false;
@@ -124,7 +135,8 @@ class Vfs {
   };
   virtual ~Vfs() = default;
 
-  /// Opens or creates per params.disposition. The root (empty path) is a directory.
+  /// Opens or creates per params.disposition (open, create or open_if: see the file comment).
+  /// The root (empty path) is a directory.
   /// Errors: object_name_not_found (last component missing), object_path_not_found (a parent is
   /// missing or not a directory), object_name_collision (create on an existing name),
   /// file_is_a_directory / not_a_directory (against params), access_denied.

@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "crypto/crypto.hpp"
-#include "util/utf16.hpp"
+#include "util/upcase.hpp"
 
 namespace smbsrv::engine {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "codec/access_mask.hpp"
 #include "ntcore/nt_internal.hpp"
-#include "util/utf16.hpp"
+#include "util/upcase.hpp"
 
 namespace smbsrv::nt {
 namespace {
@@ -14,7 +14,7 @@ namespace {
 using namespace smbsrv::access;
 
 bool same_name(const Vfs* vfs, const std::string& a, const std::string& b) {
-  return vfs->case_sensitive() ? a == b : upcase_utf8(a) == upcase_utf8(b);
+  return vfs->case_sensitive() ? a == b : iequal_names(a, b);
 }
 
 /// `p` is `dir` itself (or_equal) or below it.
@@ -25,6 +25,10 @@ bool is_below(const Vfs* vfs, const SmbPath& dir, const SmbPath& p, bool or_equa
   for (std::size_t i = 0; i < a.size(); ++i)
     if (!same_name(vfs, a[i], b[i])) return false;
   return true;
+}
+
+bool same_path(const Vfs* vfs, const SmbPath& a, const SmbPath& b) {
+  return a.components().size() == b.components().size() && is_below(vfs, a, b, true);
 }
 
 }  // namespace
@@ -189,9 +193,7 @@ Result<void> NtCore::check_rename(const OpenRef& open) const {
   }
   const SmbPath dir = f.path.parent();
   for (const auto& [key, other] : files_) {
-    if (key.vfs != vfs || !other->is_directory || !is_below(vfs, dir, other->path, true) ||
-        other->path.components().size() != dir.components().size())
-      continue;
+    if (key.vfs != vfs || !other->is_directory || !same_path(vfs, dir, other->path)) continue;
     for (const Open* o : other->opens)
       if ((o->access & kSharingRelevant) && ((o->access & kDelete) || !(o->share_access & kShareDelete)))
         return NtStatus::sharing_violation;
@@ -204,7 +206,7 @@ void NtCore::renamed(const OpenRef& open, const SmbPath& from, const SmbPath& to
   const Vfs* vfs = open->file->key.vfs;
   for (auto& [key, f] : files_) {
     if (key.vfs != vfs) continue;
-    if (f.get() == open->file.get() || f->path == from) {
+    if (f.get() == open->file.get() || same_path(vfs, f->path, from)) {
       f->path = to;
     } else if (is_below(vfs, from, f->path)) {
       auto comps = to.components();

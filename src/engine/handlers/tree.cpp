@@ -3,7 +3,7 @@
 #include "engine/async.hpp"
 #include "engine/dispatch.hpp"
 #include "log.hpp"
-#include "util/utf16.hpp"
+#include "util/upcase.hpp"
 
 namespace smbsrv::engine::handlers {
 namespace {
@@ -11,9 +11,8 @@ namespace {
 /// The share's access for `user`: a per-user entry (names compared case-insensitively), else
 /// the share's default.
 Access access_for(const Share& share, const std::string& user) {
-  const std::string up = upcase_utf8(user);
   for (const auto& [name, access] : share.user_access)
-    if (upcase_utf8(name) == up) return access;
+    if (iequal_names(name, user)) return access;
   return share.default_access;
 }
 
@@ -33,7 +32,7 @@ void tree_connect(Ctx& ctx, Request& req, Response& rsp) {
 
   auto tree = std::make_shared<TreeConnect>();
   codec::TreeConnectResponse r;
-  if (upcase_utf8(share_name) == "IPC$") {
+  if (iequal_names(share_name, "IPC$")) {
     tree->is_ipc = true;
     tree->maximal_access = access::kFullAccess;
     r.share_type = codec::kShareTypePipe;
