@@ -16,6 +16,8 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -86,9 +88,25 @@ struct Header {
 /// Checks ProtocolId 0xFE 'S' 'M' 'B' and StructureSize 64; command ≥ 0x13 → invalid_parameter
 /// too (the engine treats that as a malformed message).
 Result<Header> decode_header(Bytes msg);
+/// decode_header with every check but the command range: `Header::command` holds the raw value,
+/// which may lie outside the enum (command_name() says "UNKNOWN"). For the engine, which answers
+/// an unknown command with STATUS_INVALID_PARAMETER as long as the rest of the header is sound
+/// (MS-SMB2 3.3.5.2.6 itself says such a message is dropped with a disconnect).
+Result<Header> decode_header_any_command(Bytes msg);
+/// The raw Command (offset 12) of a message that holds a full 64-byte header, nullopt when it is
+/// shorter; nothing else is checked (e.g. to see whether only CANCELs follow in a compound).
+std::optional<Command> peek_command(Bytes msg);
 /// Appends 64 bytes.
 void encode_header(ByteWriter& w, const Header& h);
 inline constexpr std::size_t kSignatureOffset = 48;
+/// In-place edits of an encoded header (msg starts at the header). Each does nothing when msg is
+/// shorter than 64 bytes.
+/// Flags (offset 16) |= or_bits.
+void set_flags(std::span<std::uint8_t> msg, std::uint32_t or_bits);
+/// Flags |= SMB2_FLAGS_SIGNED (2.2.1.2), before the signature is computed (3.3.4.1.1).
+void mark_signed(std::span<std::uint8_t> msg);
+/// NextCommand (offset 20) = next: the offset from this header to the next message's (3.3.4.1.3).
+void set_next_command(std::span<std::uint8_t> msg, std::uint32_t next);
 
 // ---- error response (2.2.2) ----------------------------------------------------------------------
 /// StructureSize 9; ErrorContextCount 0; ByteCount = data.size(); with no data one zero byte.
