@@ -108,6 +108,20 @@ void mark_signed(std::span<std::uint8_t> msg);
 /// NextCommand (offset 20) = next: the offset from this header to the next message's (3.3.4.1.3).
 void set_next_command(std::span<std::uint8_t> msg, std::uint32_t next);
 
+// ---- SMB1 multi-protocol NEGOTIATE (3.3.5.3; MS-CIFS 2.2.3.1, 2.2.4.52.1) -----------------------
+/// The SMB2 dialects an SMB1 SMB_COM_NEGOTIATE offers ("SMB 2.002", "SMB 2.???").
+struct Smb1Negotiate {
+  bool smb2_002 = false;
+  bool smb2_wildcard = false;
+};
+/// `frame` is the whole SMB1 message: 0xFF 'S' 'M' 'B', Command 0x72, the 32-byte header, then
+/// WordCount (its words are skipped), ByteCount and the dialect strings (0x02, NUL-terminated
+/// ASCII name). ByteCount larger than what remains is clamped to it; the walk stops at the first
+/// string that does not start with 0x02 (what follows is ignored). Shorter than 35 bytes, wrong
+/// ProtocolId or Command, words or ByteCount cut short, or a dialect string without its NUL →
+/// invalid_parameter. No SMB2 dialect at all is not an error (both flags false).
+Result<Smb1Negotiate> decode_smb1_negotiate(Bytes frame);
+
 // ---- error response (2.2.2) ----------------------------------------------------------------------
 /// StructureSize 9; ErrorContextCount 0; ByteCount = data.size(); with no data one zero byte.
 void encode_error_response(ByteWriter& w, Bytes data = {});
