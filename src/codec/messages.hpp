@@ -369,6 +369,30 @@ struct IoctlResponse {
 /// InputCount 0 (InputOffset points at the buffer), OutputOffset 8-aligned.
 void encode_ioctl_response(ByteWriter& w, std::size_t hdr, const IoctlResponse& r);
 
+/// FSCTL_VALIDATE_NEGOTIATE_INFO input (2.2.31.4).
+struct ValidateNegotiateInfo {
+  std::uint32_t capabilities = 0;
+  std::array<std::uint8_t, 16> guid{};
+  std::uint16_t security_mode = 0;
+  std::vector<std::uint16_t> dialects;
+};
+/// `input` is the IOCTL's input buffer. Shorter than the 24-byte fixed part, DialectCount 0, or
+/// dialects that do not fit → invalid_parameter (3.3.5.15.12: the engine then disconnects).
+/// Bytes after the dialects are ignored.
+Result<ValidateNegotiateInfo> decode_validate_negotiate_info(Bytes input);
+/// VALIDATE_NEGOTIATE_INFO response (2.2.32.6): appends 24 bytes.
+void encode_validate_negotiate_response(ByteWriter& w, std::uint32_t capabilities,
+                                        const std::array<std::uint8_t, 16>& guid,
+                                        std::uint16_t security_mode, std::uint16_t dialect);
+/// FSCTL_CREATE_OR_GET_OBJECT_ID output: FILE_OBJECTID_BUFFER type 1 (MS-FSCC 2.1.3.1), 64 bytes:
+/// ObjectId then BirthVolumeId, BirthObjectId and DomainId, all zero.
+inline constexpr std::size_t kObjectIdBufferSize = 64;
+void encode_object_id_buffer(ByteWriter& w, const std::array<std::uint8_t, 16>& object_id);
+/// The server's ObjectId of a file: file_id (8 bytes LE), then the marker 0x00736D6273727600
+/// (8 bytes LE, so 00 76 72 73 62 6D 73 00 on the wire: "smbsrv" backwards) that tells these
+/// ids apart. The same bytes the engine has always produced.
+std::array<std::uint8_t, 16> object_id_of(std::uint64_t file_id);
+
 // ---- QUERY_DIRECTORY (2.2.33, 2.2.34) ----------------------------------------------------------------
 inline constexpr std::uint8_t kRestartScans = 0x01, kReturnSingleEntry = 0x02,
                               kIndexSpecified = 0x04, kReopen = 0x10;
