@@ -264,6 +264,26 @@ struct CreateResponse {
 };
 void encode_create_response(ByteWriter& w, std::size_t hdr, const CreateResponse& r);
 
+/// Create context names (2.2.13.2) the server looks at or answers. Names of other contexts may be
+/// longer (16-byte GUIDs); these are all 4 ASCII characters.
+using CreateContextTag = std::array<char, 4>;
+inline constexpr CreateContextTag kCtxMaximalAccess{'M', 'x', 'A', 'c'};      // 2.2.13.2.5, 2.2.14.2.5
+inline constexpr CreateContextTag kCtxQueryOnDiskId{'Q', 'F', 'i', 'd'};      // 2.2.13.2.9, 2.2.14.2.9
+inline constexpr CreateContextTag kCtxRequestLease{'R', 'q', 'L', 's'};       // 2.2.13.2.8/.10, 2.2.14.2.10/.11
+inline constexpr CreateContextTag kCtxDurableRequest{'D', 'H', 'n', 'Q'};     // 2.2.13.2.3, 2.2.14.2.3
+inline constexpr CreateContextTag kCtxDurableReconnect{'D', 'H', 'n', 'C'};   // 2.2.13.2.4
+inline constexpr CreateContextTag kCtxDurableRequestV2{'D', 'H', '2', 'Q'};   // 2.2.13.2.11, 2.2.14.2.12
+inline constexpr CreateContextTag kCtxDurableReconnectV2{'D', 'H', '2', 'C'}; // 2.2.13.2.12
+inline constexpr CreateContextTag kCtxAapl{'A', 'A', 'P', 'L'};               // Apple's extension (not MS-SMB2)
+/// True when the context's name is exactly the 4 bytes of `tag`.
+bool context_is(const CreateContext& c, const CreateContextTag& tag);
+/// The tag as the std::string an OwnedCreateContext carries.
+std::string context_name(const CreateContextTag& tag);
+/// SMB2_CREATE_QUERY_MAXIMAL_ACCESS_RESPONSE (2.2.14.2.5), 8 bytes.
+std::vector<std::uint8_t> encode_maximal_access_response(NtStatus query_status, std::uint32_t maximal_access);
+/// SMB2_CREATE_QUERY_ON_DISK_ID (2.2.14.2.9), 32 bytes: the 16 Reserved bytes are zero.
+std::vector<std::uint8_t> encode_query_on_disk_id_response(std::uint64_t disk_file_id, std::uint64_t volume_id);
+
 // ---- CLOSE (2.2.15, 2.2.16) -------------------------------------------------------------------------
 inline constexpr std::uint16_t kClosePostqueryAttrib = 0x0001;
 struct CloseRequest {
