@@ -32,10 +32,19 @@ const char* command_name(Command c) noexcept {
   return "UNKNOWN";
 }
 
+namespace {
+constexpr std::size_t kFlagsOffset = 16;
+constexpr std::size_t kCommandOffset = 12;
+constexpr std::size_t kNextCommandOffset = 20;
+
+void put_le32(std::span<std::uint8_t> msg, std::size_t at, std::uint32_t v) {
+  for (std::size_t i = 0; i < 4; ++i) msg[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
+}
+
 // 2.2.1.1 (async) / 2.2.1.2 (sync): ProtocolId 0, StructureSize 4, CreditCharge 6, Status 8,
 // Command 12, CreditRequest/Response 14, Flags 16, NextCommand 20, MessageId 24,
 // AsyncId 32 | Reserved 32 + TreeId 36, SessionId 40, Signature 48.
-Result<Header> decode_header(Bytes msg) {
+Result<Header> decode_header_impl(Bytes msg, bool known_command_only) {
   if (msg.size() < kHeaderSize) return NtStatus::invalid_parameter;
   ByteReader r(msg);
   const Bytes proto = r.bytes(4);
@@ -46,8 +55,8 @@ Result<Header> decode_header(Bytes msg) {
   h.credit_charge = r.u16();
   h.status = r.u32();
   const std::uint16_t cmd = r.u16();
-  if (cmd >= kCommandCount) return NtStatus::invalid_parameter;
-  h.command = static_cast<Command>(cmd);
+  if (known_command_only && cmd >= kCommandCount) return NtStatus::invalid_parameter;
+  h.command = static_cast<Command>(cmd);  // the enum's underlying type holds any raw value
   h.credit = r.u16();
   h.flags = r.u32();
   h.next_command = r.u32();
@@ -63,6 +72,30 @@ Result<Header> decode_header(Bytes msg) {
   if (!r.ok()) return NtStatus::invalid_parameter;
   std::memcpy(h.signature.data(), sig.data(), sig.size());
   return h;
+}
+}  // namespace
+
+Result<Header> decode_header(Bytes msg) { return decode_header_impl(msg, true); }
+
+Result<Header> decode_header_any_command(Bytes msg) { return decode_header_impl(msg, false); }
+
+std::optional<Command> peek_command(Bytes msg) {
+  if (msg.size() < kHeaderSize) return std::nullopt;
+  return static_cast<Command>(
+      static_cast<std::uint16_t>(msg[kCommandOffset] | (msg[kCommandOffset + 1] << 8)));
+}
+
+void set_flags(std::span<std::uint8_t> msg, std::uint32_t or_bits) {
+  if (msg.size() < kHeaderSize) return;
+  for (std::size_t i = 0; i < 4; ++i)
+    msg[kFlagsOffset + i] = static_cast<std::uint8_t>(msg[kFlagsOffset + i] | (or_bits >> (8 * i)));
+}
+
+void mark_signed(std::span<std::uint8_t> msg) { set_flags(msg, kFlagSigned); }
+
+void set_next_command(std::span<std::uint8_t> msg, std::uint32_t next) {
+  if (msg.size() < kHeaderSize) return;
+  put_le32(msg, kNextCommandOffset, next);
 }
 
 void encode_header(ByteWriter& w, const Header& h) {
@@ -136,7 +169,6 @@ void encode_transform_header(ByteWriter& w, const TransformHeader& t) {
 // 3.3.5.2.7: NextCommand (header offset 20) is the offset from this header to the next one.
 Result<void> split_compound(Bytes frame, std::vector<Bytes>& out) {
   constexpr std::size_t kMaxMessages = 256;
-  constexpr std::size_t kNextCommandOffset = 20;
   out.clear();
   std::size_t pos = 0;
   for (;;) {

@@ -1,4 +1,7 @@
-// IOCTL request (MS-SMB2 2.2.31) and response (2.2.32).
+// IOCTL request (MS-SMB2 2.2.31) and response (2.2.32), and the FSCTL payloads the server reads
+// or writes: VALIDATE_NEGOTIATE_INFO (2.2.31.4, 2.2.32.6) and FILE_OBJECTID_BUFFER (MS-FSCC 2.1.3).
+#include <cstring>
+
 #include "codec/messages.hpp"
 #include "codec/wire.hpp"
 
@@ -46,6 +49,50 @@ void encode_ioctl_response(ByteWriter& w, std::size_t hdr, const IoctlResponse& 
   w.u32(r.flags);
   w.u32(0);
   detail::variable_part(w, r.output);
+}
+
+// 2.2.31.4 VALIDATE_NEGOTIATE_INFO request: Capabilities 0, Guid 4, SecurityMode 20,
+// DialectCount 22, Dialects 24 (2 bytes each).
+Result<ValidateNegotiateInfo> decode_validate_negotiate_info(Bytes input) {
+  ByteReader r(input);
+  ValidateNegotiateInfo v;
+  v.capabilities = r.u32();
+  const Bytes guid = r.bytes(16);
+  v.security_mode = r.u16();
+  const std::uint16_t count = r.u16();
+  if (!r.ok() || count == 0 || r.remaining() / 2 < count) return NtStatus::invalid_parameter;
+  std::memcpy(v.guid.data(), guid.data(), guid.size());
+  v.dialects.reserve(count);
+  for (std::uint16_t i = 0; i < count; ++i) v.dialects.push_back(r.u16());
+  if (!r.ok()) return NtStatus::invalid_parameter;
+  return v;
+}
+
+// 2.2.32.6 VALIDATE_NEGOTIATE_INFO response: Capabilities 0, Guid 4, SecurityMode 20, Dialect 22.
+void encode_validate_negotiate_response(ByteWriter& w, std::uint32_t capabilities,
+                                        const std::array<std::uint8_t, 16>& guid,
+                                        std::uint16_t security_mode, std::uint16_t dialect) {
+  w.u32(capabilities);
+  w.bytes(guid);
+  w.u16(security_mode);
+  w.u16(dialect);
+}
+
+// MS-FSCC 2.1.3.1 FILE_OBJECTID_BUFFER Type 1: ObjectId 0, BirthVolumeId 16, BirthObjectId 32,
+// DomainId 48.
+void encode_object_id_buffer(ByteWriter& w, const std::array<std::uint8_t, 16>& object_id) {
+  w.bytes(object_id);
+  w.zeros(kObjectIdBufferSize - object_id.size());
+}
+
+std::array<std::uint8_t, 16> object_id_of(std::uint64_t file_id) {
+  constexpr std::uint64_t kMarker = 0x736D6273727600ULL;  // "smbsrv" marker
+  std::array<std::uint8_t, 16> id{};
+  for (std::size_t i = 0; i < 8; ++i) {
+    id[i] = static_cast<std::uint8_t>(file_id >> (8 * i));
+    id[8 + i] = static_cast<std::uint8_t>(kMarker >> (8 * i));
+  }
+  return id;
 }
 
 }  // namespace smbsrv::codec

@@ -16,6 +16,8 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -86,9 +88,39 @@ struct Header {
 /// Checks ProtocolId 0xFE 'S' 'M' 'B' and StructureSize 64; command ≥ 0x13 → invalid_parameter
 /// too (the engine treats that as a malformed message).
 Result<Header> decode_header(Bytes msg);
+/// decode_header with every check but the command range: `Header::command` holds the raw value,
+/// which may lie outside the enum (command_name() says "UNKNOWN"). For the engine, which answers
+/// an unknown command with STATUS_INVALID_PARAMETER as long as the rest of the header is sound
+/// (MS-SMB2 3.3.5.2.6 itself says such a message is dropped with a disconnect).
+Result<Header> decode_header_any_command(Bytes msg);
+/// The raw Command (offset 12) of a message that holds a full 64-byte header, nullopt when it is
+/// shorter; nothing else is checked (e.g. to see whether only CANCELs follow in a compound).
+std::optional<Command> peek_command(Bytes msg);
 /// Appends 64 bytes.
 void encode_header(ByteWriter& w, const Header& h);
 inline constexpr std::size_t kSignatureOffset = 48;
+/// In-place edits of an encoded header (msg starts at the header). Each does nothing when msg is
+/// shorter than 64 bytes.
+/// Flags (offset 16) |= or_bits.
+void set_flags(std::span<std::uint8_t> msg, std::uint32_t or_bits);
+/// Flags |= SMB2_FLAGS_SIGNED (2.2.1.2), before the signature is computed (3.3.4.1.1).
+void mark_signed(std::span<std::uint8_t> msg);
+/// NextCommand (offset 20) = next: the offset from this header to the next message's (3.3.4.1.3).
+void set_next_command(std::span<std::uint8_t> msg, std::uint32_t next);
+
+// ---- SMB1 multi-protocol NEGOTIATE (3.3.5.3; MS-CIFS 2.2.3.1, 2.2.4.52.1) -----------------------
+/// The SMB2 dialects an SMB1 SMB_COM_NEGOTIATE offers ("SMB 2.002", "SMB 2.???").
+struct Smb1Negotiate {
+  bool smb2_002 = false;
+  bool smb2_wildcard = false;
+};
+/// `frame` is the whole SMB1 message: 0xFF 'S' 'M' 'B', Command 0x72, the 32-byte header, then
+/// WordCount (its words are skipped), ByteCount and the dialect strings (0x02, NUL-terminated
+/// ASCII name). ByteCount larger than what remains is clamped to it; the walk stops at the first
+/// string that does not start with 0x02 (what follows is ignored). Shorter than 35 bytes, wrong
+/// ProtocolId or Command, words or ByteCount cut short, or a dialect string without its NUL →
+/// invalid_parameter. No SMB2 dialect at all is not an error (both flags false).
+Result<Smb1Negotiate> decode_smb1_negotiate(Bytes frame);
 
 // ---- error response (2.2.2) ----------------------------------------------------------------------
 /// StructureSize 9; ErrorContextCount 0; ByteCount = data.size(); with no data one zero byte.
@@ -232,6 +264,26 @@ struct CreateResponse {
 };
 void encode_create_response(ByteWriter& w, std::size_t hdr, const CreateResponse& r);
 
+/// Create context names (2.2.13.2) the server looks at or answers. Names of other contexts may be
+/// longer (16-byte GUIDs); these are all 4 ASCII characters.
+using CreateContextTag = std::array<char, 4>;
+inline constexpr CreateContextTag kCtxMaximalAccess{'M', 'x', 'A', 'c'};      // 2.2.13.2.5, 2.2.14.2.5
+inline constexpr CreateContextTag kCtxQueryOnDiskId{'Q', 'F', 'i', 'd'};      // 2.2.13.2.9, 2.2.14.2.9
+inline constexpr CreateContextTag kCtxRequestLease{'R', 'q', 'L', 's'};       // 2.2.13.2.8/.10, 2.2.14.2.10/.11
+inline constexpr CreateContextTag kCtxDurableRequest{'D', 'H', 'n', 'Q'};     // 2.2.13.2.3, 2.2.14.2.3
+inline constexpr CreateContextTag kCtxDurableReconnect{'D', 'H', 'n', 'C'};   // 2.2.13.2.4
+inline constexpr CreateContextTag kCtxDurableRequestV2{'D', 'H', '2', 'Q'};   // 2.2.13.2.11, 2.2.14.2.12
+inline constexpr CreateContextTag kCtxDurableReconnectV2{'D', 'H', '2', 'C'}; // 2.2.13.2.12
+inline constexpr CreateContextTag kCtxAapl{'A', 'A', 'P', 'L'};               // Apple's extension (not MS-SMB2)
+/// True when the context's name is exactly the 4 bytes of `tag`.
+bool context_is(const CreateContext& c, const CreateContextTag& tag);
+/// The tag as the std::string an OwnedCreateContext carries.
+std::string context_name(const CreateContextTag& tag);
+/// SMB2_CREATE_QUERY_MAXIMAL_ACCESS_RESPONSE (2.2.14.2.5), 8 bytes.
+std::vector<std::uint8_t> encode_maximal_access_response(NtStatus query_status, std::uint32_t maximal_access);
+/// SMB2_CREATE_QUERY_ON_DISK_ID (2.2.14.2.9), 32 bytes: the 16 Reserved bytes are zero.
+std::vector<std::uint8_t> encode_query_on_disk_id_response(std::uint64_t disk_file_id, std::uint64_t volume_id);
+
 // ---- CLOSE (2.2.15, 2.2.16) -------------------------------------------------------------------------
 inline constexpr std::uint16_t kClosePostqueryAttrib = 0x0001;
 struct CloseRequest {
@@ -336,6 +388,30 @@ struct IoctlResponse {
 };
 /// InputCount 0 (InputOffset points at the buffer), OutputOffset 8-aligned.
 void encode_ioctl_response(ByteWriter& w, std::size_t hdr, const IoctlResponse& r);
+
+/// FSCTL_VALIDATE_NEGOTIATE_INFO input (2.2.31.4).
+struct ValidateNegotiateInfo {
+  std::uint32_t capabilities = 0;
+  std::array<std::uint8_t, 16> guid{};
+  std::uint16_t security_mode = 0;
+  std::vector<std::uint16_t> dialects;
+};
+/// `input` is the IOCTL's input buffer. Shorter than the 24-byte fixed part, DialectCount 0, or
+/// dialects that do not fit → invalid_parameter (3.3.5.15.12: the engine then disconnects).
+/// Bytes after the dialects are ignored.
+Result<ValidateNegotiateInfo> decode_validate_negotiate_info(Bytes input);
+/// VALIDATE_NEGOTIATE_INFO response (2.2.32.6): appends 24 bytes.
+void encode_validate_negotiate_response(ByteWriter& w, std::uint32_t capabilities,
+                                        const std::array<std::uint8_t, 16>& guid,
+                                        std::uint16_t security_mode, std::uint16_t dialect);
+/// FSCTL_CREATE_OR_GET_OBJECT_ID output: FILE_OBJECTID_BUFFER type 1 (MS-FSCC 2.1.3.1), 64 bytes:
+/// ObjectId then BirthVolumeId, BirthObjectId and DomainId, all zero.
+inline constexpr std::size_t kObjectIdBufferSize = 64;
+void encode_object_id_buffer(ByteWriter& w, const std::array<std::uint8_t, 16>& object_id);
+/// The server's ObjectId of a file: file_id (8 bytes LE), then the marker 0x00736D6273727600
+/// (8 bytes LE, so 00 76 72 73 62 6D 73 00 on the wire: "smbsrv" backwards) that tells these
+/// ids apart. The same bytes the engine has always produced.
+std::array<std::uint8_t, 16> object_id_of(std::uint64_t file_id);
 
 // ---- QUERY_DIRECTORY (2.2.33, 2.2.34) ----------------------------------------------------------------
 inline constexpr std::uint8_t kRestartScans = 0x01, kReturnSingleEntry = 0x02,

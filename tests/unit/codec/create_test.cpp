@@ -200,6 +200,90 @@ TEST(CreateResponse, LayoutWithContexts) {
   EXPECT_EQ(rd16(out, hdr + 0x98 + 10), 24);
 }
 
+TEST(CreateContexts, Tags) {
+  Built b = build();
+  auto r = decode_create_request(b.p.view());
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->create_contexts.size(), 2u);
+  const CreateContext& mxac = r->create_contexts[0];
+  const CreateContext& dhnq = r->create_contexts[1];
+  EXPECT_TRUE(context_is(mxac, kCtxMaximalAccess));
+  EXPECT_FALSE(context_is(mxac, kCtxQueryOnDiskId));
+  EXPECT_TRUE(context_is(dhnq, kCtxDurableRequest));
+  EXPECT_FALSE(context_is(dhnq, kCtxDurableReconnect));
+  EXPECT_FALSE(context_is(dhnq, kCtxDurableRequestV2));
+  // Exactly 4 bytes: a longer or shorter name with the same start is another context.
+  const std::uint8_t longer[] = {'M', 'x', 'A', 'c', 0};
+  const std::uint8_t shorter[] = {'M', 'x', 'A'};
+  const std::uint8_t lower[] = {'m', 'x', 'A', 'c'};
+  EXPECT_FALSE(context_is(CreateContext{Bytes(longer), {}}, kCtxMaximalAccess));
+  EXPECT_FALSE(context_is(CreateContext{Bytes(shorter), {}}, kCtxMaximalAccess));
+  EXPECT_FALSE(context_is(CreateContext{Bytes(lower), {}}, kCtxMaximalAccess));
+  EXPECT_FALSE(context_is(CreateContext{}, kCtxMaximalAccess));
+  // Each tag's spelling, and as the name of an OwnedCreateContext.
+  const std::pair<CreateContextTag, const char*> names[] = {
+      {kCtxMaximalAccess, "MxAc"}, {kCtxQueryOnDiskId, "QFid"}, {kCtxRequestLease, "RqLs"},
+      {kCtxDurableRequest, "DHnQ"}, {kCtxDurableReconnect, "DHnC"}, {kCtxDurableRequestV2, "DH2Q"},
+      {kCtxDurableReconnectV2, "DH2C"}, {kCtxAapl, "AAPL"}};
+  for (const auto& [tag, text] : names) {
+    EXPECT_EQ(context_name(tag), text);
+    const std::string owned = context_name(tag);
+    EXPECT_TRUE(context_is(CreateContext{Bytes(reinterpret_cast<const std::uint8_t*>(owned.data()), owned.size()), {}}, tag));
+  }
+}
+
+TEST(CreateContexts, MaximalAccessResponse) {
+  const auto d = encode_maximal_access_response(NtStatus::success, 0x001F01FF);
+  EXPECT_EQ(d, (std::vector<std::uint8_t>{0, 0, 0, 0, 0xFF, 0x01, 0x1F, 0x00}));
+  const auto denied = encode_maximal_access_response(NtStatus::access_denied, 0);
+  ASSERT_EQ(denied.size(), 8u);
+  EXPECT_EQ(rd32(denied, 0), 0xC0000022u);
+  EXPECT_EQ(rd32(denied, 4), 0u);
+  // What engine/handlers/create.cpp built by hand: QueryStatus 0, MaximalAccess.
+  std::vector<std::uint8_t> ref;
+  ByteWriter w(ref);
+  w.u32(0);
+  w.u32(0x00120089);
+  EXPECT_EQ(encode_maximal_access_response(NtStatus::success, 0x00120089), ref);
+}
+
+TEST(CreateContexts, QueryOnDiskIdResponse) {
+  const auto d = encode_query_on_disk_id_response(0x0102030405060708, 0x1112131415161718);
+  ASSERT_EQ(d.size(), 32u);
+  EXPECT_EQ(rd64(d, 0), 0x0102030405060708u);
+  EXPECT_EQ(rd64(d, 8), 0x1112131415161718u);
+  for (std::size_t i = 16; i < 32; ++i) EXPECT_EQ(d[i], 0) << i;
+  // What engine/handlers/create.cpp built by hand: DiskFileId, VolumeId 0, 16 reserved bytes.
+  std::vector<std::uint8_t> ref;
+  ByteWriter w(ref);
+  w.u64(0xABCDEF);
+  w.u64(0);
+  ref.resize(32, 0);
+  EXPECT_EQ(encode_query_on_disk_id_response(0xABCDEF, 0), ref);
+}
+
+TEST(CreateContexts, AnsweredThroughTheResponseEncoder) {
+  // The answer contexts travel in a CREATE response and read back through the chain iterator.
+  CreateResponse r;
+  r.create_contexts.push_back({context_name(kCtxMaximalAccess), encode_maximal_access_response(NtStatus::success, 0x1F01FF)});
+  r.create_contexts.push_back({context_name(kCtxQueryOnDiskId), encode_query_on_disk_id_response(42, 7)});
+  std::vector<std::uint8_t> out(kHeaderSize);
+  ByteWriter w(out);
+  encode_create_response(w, 0, r);
+  const std::uint32_t len = rd32(out, 64 + 84);
+  Pdu p(Command::create);
+  p.u16(57).u8(0).u8(0).u32(2).u64(0).u64(0).u32(1).u32(0).u32(7).u32(1).u32(0);
+  p.u16(0).u16(0).u32(0x78).u32(len);
+  p.bytes(Bytes(out).subspan(0x98));
+  auto d = decode_create_request(p.view());
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ(d->create_contexts.size(), 2u);
+  EXPECT_TRUE(context_is(d->create_contexts[0], kCtxMaximalAccess));
+  EXPECT_TRUE(context_is(d->create_contexts[1], kCtxQueryOnDiskId));
+  const std::vector<std::uint8_t> qfid(d->create_contexts[1].data.begin(), d->create_contexts[1].data.end());
+  EXPECT_EQ(qfid, encode_query_on_disk_id_response(42, 7));
+}
+
 TEST(CreateResponse, NoContexts) {
   CreateResponse r;
   r.file_id = {1, 2};

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "codec/messages.hpp"
 #include "support/pdu_builder.hpp"
 
@@ -81,6 +83,166 @@ TEST(Header, Rejects) {
   test::expect_invalid(decode_header(bad));
   EXPECT_STREQ(command_name(Command::query_directory), "QUERY_DIRECTORY");
   EXPECT_STREQ(command_name(static_cast<Command>(0x99)), "UNKNOWN");
+}
+
+std::vector<std::uint8_t> encoded(const Header& h) {
+  std::vector<std::uint8_t> out;
+  ByteWriter w(out);
+  encode_header(w, h);
+  return out;
+}
+
+void set_raw_command(std::vector<std::uint8_t>& msg, std::uint16_t cmd) {
+  msg[12] = static_cast<std::uint8_t>(cmd);
+  msg[13] = static_cast<std::uint8_t>(cmd >> 8);
+}
+
+TEST(HeaderAnyCommand, RoundTripKnownCommands) {
+  for (bool async : {false, true}) {
+    const auto out = encoded(sample(async));
+    auto any = decode_header_any_command(out);
+    auto strict = decode_header(out);
+    ASSERT_TRUE(any.ok());
+    ASSERT_TRUE(strict.ok());
+    EXPECT_EQ(any->command, Command::write);
+    EXPECT_EQ(any->credit_charge, strict->credit_charge);
+    EXPECT_EQ(any->status, strict->status);
+    EXPECT_EQ(any->credit, strict->credit);
+    EXPECT_EQ(any->flags, strict->flags);
+    EXPECT_EQ(any->next_command, strict->next_command);
+    EXPECT_EQ(any->message_id, strict->message_id);
+    EXPECT_EQ(any->async_id, strict->async_id);
+    EXPECT_EQ(any->tree_id, strict->tree_id);
+    EXPECT_EQ(any->session_id, strict->session_id);
+    EXPECT_EQ(any->signature, strict->signature);
+  }
+  for (std::uint16_t c = 0; c < kCommandCount; ++c) {
+    Header h = sample(false);
+    h.command = static_cast<Command>(c);
+    auto d = decode_header_any_command(encoded(h));
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d->command, h.command);
+  }
+}
+
+TEST(HeaderAnyCommand, UnknownCommandsKeepTheRawValue) {
+  for (std::uint16_t raw : {std::uint16_t{0x13}, std::uint16_t{0x0100}, std::uint16_t{0xFFFF}}) {
+    auto out = encoded(sample(false));
+    set_raw_command(out, raw);
+    test::expect_invalid(decode_header(out));
+    auto d = decode_header_any_command(out);
+    ASSERT_TRUE(d.ok()) << raw;
+    EXPECT_EQ(static_cast<std::uint16_t>(d->command), raw);
+    EXPECT_STREQ(command_name(d->command), "UNKNOWN");
+    EXPECT_EQ(d->message_id, 0x0102030405060708ULL);
+    EXPECT_EQ(d->tree_id, 0x55667788u);
+    EXPECT_EQ(d->session_id, 0x99u);
+    // Re-encoding gives the same bytes back.
+    EXPECT_EQ(encoded(*d), out);
+  }
+}
+
+TEST(HeaderAnyCommand, OtherChecksStay) {
+  auto out = encoded(sample(true));
+  set_raw_command(out, 0xFFFF);
+  test::expect_truncations_fail(out, [](Bytes b) { return decode_header_any_command(b); });
+  auto bad = out;
+  bad[0] = 0xFD;
+  test::expect_invalid(decode_header_any_command(bad));
+  bad = out;
+  bad[3] = 'X';
+  test::expect_invalid(decode_header_any_command(bad));
+  bad = out;
+  bad[4] = 65;
+  test::expect_invalid(decode_header_any_command(bad));
+  bad = out;
+  bad[5] = 1;  // StructureSize 0x0140
+  test::expect_invalid(decode_header_any_command(bad));
+  // A longer message (a body follows) is fine.
+  out.resize(out.size() + 8, 0xAA);
+  auto d = decode_header_any_command(out);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->async_id, 0xAABBCCDDEEFF0011ULL);
+}
+
+TEST(PeekCommand, RawValueOfAFullHeader) {
+  auto out = encoded(sample(false));
+  EXPECT_EQ(peek_command(out), Command::write);
+  set_raw_command(out, static_cast<std::uint16_t>(Command::cancel));
+  EXPECT_EQ(peek_command(out), Command::cancel);
+  set_raw_command(out, 0x13);
+  EXPECT_EQ(peek_command(out), static_cast<Command>(0x13));
+  set_raw_command(out, 0xFFFF);
+  EXPECT_EQ(peek_command(out), static_cast<Command>(0xFFFF));
+  // Nothing else is checked: a zeroed 64-byte block is NEGOTIATE.
+  const std::vector<std::uint8_t> zeros(kHeaderSize, 0);
+  EXPECT_EQ(peek_command(zeros), Command::negotiate);
+  // Every message shorter than a header: nullopt (exactly sized copies, for ASan).
+  for (std::size_t n = 0; n < kHeaderSize; ++n) {
+    const std::vector<std::uint8_t> prefix(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n));
+    EXPECT_FALSE(peek_command(prefix).has_value()) << n;
+  }
+}
+
+TEST(HeaderInPlace, MarkSignedAndSetFlags) {
+  Header h = sample(false);
+  h.flags = kFlagServerToRedir | kFlagRelatedOperations;
+  auto out = encoded(h);
+  const auto before = out;
+  mark_signed(out);
+  EXPECT_EQ(out[16], kFlagServerToRedir | kFlagRelatedOperations | kFlagSigned);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (i != 16) {
+      EXPECT_EQ(out[i], before[i]) << i;
+    }
+  }
+  mark_signed(out);  // idempotent
+  auto d = decode_header(out);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->flags, kFlagServerToRedir | kFlagRelatedOperations | kFlagSigned);
+  set_flags(out, kFlagReplayOperation | kFlagDfsOperations);
+  d = decode_header(out);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->flags, kFlagServerToRedir | kFlagRelatedOperations | kFlagSigned |
+                          kFlagReplayOperation | kFlagDfsOperations);
+  EXPECT_EQ(rd32(out, 16), d->flags);
+  // Works on a header inside a longer buffer (a span of a compound response).
+  std::vector<std::uint8_t> frame(8 + kHeaderSize + 16, 0x22);
+  std::fill_n(frame.begin(), 8, std::uint8_t{0x11});
+  std::copy(before.begin(), before.end(), frame.begin() + 8);
+  mark_signed(std::span<std::uint8_t>(frame).subspan(8, kHeaderSize + 16));
+  EXPECT_EQ(frame[8 + 16], before[16] | kFlagSigned);
+  EXPECT_EQ(frame[7], 0x11);
+  EXPECT_EQ(frame.back(), 0x22);
+}
+
+TEST(HeaderInPlace, SetNextCommand) {
+  auto out = encoded(sample(false));
+  const auto before = out;
+  set_next_command(out, 0x12345678);
+  EXPECT_EQ(rd32(out, 20), 0x12345678u);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (i < 20 || i >= 24) {
+      EXPECT_EQ(out[i], before[i]) << i;
+    }
+  }
+  auto d = decode_header(out);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->next_command, 0x12345678u);
+  set_next_command(out, 0);
+  EXPECT_EQ(out, before);
+}
+
+TEST(HeaderInPlace, ShortBuffersAreLeftAlone) {
+  const auto full = encoded(sample(false));
+  for (std::size_t n = 0; n < kHeaderSize; ++n) {
+    std::vector<std::uint8_t> prefix(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n));
+    const auto copy = prefix;
+    mark_signed(prefix);
+    set_flags(prefix, 0xFFFFFFFF);
+    set_next_command(prefix, 0xFFFFFFFF);
+    EXPECT_EQ(prefix, copy) << n;
+  }
 }
 
 TEST(ErrorResponse, Layout) {

@@ -1,6 +1,9 @@
 // IOCTL, QUERY_DIRECTORY, CHANGE_NOTIFY, QUERY_INFO, SET_INFO.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <vector>
+
 #include "codec/messages.hpp"
 #include "support/pdu_builder.hpp"
 
@@ -61,6 +64,108 @@ TEST(IoctlResponse, Layout) {
   EXPECT_EQ(rd32(out, 96), 0x70u);
   EXPECT_EQ(rd32(out, 100), 6u);
   EXPECT_EQ(out[0x70 + 5], 6);
+}
+
+// FSCTL_VALIDATE_NEGOTIATE_INFO input (2.2.31.4) as a Windows client sends it after an SMB 3.0.2
+// negotiate: Capabilities, ClientGuid, SecurityMode, DialectCount, Dialects.
+std::vector<std::uint8_t> validate_input(std::uint16_t count_field, std::size_t dialects_present) {
+  std::vector<std::uint8_t> b;
+  ByteWriter w(b);
+  w.u32(0x0000007F);
+  for (std::uint8_t i = 0; i < 16; ++i) w.u8(static_cast<std::uint8_t>(0xA0 + i));
+  w.u16(kSigningEnabled);
+  w.u16(count_field);
+  const std::uint16_t dialects[] = {0x0202, 0x0210, 0x0300, 0x0302};
+  for (std::size_t i = 0; i < dialects_present; ++i) w.u16(dialects[i % 4]);
+  return b;
+}
+
+TEST(ValidateNegotiateInfo, Decodes) {
+  const auto in = validate_input(4, 4);
+  ASSERT_EQ(in.size(), 32u);
+  auto v = decode_validate_negotiate_info(in);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->capabilities, 0x7Fu);
+  EXPECT_EQ(v->guid[0], 0xA0);
+  EXPECT_EQ(v->guid[15], 0xAF);
+  EXPECT_EQ(v->security_mode, kSigningEnabled);
+  EXPECT_EQ(v->dialects, (std::vector<std::uint16_t>{0x0202, 0x0210, 0x0300, 0x0302}));
+  // One dialect, the smallest valid input (26 bytes).
+  auto one = decode_validate_negotiate_info(validate_input(1, 1));
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->dialects, (std::vector<std::uint16_t>{0x0202}));
+  // Bytes after the dialects are ignored (the engine never looked at them).
+  auto extra = decode_validate_negotiate_info(validate_input(2, 4));
+  ASSERT_TRUE(extra.ok());
+  EXPECT_EQ(extra->dialects, (std::vector<std::uint16_t>{0x0202, 0x0210}));
+}
+
+TEST(ValidateNegotiateInfo, Truncations) {
+  test::expect_truncations_fail(validate_input(4, 4), [](Bytes b) { return decode_validate_negotiate_info(b); });
+  test::expect_truncations_fail(validate_input(1, 1), [](Bytes b) { return decode_validate_negotiate_info(b); });
+}
+
+TEST(ValidateNegotiateInfo, WrongValues) {
+  test::expect_invalid(decode_validate_negotiate_info(validate_input(0, 0)));  // DialectCount 0
+  test::expect_invalid(decode_validate_negotiate_info(validate_input(0, 4)));  // ... even with dialects
+  test::expect_invalid(decode_validate_negotiate_info(validate_input(5, 4)));  // one more than present
+  test::expect_invalid(decode_validate_negotiate_info(validate_input(0xFFFF, 4)));
+  auto odd = validate_input(2, 2);
+  odd.pop_back();  // half a dialect
+  test::expect_invalid(decode_validate_negotiate_info(odd));
+}
+
+TEST(ValidateNegotiateInfo, ResponseLayout) {
+  std::array<std::uint8_t, 16> guid{};
+  for (std::size_t i = 0; i < guid.size(); ++i) guid[i] = static_cast<std::uint8_t>(0x10 + i);
+  std::vector<std::uint8_t> out = {0xEE};  // appends after what the writer holds
+  ByteWriter w(out);
+  encode_validate_negotiate_response(w, kCapLargeMtu | kCapLeasing, guid, kSigningEnabled | kSigningRequired, 0x0302);
+  ASSERT_EQ(out.size(), 1u + 24u);
+  EXPECT_EQ(out[0], 0xEE);
+  EXPECT_EQ(rd32(out, 1), kCapLargeMtu | kCapLeasing);
+  for (std::size_t i = 0; i < 16; ++i) EXPECT_EQ(out[5 + i], guid[i]);
+  EXPECT_EQ(rd16(out, 21), kSigningEnabled | kSigningRequired);
+  EXPECT_EQ(rd16(out, 23), 0x0302);
+  // The same bytes the engine wrote field by field.
+  std::vector<std::uint8_t> ref;
+  ByteWriter rw(ref);
+  rw.u32(kCapLargeMtu | kCapLeasing);
+  rw.bytes(guid);
+  rw.u16(kSigningEnabled | kSigningRequired);
+  rw.u16(0x0302);
+  EXPECT_EQ(std::vector<std::uint8_t>(out.begin() + 1, out.end()), ref);
+}
+
+TEST(ObjectIdBuffer, MatchesTheEngineBytes) {
+  for (std::uint64_t file_id : {std::uint64_t{0}, std::uint64_t{0x1234}, std::uint64_t{0x0102030405060708},
+                                ~std::uint64_t{0}}) {
+    std::vector<std::uint8_t> out;
+    ByteWriter w(out);
+    encode_object_id_buffer(w, object_id_of(file_id));
+    // What engine/handlers/ioctl.cpp wrote by hand for FSCTL_CREATE_OR_GET_OBJECT_ID.
+    std::vector<std::uint8_t> ref;
+    ByteWriter rw(ref);
+    rw.u64(file_id);
+    rw.u64(0x736D6273727600ULL);
+    rw.zeros(48);
+    ASSERT_EQ(out.size(), kObjectIdBufferSize);
+    EXPECT_EQ(out, ref) << file_id;
+  }
+  const auto id = object_id_of(0x0102030405060708);
+  const std::array<std::uint8_t, 16> expect = {8, 7, 6, 5, 4, 3, 2, 1, 0x00, 0x76, 0x72, 0x73, 0x62, 0x6D, 0x73, 0x00};
+  EXPECT_EQ(id, expect);
+}
+
+TEST(ObjectIdBuffer, AnyObjectId) {
+  std::array<std::uint8_t, 16> id{};
+  for (std::size_t i = 0; i < id.size(); ++i) id[i] = static_cast<std::uint8_t>(0xF0 | i);
+  std::vector<std::uint8_t> out(3, 0x55);
+  ByteWriter w(out);
+  encode_object_id_buffer(w, id);
+  ASSERT_EQ(out.size(), 3u + 64u);
+  for (std::size_t i = 0; i < 16; ++i) EXPECT_EQ(out[3 + i], id[i]);
+  for (std::size_t i = 16; i < 64; ++i) EXPECT_EQ(out[3 + i], 0) << i;  // Birth*, DomainId
 }
 
 Pdu qdir_req() {

@@ -1,0 +1,70 @@
+// MS-DTYP security structures the server synthesizes: SID (2.4.2), ACE (2.4.4), ACL (2.4.5) and
+// the self-relative SECURITY_DESCRIPTOR (2.4.6) that QUERY_INFO SMB2_0_INFO_SECURITY returns.
+// Encoders only for now (a decoder for SET_INFO comes later).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "util/byte_writer.hpp"
+
+namespace smbsrv::codec {
+
+// SECURITY_INFORMATION bits (MS-DTYP 2.4.7): QUERY_INFO's AdditionalInformation.
+inline constexpr std::uint32_t kOwnerSecurityInformation = 0x00000001;
+inline constexpr std::uint32_t kGroupSecurityInformation = 0x00000002;
+inline constexpr std::uint32_t kDaclSecurityInformation = 0x00000004;
+inline constexpr std::uint32_t kSaclSecurityInformation = 0x00000008;
+
+// SECURITY_DESCRIPTOR Control bits (2.4.6).
+inline constexpr std::uint16_t kSeDaclPresent = 0x0004;
+inline constexpr std::uint16_t kSeSelfRelative = 0x8000;
+
+// ACE types (2.4.4.1) whose body is Mask + Sid (2.4.4.2, 2.4.4.4, 2.4.4.10).
+inline constexpr std::uint8_t kAccessAllowedAceType = 0x00;
+inline constexpr std::uint8_t kAccessDeniedAceType = 0x01;
+inline constexpr std::uint8_t kSystemAuditAceType = 0x02;
+inline constexpr std::uint8_t kAclRevision = 0x02;  // ACL_REVISION (2.4.5): no object ACEs
+
+/// SID (2.4.2): at most 15 sub-authorities (SID_MAX_SUB_AUTHORITIES).
+struct Sid {
+  std::uint8_t revision = 1;
+  std::array<std::uint8_t, 6> authority{};  // IdentifierAuthority, big-endian as on the wire
+  std::vector<std::uint32_t> sub_authorities;
+  friend bool operator==(const Sid&, const Sid&) = default;
+};
+inline constexpr std::size_t kMaxSubAuthorities = 15;
+/// S-1-1-0, Everyone (MS-DTYP 2.4.2.4).
+Sid everyone_sid();
+/// 8 + 4 * sub-authority count.
+std::size_t sid_size(const Sid& sid);
+/// Appends the SID: Revision, SubAuthorityCount, IdentifierAuthority (6), SubAuthority (4 each,
+/// little-endian). Precondition: at most kMaxSubAuthorities sub-authorities.
+void encode_sid(ByteWriter& w, const Sid& sid);
+
+/// An ACE whose body is Mask + Sid (ACCESS_ALLOWED_ACE, ACCESS_DENIED_ACE, SYSTEM_AUDIT_ACE).
+struct Ace {
+  std::uint8_t type = kAccessAllowedAceType;
+  std::uint8_t flags = 0;
+  std::uint32_t mask = 0;
+  Sid sid;
+};
+
+/// A self-relative security descriptor. `dacl`: nullopt = no DACL; an empty vector = an empty
+/// DACL (grants nothing). A NULL DACL (everything granted) is nullopt with kSeDaclPresent in
+/// `control`. No SACL.
+struct SecurityDescriptor {
+  std::uint16_t control = 0;  // kSeSelfRelative, and kSeDaclPresent when dacl holds a value, are added
+  std::optional<Sid> owner;
+  std::optional<Sid> group;
+  std::optional<std::vector<Ace>> dacl;
+};
+/// SECURITY_DESCRIPTOR in self-relative form (2.4.6): the 20-byte header (Revision 1), then the
+/// owner SID, the group SID and the DACL (ACL header, 2.4.5, AclRevision 2, then each ACE),
+/// each present part's offset in the header and absent parts' offsets 0. Preconditions: every
+/// SID within kMaxSubAuthorities, the DACL within 65535 bytes.
+std::vector<std::uint8_t> encode_security_descriptor(const SecurityDescriptor& sd);
+
+}  // namespace smbsrv::codec
