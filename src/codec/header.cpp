@@ -121,6 +121,30 @@ void encode_header(ByteWriter& w, const Header& h) {
   w.bytes(h.signature);
 }
 
+void put_header(std::span<std::uint8_t, kHeaderSize> out, const Header& h) {
+  std::size_t at = 0;
+  const auto put = [&](std::uint64_t v, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) out[at++] = static_cast<std::uint8_t>(v >> (8 * i));
+  };
+  put(0x424D53FE, 4);  // 0xFE 'S' 'M' 'B'
+  put(kHeaderSize, 2);
+  put(h.credit_charge, 2);
+  put(h.status, 4);
+  put(static_cast<std::uint16_t>(h.command), 2);
+  put(h.credit, 2);
+  put(h.flags, 4);
+  put(h.next_command, 4);
+  put(h.message_id, 8);
+  if (h.flags & kFlagAsyncCommand) {
+    put(h.async_id, 8);
+  } else {
+    put(0, 4);
+    put(h.tree_id, 4);
+  }
+  put(h.session_id, 8);
+  for (auto b : h.signature) out[at++] = b;
+}
+
 // 2.2.2: StructureSize 9, ErrorContextCount 1 byte, Reserved 1 byte, ByteCount 4, ErrorData.
 void encode_error_response(ByteWriter& w, Bytes data) {
   w.u16(9);

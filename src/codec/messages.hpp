@@ -63,6 +63,9 @@ inline constexpr std::uint16_t kTransportCapabilities = 0x0006;
 inline constexpr std::uint16_t kRdmaTransformCapabilities = 0x0007;
 inline constexpr std::uint16_t kSigningCapabilities = 0x0008;
 inline constexpr std::uint16_t kHashSha512 = 0x0001;
+/// The DialectRevision of the answer to an SMB1 NEGOTIATE that offers "SMB 2.???" (3.3.5.3.1):
+/// the client must negotiate again with an SMB2 NEGOTIATE.
+inline constexpr std::uint16_t kDialectSmb2Wildcard = 0x02FF;
 
 struct FileId {
   std::uint64_t persistent = 0;
@@ -98,6 +101,8 @@ Result<Header> decode_header_any_command(Bytes msg);
 std::optional<Command> peek_command(Bytes msg);
 /// Appends 64 bytes.
 void encode_header(ByteWriter& w, const Header& h);
+/// The same 64 bytes written over `out` (a response buffer's header placeholder).
+void put_header(std::span<std::uint8_t, kHeaderSize> out, const Header& h);
 inline constexpr std::size_t kSignatureOffset = 48;
 /// In-place edits of an encoded header (msg starts at the header). Each does nothing when msg is
 /// shorter than 64 bytes.

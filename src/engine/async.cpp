@@ -2,6 +2,7 @@
 
 #include <variant>
 
+#include "engine/chain.hpp"
 #include "engine/connection.hpp"
 #include "engine/dispatch.hpp"
 #include "engine/mailbox.hpp"

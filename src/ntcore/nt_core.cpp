@@ -54,7 +54,7 @@ Result<std::variant<NtCore::Opened, NtCore::MustWait>> NtCore::open(const OpenRe
   };
   const auto wait = [&]() -> Result<std::variant<Opened, MustWait>> {
     f.waiters.push_back({req.owner, req.owner.lock().get(), *req.wait_token});
-    return MustWait{};
+    return std::variant<Opened, MustWait>(MustWait{});
   };
   if (f.delete_pending || f.removing) return give_up(NtStatus::delete_pending);
   const bool leasing = options_.leasing;
@@ -107,7 +107,7 @@ Result<std::variant<NtCore::Opened, NtCore::MustWait>> NtCore::open(const OpenRe
   if (leasing) result.grant = grant_locked(f, *o, req, out);
   f.opens.push_back(o.get());
   result.open = std::move(o);
-  return result;
+  return std::variant<Opened, MustWait>(std::move(result));
 }
 
 NtCore::Closed NtCore::close(const OpenRef& open) {

@@ -151,7 +151,6 @@ void TcpSession::process(std::vector<std::uint8_t> frame) {
 
 template <class Call>
 void TcpSession::engine_call(Call call, int settles) {
-  auto self = shared_from_this();
   engine::Output out;
   try {
     out = call();
@@ -160,8 +159,13 @@ void TcpSession::engine_call(Call call, int settles) {
     out.frames.clear();
     out.disposition = engine::Disposition::close_now;
   }
-  // Every job goes to the workers and comes back to this strand, even after the connection has
-  // closed: the engine frees its jobs (and closes files) in on_complete().
+  handle(std::move(out), settles);
+}
+
+void TcpSession::handle(engine::Output out, int settles) {
+  auto self = shared_from_this();
+  // Every job goes to the workers and comes back to the engine's strand, even after the
+  // connection has closed: the engine frees its jobs (and closes files) in on_complete().
   for (const engine::Work w : out.work) {
     asio::post(workers_, [self, w] {
       try {

@@ -51,6 +51,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   /// `settles` is how many in-flight units (a frame, a job) the call finishes.
   template <class Call>
   void engine_call(Call call, int settles);
+  /// Hands an engine call's Work to the workers (each comes back through on_complete) and its
+  /// frames to strand_.
+  void handle(engine::Output out, int settles);
   void deliver(engine::Output out);
   void do_write();
   /// Sends the tail of the frame at the front of write_queue_ (its data already written): the

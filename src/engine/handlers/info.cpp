@@ -2,6 +2,7 @@
 // deletion state come from the NT core; everything the backend holds is read or changed in a job.
 #include "codec/access_mask.hpp"
 #include "codec/fscc.hpp"
+#include "codec/security_descriptor.hpp"
 #include "engine/dispatch.hpp"
 
 namespace smbsrv::engine::handlers {
@@ -13,13 +14,11 @@ using namespace smbsrv::access;
 /// (Everyone) and a DACL that grants Everyone the share's maximal access, for the parts
 /// AdditionalInformation selects. Descriptors are not stored or enforced yet.
 std::vector<std::uint8_t> security_descriptor(std::uint32_t additional, std::uint32_t access) {
-  const codec::Sid everyone{1, {0, 0, 0, 0, 0, 1}, {0}};  // S-1-1-0
+  const codec::Sid everyone = codec::everyone_sid();  // S-1-1-0
   codec::SecurityDescriptor sd;
-  sd.control = codec::kSeSelfRelative;
   if (additional & codec::kOwnerSecurityInformation) sd.owner = everyone;
   if (additional & codec::kGroupSecurityInformation) sd.group = everyone;
   if (additional & codec::kDaclSecurityInformation) {
-    sd.control |= codec::kSeDaclPresent;
     sd.dacl = std::vector<codec::Ace>{{codec::kAccessAllowedAceType, 0, access, everyone}};
   }
   return codec::encode_security_descriptor(sd);

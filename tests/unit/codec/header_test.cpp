@@ -64,6 +64,17 @@ TEST(Header, AsyncRoundTrip) {
   EXPECT_EQ(h->session_id, 0x99u);
 }
 
+TEST(Header, PutHeaderWritesWhatEncodeHeaderAppends) {
+  for (bool async : {false, true}) {
+    std::vector<std::uint8_t> appended;
+    ByteWriter w(appended);
+    encode_header(w, sample(async));
+    std::vector<std::uint8_t> in_place(kHeaderSize, 0xEE);
+    put_header(std::span<std::uint8_t, kHeaderSize>(in_place.data(), kHeaderSize), sample(async));
+    EXPECT_EQ(in_place, appended) << (async ? "async" : "sync");
+  }
+}
+
 TEST(Header, Rejects) {
   std::vector<std::uint8_t> out;
   ByteWriter w(out);

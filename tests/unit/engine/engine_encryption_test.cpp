@@ -76,7 +76,7 @@ void negotiate_incapable(EngineClient& c, Incapable i) {
                 NtStatus::success);
       break;
   }
-  ASSERT_EQ(c.cipher, Cipher::none);
+  ASSERT_FALSE(c.cipher.has_value());
 }
 
 // ---- 1. encrypted requests get encrypted responses ----------------------------------------------

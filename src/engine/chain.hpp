@@ -1,0 +1,31 @@
+// Connection::Chain (private to the engine's connection.cpp and async.cpp).
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "engine/connection.hpp"
+#include "engine/request.hpp"
+
+namespace smbsrv::engine {
+
+/// One frame being handled: its messages run one after another; while one waits for its job the
+/// chain is parked here (other frames of the connection go on meanwhile).
+struct Connection::Chain {
+  std::uint32_t id = 0;
+  std::vector<std::uint8_t> frame;  // as received (or, resumed, the async request's message)
+  std::vector<std::uint8_t> plain;  // the decrypted payload of an encrypted frame
+  std::shared_ptr<Session> encrypted_by;
+  std::vector<Bytes> parts;
+  std::size_t next = 0;     // the message being handled
+  bool in_message = false;  // parts[next] was dispatched and its job is out
+  std::optional<std::uint64_t> resumed;  // the async command this chain completes
+  Request prev;
+  bool have_prev = false;
+  Request req;
+  Response rsp;
+  std::vector<std::uint8_t> out;
+  FileTail tail;
+};
+
+}  // namespace smbsrv::engine
