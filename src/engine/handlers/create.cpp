@@ -98,16 +98,20 @@ void run_create(CreateWork& w) {
 /// Back on the executor: registers the open and answers.
 void finish_create(Ctx& ctx, Request& req, Response& rsp, CreateWork& w, const codec::CreateRequest& c,
                    const std::optional<codec::LeaseContext>& lease) {
-  if (w.must_wait) return rsp.go_async(*req.core_wait_token, true);
-  if (w.status != NtStatus::success) return rsp.fail(w.status);
   auto& conn = ctx.conn;
   const auto& cfg = ctx.server.config;
   // The session or tree may have gone while the job ran (LOGOFF, TREE_DISCONNECT, the connection
-  // closing): the open must not outlive them.
+  // closing): neither the open nor a wait may outlive them.
   NtStatus gone = NtStatus::success;
   auto s = conn.sessions.find(w.session_id);
   if (s == conn.sessions.end() || s->second->state != Session::State::valid) gone = NtStatus::user_session_deleted;
   else if (!s->second->tree_connects.count(w.tree->tree_id)) gone = NtStatus::network_name_deleted;
+  if (w.must_wait) {
+    if (gone == NtStatus::success) return rsp.go_async(*req.core_wait_token, true);
+    ctx.nt.cancel_wait(ctx.owner_id, *req.core_wait_token);
+    return rsp.fail(gone);
+  }
+  if (w.status != NtStatus::success) return rsp.fail(w.status);
   auto& per_session = conn.opens_per_session[w.session_id];
   if (gone == NtStatus::success &&
       (conn.opens.size() >= cfg.max_opens_per_connection || per_session >= cfg.max_opens_per_session)) {
