@@ -13,6 +13,9 @@
 # Usage: bench/e2e/compare_samba.sh            (from the source tree, after building)
 # Environment (defaults in brackets):
 #   BENCH_BUILD     build directory holding examples/smbsrv-share   [<repo>/build]
+#   BENCH_BASELINE_BUILD  another build directory (e.g. of the commit before a change): its
+#                   smbsrv-share runs as a third server, "baseline", alternated with the other two,
+#                   and the table gains a smbsrv/baseline column (before/after in one run)  []
 #   BENCH_SMBSRV_ARGS  extra smbsrv-share options, e.g. "--workers 2"  []
 #   BENCH_RUNS      runs per case and server                          [3]
 #   BENCH_BIG_MB    size of the sequential read/write file in MiB     [1024]
@@ -32,7 +35,7 @@ BUILD=${BENCH_BUILD:-$REPO/build}
 export BENCH_RUNS=${BENCH_RUNS:-3} BENCH_BIG_MB=${BENCH_BIG_MB:-1024} BENCH_PAR_MB=${BENCH_PAR_MB:-256}
 export BENCH_PAR=${BENCH_PAR:-"8 32"} BENCH_FILES=${BENCH_FILES:-2000} BENCH_LIST=${BENCH_LIST:-10000}
 export BENCH_CONN=${BENCH_CONN:-50} BENCH_CASES=${BENCH_CASES:-.}
-PORT1=${BENCH_PORT1:-14451} PORT2=${BENCH_PORT2:-14452}
+PORT1=${BENCH_PORT1:-14451} PORT2=${BENCH_PORT2:-14452} PORT3=${BENCH_PORT3:-14453}
 USER_NAME=bench PASS=Bench-Pass1
 
 CMDLINE="$(for v in BENCH_RUNS BENCH_BIG_MB BENCH_PAR_MB BENCH_PAR BENCH_FILES BENCH_LIST BENCH_CONN BENCH_CASES; do
@@ -42,6 +45,12 @@ SMBSRV=$BUILD/examples/smbsrv-share
 if [ ! -x "$SMBSRV" ]; then
   echo "compare_samba.sh: $SMBSRV not found; build first (cmake -B build && cmake --build build)" >&2
   exit 2
+fi
+BASELINE=
+if [ -n "${BENCH_BASELINE_BUILD:-}" ]; then
+  BASELINE=$BENCH_BASELINE_BUILD/examples/smbsrv-share
+  [ -x "$BASELINE" ] || { echo "compare_samba.sh: $BASELINE not found" >&2; exit 2; }
+  CMDLINE="BENCH_BASELINE_BUILD='$BENCH_BASELINE_BUILD' $CMDLINE"
 fi
 if ! command -v smbd >/dev/null && [ ! -x /usr/sbin/smbd ]; then
   echo "compare_samba.sh: smbd missing: apt-get install samba" >&2
@@ -86,6 +95,13 @@ sync
   --user $USER_NAME:$PASS --signing enabled --log-level warn ${BENCH_SMBSRV_ARGS:-} >"$TMP/smbsrv.log" 2>&1 &
 OURS=$!
 PIDS+=("$OURS")
+BASE_PID=0
+if [ -n "$BASELINE" ]; then
+  "$BASELINE" --listen 127.0.0.1:$PORT3 --share bench="$SHARE" --share tiny="$TINY" \
+    --user $USER_NAME:$PASS --signing enabled --log-level warn ${BENCH_SMBSRV_ARGS:-} >"$TMP/baseline.log" 2>&1 &
+  BASE_PID=$!
+  PIDS+=("$BASE_PID")
+fi
 
 # ---- Samba (private configuration, everything inside $TMP/samba) ----
 S=$TMP/samba
@@ -150,10 +166,12 @@ wait_port() {  # port pid name
 }
 if ! wait_port $PORT1 $OURS smbsrv; then tail -20 "$TMP/smbsrv.log" >&2; exit 1; fi
 if ! wait_port $PORT2 $SAMBA smbd; then tail -20 "$S/log/smbd.out" >&2; exit 1; fi
+if [ -n "$BASELINE" ] && ! wait_port $PORT3 $BASE_PID baseline; then tail -20 "$TMP/baseline.log" >&2; exit 1; fi
 echo "smbsrv pid $OURS on 127.0.0.1:$PORT1, smbd pid $SAMBA on 127.0.0.1:$PORT2"
+[ -n "$BASELINE" ] && echo "baseline ($BASELINE) pid $BASE_PID on 127.0.0.1:$PORT3"
 
 # ---- the runs and the table (python3: timing, /proc accounting, statistics) ----
-export TMP SHARE SRC PORT1 PORT2 OURS SAMBA USER_NAME PASS CMDLINE
+export TMP SHARE SRC PORT1 PORT2 PORT3 OURS SAMBA BASE_PID USER_NAME PASS CMDLINE
 python3 - <<'EOF'
 import os, re, statistics, subprocess, sys, time
 
@@ -164,6 +182,8 @@ PARS = [int(x) for x in E["BENCH_PAR"].split()]
 SEL = re.compile(E["BENCH_CASES"])
 TMP, SRC = E["TMP"], E["SRC"]
 SERVERS = {"smbsrv": (int(E["PORT1"]), int(E["OURS"])), "samba": (int(E["PORT2"]), int(E["SAMBA"]))}
+if int(E["BASE_PID"]):
+    SERVERS["baseline"] = (int(E["PORT3"]), int(E["BASE_PID"]))
 HZ = os.sysconf("SC_CLK_TCK")
 MiB = 1 << 20
 
@@ -264,7 +284,9 @@ for name, nbytes, make in cases:
     if not SEL.search(name):
         continue
     for r in range(RUNS):
-        for s in (order if r % 2 == 0 else order[::-1]):
+        # Alternate the order run by run (with three servers: rotate, so each goes first in turn).
+        for s in (order[r % len(order):] + order[:r % len(order)] if len(order) > 2
+                  else (order if r % 2 == 0 else order[::-1])):
             c0 = cpu_seconds(s)
             rate = None
             if name.startswith("connect"):
@@ -284,7 +306,7 @@ for name, nbytes, make in cases:
             print(f"  {name:32s} run {r + 1} {s:7s} "
                   + (f"{wall:8.3f} s  cpu {c1 - c0:6.2f} s" if wall is not None else "FAILED"),
                   file=sys.stderr, flush=True)
-    for d in ("w_smbsrv.dat", "w_samba.dat"):
+    for d in ("w_smbsrv.dat", "w_samba.dat", "w_baseline.dat"):
         try: os.unlink(os.path.join(E["SHARE"], d))
         except OSError: pass
 
@@ -321,10 +343,19 @@ def fmt_case(name, nbytes):
         ratio = rows["samba"][0] / rows["smbsrv"][0]
         cpu_ratio = (rows["smbsrv"][3] / rows["samba"][3]) if rows["samba"][3] > 0 else float("nan")
         out[0] += f" {ratio:.2f}x | {cpu_ratio:.2f} |"
-        out[1] += " | |"
     else:
         out[0] += " - | - |"
-        out[1] += " | |"
+    for i in range(1, len(out)):
+        out[i] += " | |"
+    if "baseline" in SERVERS:
+        if rows["smbsrv"] and rows["baseline"]:
+            ratio = rows["baseline"][0] / rows["smbsrv"][0]
+            cpu_ratio = (rows["smbsrv"][3] / rows["baseline"][3]) if rows["baseline"][3] > 0 else float("nan")
+            out[0] += f" {ratio:.2f}x | {cpu_ratio:.2f} |"
+        else:
+            out[0] += " - | - |"
+        for i in range(1, len(out)):
+            out[i] += " | |"
     return out
 
 print()
@@ -332,8 +363,12 @@ print(f"# smbsrv vs Samba {subprocess.run(['smbd', '--version'], capture_output=
       f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {os.cpu_count()} CPUs, {RUNS} runs each")
 print(f"# command: {E['CMDLINE']}")
 print()
-print("| case | server | wall s median (min-max) | MB/s (smbclient) or rate | server CPU | smbsrv/Samba speed | smbsrv/Samba CPU |")
-print("|---|---|---|---|---|---|---|")
+if "baseline" in SERVERS:
+    print("| case | server | wall s median (min-max) | MB/s (smbclient) or rate | server CPU | smbsrv/Samba speed | smbsrv/Samba CPU | smbsrv/baseline speed | smbsrv/baseline CPU |")
+    print("|---|---|---|---|---|---|---|---|---|")
+else:
+    print("| case | server | wall s median (min-max) | MB/s (smbclient) or rate | server CPU | smbsrv/Samba speed | smbsrv/Samba CPU |")
+    print("|---|---|---|---|---|---|---|")
 for name, nbytes, _ in cases:
     if SEL.search(name):
         for line in fmt_case(name, nbytes):
