@@ -121,6 +121,23 @@ void encode_header(ByteWriter& w, const Header& h) {
   w.bytes(h.signature);
 }
 
+void encode_buffer_too_small_response(ByteWriter& w, std::uint32_t needed) {
+  std::array<std::uint8_t, 4> data{};
+  for (std::size_t i = 0; i < 4; ++i) data[i] = static_cast<std::uint8_t>(needed >> (8 * i));
+  encode_error_response(w, data);
+}
+
+Protocol protocol_of(Bytes frame) {
+  if (frame.size() < 4 || frame[1] != 'S' || frame[2] != 'M' || frame[3] != 'B') return Protocol::other;
+  switch (frame[0]) {
+    case 0xFF: return Protocol::smb1;
+    case 0xFE: return Protocol::smb2;
+    case 0xFD: return Protocol::transform;
+    case 0xFC: return Protocol::compressed;
+    default: return Protocol::other;
+  }
+}
+
 void put_header(std::span<std::uint8_t, kHeaderSize> out, const Header& h) {
   std::size_t at = 0;
   const auto put = [&](std::uint64_t v, std::size_t n) {

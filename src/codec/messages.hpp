@@ -130,6 +130,13 @@ Result<Smb1Negotiate> decode_smb1_negotiate(Bytes frame);
 // ---- error response (2.2.2) ----------------------------------------------------------------------
 /// StructureSize 9; ErrorContextCount 0; ByteCount = data.size(); with no data one zero byte.
 void encode_error_response(ByteWriter& w, Bytes data = {});
+/// The error response of a STATUS_BUFFER_TOO_SMALL that tells the size needed (3.3.5.20.3): its
+/// ErrorData is that size, 4 bytes.
+void encode_buffer_too_small_response(ByteWriter& w, std::uint32_t needed);
+
+/// What a transport frame starts with (ProtocolId, MS-SMB2 2.2.1, 2.2.41, 2.2.42; MS-CIFS 2.2.3.1).
+enum class Protocol { smb1, smb2, transform, compressed, other };
+Protocol protocol_of(Bytes frame);
 
 // ---- NEGOTIATE (2.2.3, 2.2.4) ---------------------------------------------------------------------
 struct NegotiateContext {

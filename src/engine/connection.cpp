@@ -79,16 +79,14 @@ void Connection::release_chain(Chain& c) {
 
 Output Connection::on_message(std::vector<std::uint8_t> frame) {
   Output out;
-  const auto is = [&](std::uint8_t first) {
-    return frame.size() >= 4 && frame[0] == first && frame[1] == 'S' && frame[2] == 'M' && frame[3] == 'B';
-  };
+  const codec::Protocol protocol = codec::protocol_of(frame);
   if (dropped_) {
     out.disposition = Disposition::close_now;
-  } else if (is(0xFF)) {
+  } else if (protocol == codec::Protocol::smb1) {
     Ctx ctx = context(out);
     handlers::smb1_negotiate(ctx, frame);
     server_->buffers.give(std::move(frame));
-  } else if (is(0xFE)) {
+  } else if (protocol == codec::Protocol::smb2) {
     Ctx ctx = context(out);
     Chain& c = new_chain();
     c.frame = std::move(frame);
@@ -98,10 +96,10 @@ Output Connection::on_message(std::vector<std::uint8_t> frame) {
     } else {
       run_chain(ctx, c);
     }
-  } else if (is(0xFD)) {
+  } else if (protocol == codec::Protocol::transform) {
     return handle_encrypted(std::move(frame));
   } else {
-    // 0xFC (compression) is never negotiated. Anything else is not SMB2: disconnect (3.3.5.2).
+    // Compression is never negotiated; anything else is not SMB2: disconnect (3.3.5.2).
     out.disposition = Disposition::close_now;
   }
   if (out.disposition == Disposition::close_now) dropped_ = true;
@@ -126,7 +124,7 @@ Output Connection::handle_encrypted(std::vector<std::uint8_t> frame) {
   c.plain = server_->buffers.take(c.frame.size());
   // MS-SMB2 3.3.5.2.1.1: any failure to decrypt disconnects.
   c.encrypted_by = unseal(state_, c.frame, c.plain);
-  if (!c.encrypted_by || c.plain.size() < codec::kHeaderSize || c.plain[0] != 0xFE || c.plain[1] != 'S' ||
+  if (!c.encrypted_by || codec::protocol_of(c.plain) != codec::Protocol::smb2 ||
       !codec::split_compound(c.plain, c.parts)) {
     SMBSRV_LOG_DEBUG("{}: encrypted frame refused: disconnect", peer_);
     server_->buffers.give(std::move(c.plain));

@@ -31,11 +31,8 @@ void answer(Response& rsp, const codec::QueryInfoRequest& q, std::vector<std::ui
   Response::BodyBuilder b;
   if (bytes.size() > q.output_buffer_length) {
     if (q.info_type == codec::kInfoSecurity) {
-      // 3.3.5.20.3: BUFFER_TOO_SMALL with the needed size as a 4-byte error data.
-      std::vector<std::uint8_t> need;
-      ByteWriter nw(need);
-      nw.u32(static_cast<std::uint32_t>(bytes.size()));
-      codec::encode_error_response(b.w, need);
+      // 3.3.5.20.3: BUFFER_TOO_SMALL, telling the size needed.
+      codec::encode_buffer_too_small_response(b.w, static_cast<std::uint32_t>(bytes.size()));
       rsp.set_body(b.buf);
       rsp.status = NtStatus::buffer_too_small;
       return;

@@ -75,6 +75,27 @@ TEST(Header, PutHeaderWritesWhatEncodeHeaderAppends) {
   }
 }
 
+TEST(Header, ProtocolOfAFrame) {
+  using P = Protocol;
+  auto of = [](std::initializer_list<std::uint8_t> b) { return protocol_of(std::vector<std::uint8_t>(b)); };
+  EXPECT_EQ(of({0xFF, 'S', 'M', 'B', 0x72}), P::smb1);
+  EXPECT_EQ(of({0xFE, 'S', 'M', 'B'}), P::smb2);
+  EXPECT_EQ(of({0xFD, 'S', 'M', 'B'}), P::transform);
+  EXPECT_EQ(of({0xFC, 'S', 'M', 'B'}), P::compressed);
+  EXPECT_EQ(of({0xFE, 'S', 'M', 'X'}), P::other);
+  EXPECT_EQ(of({0x00, 'S', 'M', 'B'}), P::other);
+  EXPECT_EQ(of({0xFE, 'S', 'M'}), P::other);  // too short
+  EXPECT_EQ(of({}), P::other);
+}
+
+TEST(Header, BufferTooSmallErrorCarriesTheSizeNeeded) {
+  std::vector<std::uint8_t> out;
+  ByteWriter w(out);
+  encode_buffer_too_small_response(w, 0x01020304);
+  // StructureSize 9, ErrorContextCount 0, Reserved, ByteCount 4, ErrorData: the size.
+  EXPECT_EQ(out, (std::vector<std::uint8_t>{9, 0, 0, 0, 4, 0, 0, 0, 0x04, 0x03, 0x02, 0x01}));
+}
+
 TEST(Header, Rejects) {
   std::vector<std::uint8_t> out;
   ByteWriter w(out);
