@@ -43,22 +43,24 @@ void Ctx::unregister_open(const std::shared_ptr<Open>& o) {
       NtStatus::notify_cleanup);
 }
 
+void close_in_core(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::OpenRef& open, bool apply_delete_on_close) {
+  // The NT core decides whether this was the last open of a file pending deletion.
+  const auto closed = nt.close(open, apply_delete_on_close);
+  if (!closed.remove) return;
+  if (vfs) {
+    if (auto r = vfs->remove(closed.path); !r)
+      SMBSRV_LOG_DEBUG("delete on close of '{}' failed: {}", closed.path.to_string(), to_string(r.status()));
+  }
+  nt.removed(closed.file);
+}
+
 void close_open(nt::NtCore& nt, Open& o) {
   {
     std::lock_guard lk(o.handle.mu);
     o.handle.file.reset();
     o.handle.enum_entries.clear();
   }
-  if (!o.nt) return;
-  // The NT core decides whether this was the last open of a file pending deletion.
-  const auto closed = nt.close(o.nt);
-  if (closed.remove) {
-    if (o.tree && o.tree->share) {
-      if (auto r = o.tree->share->vfs->remove(closed.path); !r)
-        SMBSRV_LOG_DEBUG("delete on close of '{}' failed: {}", closed.path.to_string(), to_string(r.status()));
-    }
-    nt.removed(closed.file);
-  }
+  if (o.nt) close_in_core(nt, o.tree && o.tree->share ? o.tree->share->vfs.get() : nullptr, o.nt);
 }
 
 }  // namespace smbsrv::engine

@@ -160,5 +160,8 @@ struct Ctx {
 /// Closes an unregistered open (blocking: run it in a job): the backend file, its state in the NT
 /// core, and the file itself when it was the last open of a file pending deletion.
 void close_open(nt::NtCore& nt, Open& o);
+/// Takes `open` out of the NT core and, when that was the last open of a file pending deletion,
+/// removes the file from `vfs` (blocking). `apply_delete_on_close`: as NtCore::close().
+void close_in_core(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::OpenRef& open, bool apply_delete_on_close = true);
 
 }  // namespace smbsrv::engine

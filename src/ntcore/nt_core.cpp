@@ -110,7 +110,7 @@ Result<std::variant<NtCore::Opened, NtCore::MustWait>> NtCore::open(const OpenRe
   return std::variant<Opened, MustWait>(std::move(result));
 }
 
-NtCore::Closed NtCore::close(const OpenRef& open) {
+NtCore::Closed NtCore::close(const OpenRef& open, bool apply_delete_on_close) {
   Outbox out;
   std::lock_guard lk(mu_);
   Closed c;
@@ -118,7 +118,7 @@ NtCore::Closed NtCore::close(const OpenRef& open) {
   if (o.closed) return c;
   o.closed = true;
   File& f = *o.file;
-  if (o.delete_on_close) f.delete_pending = true;
+  if (o.delete_on_close && apply_delete_on_close) f.delete_pending = true;
   std::erase(f.opens, &o);
   std::erase_if(f.locks, [&](const ByteRangeLock& l) { return l.open == &o; });
   if (o.lease && --o.lease->opens == 0) {

@@ -91,8 +91,11 @@ class NtCore {
     FileKey file;
   };
   /// The open goes away with its locks and its share of any lease; waits it held up resume. Closing
-  /// twice is harmless (the second returns remove = false).
-  Closed close(const OpenRef& open);
+  /// twice is harmless (the second returns remove = false). An open abandoned before its CREATE
+  /// succeeded (its truncation failed) passes `apply_delete_on_close` false: a failed open deletes
+  /// nothing. Either way the caller honours Closed::remove, since another open may have left the
+  /// file pending deletion.
+  Closed close(const OpenRef& open, bool apply_delete_on_close = true);
   /// After Closed::remove: the file is gone (or could not be removed). Until this call, new opens
   /// of it fail with delete_pending, and waits on it stay registered.
   void removed(const FileKey& file);

@@ -73,7 +73,8 @@ void run_create(CreateWork& w) {
   // Truncation waits until the share-mode check has passed (MS-FSA 2.1.5.1.2).
   if (w.truncating && w.action == CreateAction::opened && !info->is_directory) {
     if (auto t = file->truncate(0); !t) {
-      (void)w.nt->close(granted.open);
+      file.reset();  // before a removal the core may ask for (another open's delete pending)
+      close_in_core(*w.nt, &vfs, granted.open, false);  // a failed open deletes nothing
       w.status = t.status();
       return;
     }
