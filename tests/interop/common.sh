@@ -9,8 +9,9 @@ SHARE_DIR="$WORK/share"
 mkdir -p "$SHARE_DIR"
 SERVER_PID=
 # On exit: stop the server (it exits 0 on SIGTERM) and fail the test when it did not exit
-# cleanly or its log holds a sanitizer report (ASan/UBSan builds: scripts/test.sh --sanitize).
-SANITIZER_REPORT='ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
+# cleanly or its log holds a sanitizer report (ASan/UBSan builds: scripts/test.sh --sanitize;
+# TSan: scripts/test.sh --tsan, whose reports start "WARNING: ThreadSanitizer: data race" etc.).
+SANITIZER_REPORT='ERROR: (Address|Leak|Thread|Memory)Sanitizer|(WARNING|FATAL): ThreadSanitizer|runtime error:'
 cleanup() {
   local rc=$? server_rc=0
   if [ -n "$SERVER_PID" ]; then
@@ -24,7 +25,7 @@ cleanup() {
   fi
   if [ -f "$WORK/server.log" ] && grep -qE "$SANITIZER_REPORT" "$WORK/server.log"; then
     echo "FAIL: sanitizer report in the server log:"
-    grep -E -A40 "$SANITIZER_REPORT" "$WORK/server.log" | head -n 120
+    grep -E -A100 "$SANITIZER_REPORT" "$WORK/server.log" | head -n 300
     rc=1
   fi
   rm -rf "$WORK"

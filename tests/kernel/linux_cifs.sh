@@ -21,18 +21,13 @@ pass=0 fail=0
 for c in "${CONFIGS[@]}"; do
   IFS='|' read -r v opts suffix srvopts <<<"$c"
   log=$(mktemp)
-  # One retry: the guest runs under TCG on a shared 2-core machine. A first failure is printed.
-  for attempt in 1 2; do
-    # shellcheck disable=SC2086
-    bash "$H/run.sh" --server-cmd "./$BUILD/examples/smbsrv-share --listen \"\$SMB_ADDR:\$SMB_PORT\" --share \"share=\$SMB_WORKDIR/share$suffix\" --user alice:secret --log-level debug $srvopts" \
-      --user alice --password secret --vers "$v" $opts > "$log" 2>&1
-    rc=$?
-    [ $rc -eq 0 ] && break
-    if [ $attempt -eq 1 ]; then
-      echo "RETRY kernel vers=$v $opts $suffix after: $(tail -n 1 "$log")"
-      grep -E "^FAIL|CIFS: VFS" "$log" | head -10; grep -E "\| " "$log" | tail -20
-    fi
-  done
+  # One attempt: a configuration that fails fails the run (no retry; a flaky one is a bug to
+  # fix). The guest runs under TCG on a shared 2-core machine; a full run takes 22-45 s, and the
+  # guest's time limit is what bounds a slow one (--timeout, run.sh's default made explicit).
+  # shellcheck disable=SC2086
+  bash "$H/run.sh" --server-cmd "./$BUILD/examples/smbsrv-share --listen \"\$SMB_ADDR:\$SMB_PORT\" --share \"share=\$SMB_WORKDIR/share$suffix\" --user alice:secret --log-level debug $srvopts" \
+    --user alice --password secret --vers "$v" --timeout 300 $opts > "$log" 2>&1
+  rc=$?
   summary=$(tail -n 1 "$log")
   name="vers=$v${opts:+ $opts}${suffix:+ share$suffix}${srvopts:+ server $srvopts}"
   if [ $rc -eq 0 ]; then pass=$((pass + 1)); echo "PASS kernel $name: $summary"
