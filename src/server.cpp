@@ -35,8 +35,8 @@ struct Server::Impl {
       }
       std::unique_lock lk(mu);
       if (sessions.size() >= state->config.max_connections) {
-        lk.unlock();
         ++refused;
+        lk.unlock();
         std::error_code ignored;
         auto ep = socket.remote_endpoint(ignored);
         SMBSRV_LOG_WARN("connection limit ({}) reached, refusing {}:{}", state->config.max_connections,
