@@ -72,8 +72,10 @@ struct Server::Impl {
   }
 
   std::shared_ptr<engine::ServerState> state;
-  asio::io_context io;
+  // The pool outlives the io_context: handlers the io_context still holds when it is destroyed
+  // (coroutine frames of connections) own TcpSessions, whose engine strand lives on the pool.
   asio::thread_pool workers;
+  asio::io_context io;
   asio::ip::tcp::acceptor acceptor;
   std::vector<std::thread> threads;
   std::mutex mu;
