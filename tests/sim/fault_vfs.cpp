@@ -35,7 +35,10 @@ NtStatus FaultVfs::Plan::enter(VfsCall kind) {
   NtStatus s = NtStatus::success;
   if (auto it = fail_total.find(n); it != fail_total.end()) s = it->second;
   if (auto it = fail_kind.find({kind, nk}); it != fail_kind.end()) s = it->second;
-  if (s != NtStatus::success) ++failed;
+  if (s != NtStatus::success) {
+    ++failed;
+    last = {kind, n, s};
+  }
   return s;
 }
 
@@ -125,6 +128,11 @@ std::uint64_t FaultVfs::calls(VfsCall kind) const {
 std::uint64_t FaultVfs::failures() const {
   std::lock_guard lk(plan_->mu);
   return plan_->failed;
+}
+
+FaultVfs::Injected FaultVfs::last_failure() const {
+  std::lock_guard lk(plan_->mu);
+  return plan_->last;
 }
 
 std::uint64_t FaultVfs::holds() const {

@@ -57,6 +57,13 @@ class FaultVfs final : public Vfs {
   /// Calls that were failed / held so far.
   std::uint64_t failures() const;
   std::uint64_t holds() const;
+  /// The most recent failure made: its kind, overall call number and status (for traces).
+  struct Injected {
+    VfsCall kind = VfsCall::count_;
+    std::uint64_t call = 0;
+    NtStatus status = NtStatus::success;
+  };
+  Injected last_failure() const;
 
   // Vfs
   Result<Opened> open(const SmbPath& path, const OpenParams& params) override;
@@ -76,6 +83,7 @@ class FaultVfs final : public Vfs {
     std::set<std::uint64_t> hold_total;
     bool held = false;
     std::uint64_t failed = 0, held_count = 0;
+    Injected last;
     /// Counts one call of `kind`; returns the status it must fail with, or success.
     NtStatus enter(VfsCall kind);
   };

@@ -182,6 +182,23 @@ std::optional<std::string> DataModel::end_read(std::uint64_t read, std::span<con
   return std::nullopt;
 }
 
+std::optional<std::string> DataModel::end_size(std::uint64_t read, std::uint64_t eof) {
+  auto it = reads_.find(read);
+  if (it == reads_.end()) return std::nullopt;
+  const Read r = std::move(it->second);
+  drop_read(read);
+  const std::string where = "file " + std::to_string(r.node) + " ";
+  if (eof % kBlock != 0) return where + "EndOfFile " + std::to_string(eof) + " is not block aligned";
+  if (eof > kBlocks * kBlock) return where + "EndOfFile " + std::to_string(eof) + " is past every write";
+  for (std::size_t i = eof / kBlock; i < r.allowed.size(); ++i) {
+    const auto& allowed = r.allowed[i];
+    if (std::find(allowed.begin(), allowed.end(), 0) == allowed.end())
+      return where + "EndOfFile " + std::to_string(eof) + " cuts off block " + std::to_string(r.first + i) +
+             ", which holds one of " + list(allowed);
+  }
+  return std::nullopt;
+}
+
 // ---- LockModel -------------------------------------------------------------------------------------
 
 namespace {

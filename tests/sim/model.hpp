@@ -65,6 +65,9 @@ class DataModel {
   /// first mismatch, or nothing.
   std::optional<std::string> end_read(std::uint64_t read, std::span<const std::uint8_t> data);
   void drop_read(std::uint64_t read);
+  /// Checks an EndOfFile (a read begun over every block): block aligned, and no block past it may
+  /// be one the model knows holds a write.
+  std::optional<std::string> end_size(std::uint64_t read, std::uint64_t eof);
 
   std::size_t open_effects() const { return effects_.size(); }
   std::size_t open_reads() const { return reads_.size(); }

@@ -79,6 +79,7 @@ void SimStats::add(const SimStats& o) {
   timeouts_ticks += o.timeouts_ticks;
   zombie_frames += o.zombie_frames;
   lingering_waits += o.lingering_waits;
+  late_interims += o.late_interims;
   creates_ok += o.creates_ok;
   reads_ok += o.reads_ok;
   writes_ok += o.writes_ok;
@@ -94,13 +95,14 @@ std::string SimStats::summary() const {
     << ", tree disconnects " << tree_disconnects << ", sharing violations " << sharing_violations
     << ", lock conflicts " << lock_conflicts << ", blocks checked " << blocks_checked << " (exact "
     << exact_blocks << "), frames after shutdown " << zombie_frames
-    << ", waits outliving their connection's jobs (K1) " << lingering_waits;
+    << ", waits outliving their connection's jobs (K1) " << lingering_waits
+    << ", interims after LOGOFF/TREE_DISCONNECT " << late_interims;
   return s.str();
 }
 
 std::string replay_command(const std::string& argv0, const SimOptions& o) {
   return argv0 + " --seed " + std::to_string(o.seed) + " --clients " + std::to_string(o.clients) + " --steps " +
-         std::to_string(o.steps);
+         std::to_string(o.steps) + (o.strict ? " --strict" : "");
 }
 
 void quiet_logs() {
@@ -149,7 +151,7 @@ std::string cmd_name(Command c) { return std::string(codec::command_name(c)); }
 enum class Phase { offline, negotiate, session1, session2, tree, ready, logging_off, tree_disconnecting };
 
 enum class Kind {
-  negotiate, session1, session2, tree_connect, create, read, write, lock, unlock, close, rename, dispose, logoff,
+  negotiate, session1, session2, tree_connect, create, read, write, lock, unlock, close, rename, dispose, query, logoff,
   tree_disconnect, oplock_ack, lease_ack, echo, probe, cc_create, cc_write, cc_close
 };
 
@@ -475,8 +477,14 @@ class Sim {
   void run_one(std::size_t i) {
     JobRef j = to_run_[i];
     to_run_.erase(to_run_.begin() + static_cast<std::ptrdiff_t>(i));
+    const std::uint64_t failures_before = opt_.trace ? vfs_->failures() : 0;
     j.work.run();
     ++stats_.jobs;
+    if (opt_.trace && vfs_->failures() != failures_before) {
+      const auto f = vfs_->last_failure();
+      trace("  vfs call %" PRIu64 " (%s) failed with %s", f.call, std::string(to_string(f.kind)).c_str(),
+            std::string(to_string(f.status)).c_str());
+    }
     if (vfs_->take_held()) {
       j.release = step_ + rng_.range(20, 150);
       ++stats_.held_jobs;
@@ -572,6 +580,8 @@ class Sim {
         fail("client " + std::to_string(c.idx) + ": the core holds " + std::to_string(cen.locks) +
              " byte-range locks of its connection; granted and held: " + std::to_string(locks_.certain(c.c.serial)) +
              " certain, " + std::to_string(locks_.all(c.c.serial)) + " at most");
+      if (c.pending.empty() && c.next_mid >= c.mid_limit)
+        fail("client " + std::to_string(c.idx) + " has no request outstanding and no credit left");
       if (cen.waiters > c.creates_in_flight(false))
         fail("client " + std::to_string(c.idx) + ": " + std::to_string(cen.waiters) + " waits in the core, but only " +
              std::to_string(c.creates_in_flight(false)) + " CREATEs under way");
@@ -802,6 +812,7 @@ class Sim {
         {&Sim::op_close, hs ? (live_handles > 5 ? 30u : 10u) : 0u},
         {&Sim::op_rename, hs ? 3u : 0u},
         {&Sim::op_dispose, hs ? 3u : 0u},
+        {&Sim::op_query, hs ? 4u : 0u},
         {&Sim::op_cancel, c.pending.empty() ? 0u : 4u},
         {&Sim::op_compound, 4},
         {&Sim::op_logoff, 1},
@@ -1084,6 +1095,19 @@ class Sim {
              wire::set_info_body(h->pid, h->vid, wire::kFileDispositionInformation, wire::disposition_info(del)));
   }
 
+  void op_query(Client& c) {
+    Handle* h = pick_handle(c, nullptr);
+    if (!h) return;
+    Req q{.kind = Kind::query};
+    q.vid = h->vid;
+    q.node = h->node;
+    q.is_dir = h->is_dir;
+    if (!h->is_dir) q.read = data_.begin_read(h->node, 0, kBlocks);
+    auto hd = header_for(c, Command::query_info, *h);
+    trace("c%d QUERY_INFO standard on handle %" PRIu64, c.idx, h->vid);
+    send_one(c, std::move(q), hd, wire::query_info_body(h->pid, h->vid, wire::kFileStandardInformation, 24));
+  }
+
   void op_cancel(Client& c) {
     std::vector<const Req*> cands, waiting;
     for (const auto& [mid, r] : c.pending) {
@@ -1296,8 +1320,19 @@ class Sim {
         r.interim = true;
         r.async_id = m.async_id;
         ++stats_.interims;
+        // (Seen: a CREATE whose job ran across a LOGOFF / TREE_DISCONNECT goes async afterwards
+        // and fails only once resumed. Counted, not a failure.)
+        if (c.logoff_sent.count(r.session) || c.tdis_sent.count({r.session, r.tree})) ++stats_.late_interims;
         continue;
       }
+      const bool handshake = r.kind == Kind::negotiate || r.kind == Kind::session1 || r.kind == Kind::session2 ||
+                             r.kind == Kind::tree_connect;
+      if (!handshake && m.session_id != r.session)
+        fail(who + cmd_name(r.cmd) + " MessageId " + std::to_string(r.mid) + " answered with SessionId " +
+             std::to_string(m.session_id) + ", sent with " + std::to_string(r.session));
+      if (!handshake && !async && m.tree_id != r.tree)
+        fail(who + cmd_name(r.cmd) + " MessageId " + std::to_string(r.mid) + " answered with TreeId " +
+             std::to_string(m.tree_id) + ", sent with " + std::to_string(r.tree));
       if (r.interim && (!async || m.async_id != r.async_id))
         fail(who + "the final response to MessageId " + std::to_string(r.mid) +
              " does not carry the AsyncId of its interim");
@@ -1374,7 +1409,8 @@ class Sim {
     }
     // A request on a handle of ours that is still open must not be told it is closed.
     const bool on_handle = r.kind == Kind::read || r.kind == Kind::write || r.kind == Kind::lock ||
-                           r.kind == Kind::unlock || r.kind == Kind::rename || r.kind == Kind::dispose;
+                           r.kind == Kind::unlock || r.kind == Kind::rename || r.kind == Kind::dispose ||
+                           r.kind == Kind::query;
     if (on_handle && (st == NtStatus::file_closed || st == NtStatus::user_session_deleted ||
                       st == NtStatus::network_name_deleted)) {
       if (!handle_going(c, r.vid))
@@ -1513,6 +1549,20 @@ class Sim {
         if (!g.created && ok) fail(who + "a related CLOSE succeeded after its CREATE failed");
         return;
       }
+      case Kind::query:
+        if (ok) {
+          if (!m.body_has(8)) fail(who + "short QUERY_INFO response");
+          const std::size_t off = wire::rd16(b, 2), len = wire::rd32(b, 4);
+          if (len < 22 || off < codec::kHeaderSize || off + len > m.raw.size())
+            fail(who + "QUERY_INFO FileStandardInformation of " + std::to_string(len) + " bytes");
+          const auto info = std::span<const std::uint8_t>(m.raw).subspan(off, len);
+          if ((info[21] != 0) != r.is_dir) fail(who + "FileStandardInformation.Directory is wrong");
+          if (r.read)
+            if (auto v = data_.end_size(r.read, wire::rd64(info, 8))) fail(who + "QUERY_INFO: " + *v);
+        } else if (r.read) {
+          data_.drop_read(r.read);
+        }
+        return;
       case Kind::rename:
       case Kind::dispose:
       case Kind::oplock_ack:

@@ -225,6 +225,14 @@ inline Vec rename_info(std::string_view to, bool replace) {
 inline Vec disposition_info(bool del) { return W{}.u8(del ? 1 : 0).b; }
 inline constexpr std::uint8_t kFileRenameInformation = 10, kFileDispositionInformation = 13;
 
+/// QUERY_INFO of a file information class.
+inline Vec query_info_body(std::uint64_t pid, std::uint64_t vid, std::uint8_t cls, std::uint32_t out_len) {
+  W b;
+  b.u16(41).u8(codec::kInfoFile).u8(cls).u32(out_len).u16(0).u16(0).u32(0).u32(0).u32(0).fid(pid, vid).u8(0);
+  return std::move(b.b);
+}
+inline constexpr std::uint8_t kFileStandardInformation = 5;
+
 /// Oplock Break Acknowledgment (2.2.24.1).
 inline Vec oplock_ack_body(std::uint64_t pid, std::uint64_t vid, std::uint8_t level) {
   return W{}.u16(24).u8(level).u8(0).u32(0).fid(pid, vid).b;
