@@ -17,6 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   o.clients = 2 + data[0] % 7;
   o.steps = 1200;
   const SimResult r = run_simulation(o, src);
+  // SMBSRV_SIM_PRINT=1: one line per input (comparing builds: a schedule must not depend on the
+  // compiler).
+  static const bool print = std::getenv("SMBSRV_SIM_PRINT") != nullptr;
+  if (print) std::printf("%d clients, %s, %s\n", o.clients, r.ok ? "ok" : r.failure.c_str(), r.stats.summary().c_str());
   if (!r.ok) {
     std::fprintf(stderr, "sim invariant violated at step %llu: %s\n", static_cast<unsigned long long>(r.step),
                  r.failure.c_str());
