@@ -144,6 +144,27 @@ TEST(SimDataModel, EffectsOnUnknownFilesReachFilesSeenLater) {
   EXPECT_FALSE(m.discover(11, 4));  // a file does not change name space
 }
 
+TEST(SimDataModel, AnUnknownEffectMayComeAfterOneThatBeganBeforeItEnded) {
+  DataModel m;
+  auto t = m.begin_effect(0, 0, kBlocks, 0, 3);  // a gone connection's truncation, file unknown
+  auto w = m.begin_effect(9, 2, 1, 0, 3);        // a compound's write
+  m.end_effect(t, DataModel::Outcome::unknown);  // the gone connection's jobs are done
+  ASSERT_TRUE(m.discover(11, 3));
+  m.end_effect(w, DataModel::Outcome::applied, 11);
+  std::uint8_t b[kBlock] = {};
+  auto r = m.begin_read(11, 2, 1);
+  EXPECT_FALSE(m.end_read(r, b).has_value());  // truncated after the write: possible
+  fill_block(b, 9, 2);
+  r = m.begin_read(11, 2, 1);
+  EXPECT_FALSE(m.end_read(r, b).has_value());
+  // A write that begins after the unknown effect ended is exact again.
+  auto w2 = m.begin_effect(10, 2, 1, 11, -1);
+  m.end_effect(w2, DataModel::Outcome::applied);
+  std::uint8_t z[kBlock] = {};
+  r = m.begin_read(11, 2, 1);
+  EXPECT_TRUE(m.end_read(r, z).has_value());
+}
+
 TEST(SimLockModel, FollowsTheNtRules) {
   LockModel l;
   EXPECT_FALSE(l.on_lock(1, 1, 10, {{0, 8, true}}, true, false).has_value());

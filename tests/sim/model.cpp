@@ -66,8 +66,17 @@ bool DataModel::discover(std::uint64_t node, int ns) {
   if (auto l = lingering_.find(ns); l != lingering_.end())
     for (const auto& e : l->second)
       for (std::size_t k = e.first; k < e.first + e.count; ++k) add(n.cells[k].cand, e.wid);
-  for (auto& [id, e] : effects_)
-    if (e.ns == ns) register_on(e, node);
+  for (auto& [id, e] : effects_) {
+    if (e.ns != ns) continue;
+    register_on(e, node);
+    // An effect of unknown outcome that ended after this one began may have been applied after
+    // it: they overlap, whatever this one's outcome (the cell stays a union).
+    if (auto l = lingering_.find(ns); l != lingering_.end())
+      for (const auto& x : l->second)
+        if (x.ended > e.begun)
+          for (std::size_t k = std::max(e.first, x.first); k < std::min(e.first + e.count, x.first + x.count); ++k)
+            ++n.cells[k].episode;
+  }
   return true;
 }
 
@@ -97,6 +106,7 @@ std::uint64_t DataModel::begin_effect(std::uint64_t wid, std::size_t first, std:
                                       int ns) {
   const std::uint64_t id = next_id_++;
   Effect& e = effects_[id];
+  e.begun = ++seq_;
   e.wid = wid;
   e.first = first;
   e.count = count;
@@ -130,7 +140,7 @@ void DataModel::end_effect(std::uint64_t effect, Outcome outcome, std::uint64_t 
       }  // unknown: cand keeps both
     }
   }
-  if (outcome == Outcome::unknown && e.ns >= 0) lingering_[e.ns].push_back({e.wid, e.first, e.count});
+  if (outcome == Outcome::unknown && e.ns >= 0) lingering_[e.ns].push_back({e.wid, e.first, e.count, ++seq_});
   effects_.erase(it);
 }
 

@@ -91,6 +91,7 @@ class DataModel {
     std::size_t first = 0, count = 0;
     int ns = -1;  // ≥ 0: node unknown, registered on every node of ns
     std::vector<std::uint64_t> nodes;
+    std::uint64_t begun = 0;  // seq_ when it began
   };
   struct Read {
     std::uint64_t node = 0;
@@ -100,6 +101,7 @@ class DataModel {
   struct Lingering {
     std::uint64_t wid;
     std::size_t first, count;
+    std::uint64_t ended;  // seq_ when it ended: it may have been applied at any time before
   };
   void register_on(Effect& e, std::uint64_t node_id);
 
@@ -108,6 +110,7 @@ class DataModel {
   std::map<std::uint64_t, Read> reads_;
   std::map<int, std::vector<Lingering>> lingering_;  // unknown-outcome effects of unknown files
   std::uint64_t next_id_ = 1;
+  std::uint64_t seq_ = 0;  // orders effects' beginnings and endings
   std::uint64_t blocks_checked_ = 0, exact_checked_ = 0;
 };
 
