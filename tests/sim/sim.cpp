@@ -339,9 +339,13 @@ class Sim {
         vfs_->fail_call(k, kFaults[rng_.below(std::size(kFaults))]);
       }
     }
-    if (rng_.chance(20)) {
-      const std::uint64_t k = rng_.range(1, 20);
-      vfs_->fail_call(VfsCall::write, k, kFaults[rng_.below(std::size(kFaults))]);
+    // Failure paths that are rare by count: the k-th call of one kind.
+    static constexpr VfsCall kKinds[] = {VfsCall::write, VfsCall::truncate, VfsCall::remove, VfsCall::rename,
+                                         VfsCall::stat, VfsCall::read};
+    for (const VfsCall kind : kKinds) {
+      if (!rng_.chance(15)) continue;
+      const std::uint64_t k = rng_.range(1, 12);
+      vfs_->fail_call(kind, k, kFaults[rng_.below(std::size(kFaults))]);
     }
     if (rng_.chance(50)) {
       const auto n = rng_.range(1, 4);
