@@ -37,6 +37,7 @@ NtStatus FaultVfs::Plan::enter(VfsCall kind) {
   if (auto it = fail_kind.find({kind, nk}); it != fail_kind.end()) s = it->second;
   if (s != NtStatus::success) {
     ++failed;
+    ++failed_kind[static_cast<std::size_t>(kind)];
     last = {kind, n, s};
   }
   return s;
@@ -128,6 +129,11 @@ std::uint64_t FaultVfs::calls(VfsCall kind) const {
 std::uint64_t FaultVfs::failures() const {
   std::lock_guard lk(plan_->mu);
   return plan_->failed;
+}
+
+std::uint64_t FaultVfs::failures(VfsCall kind) const {
+  std::lock_guard lk(plan_->mu);
+  return plan_->failed_kind[static_cast<std::size_t>(kind)];
 }
 
 FaultVfs::Injected FaultVfs::last_failure() const {

@@ -56,6 +56,7 @@ class FaultVfs final : public Vfs {
   std::uint64_t calls(VfsCall kind) const;
   /// Calls that were failed / held so far.
   std::uint64_t failures() const;
+  std::uint64_t failures(VfsCall kind) const;
   std::uint64_t holds() const;
   /// The most recent failure made: its kind, overall call number and status (for traces).
   struct Injected {
@@ -83,6 +84,7 @@ class FaultVfs final : public Vfs {
     std::set<std::uint64_t> hold_total;
     bool held = false;
     std::uint64_t failed = 0, held_count = 0;
+    std::uint64_t failed_kind[static_cast<std::size_t>(VfsCall::count_)] = {};
     Injected last;
     /// Counts one call of `kind`; returns the status it must fail with, or success.
     NtStatus enter(VfsCall kind);

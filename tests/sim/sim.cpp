@@ -80,6 +80,7 @@ void SimStats::add(const SimStats& o) {
   zombie_frames += o.zombie_frames;
   lingering_waits += o.lingering_waits;
   late_interims += o.late_interims;
+  stuck_files += o.stuck_files;
   creates_ok += o.creates_ok;
   reads_ok += o.reads_ok;
   writes_ok += o.writes_ok;
@@ -96,7 +97,7 @@ std::string SimStats::summary() const {
     << ", lock conflicts " << lock_conflicts << ", blocks checked " << blocks_checked << " (exact "
     << exact_blocks << "), frames after shutdown " << zombie_frames
     << ", waits outliving their connection's jobs (K1) " << lingering_waits
-    << ", interims after LOGOFF/TREE_DISCONNECT " << late_interims;
+    << ", interims after LOGOFF/TREE_DISCONNECT " << late_interims << ", files left removing (K2) " << stuck_files;
   return s.str();
 }
 
@@ -703,6 +704,12 @@ class Sim {
     drain();
     if (!zombies_.empty()) fail("a shut-down connection still has jobs or waits in the core at the end");
     const auto all = state_->nt.census();
+    if (!opt_.strict && all.files && !all.opens && !all.locks && !all.leases && !all.waiters && !all.durable &&
+        all.files <= vfs_->failures(VfsCall::truncate)) {
+      stats_.stuck_files += all.files;  // known bug K2
+      trace("%zu files left removing after failed truncations (K2)", all.files);
+      return;
+    }
     if (all.files || all.opens || all.locks || all.leases || all.waiters || all.durable)
       fail("every client has gone, but the core holds " + std::to_string(all.files) + " files, " +
            std::to_string(all.opens) + " opens, " + std::to_string(all.locks) + " locks, " +
