@@ -7,25 +7,29 @@
 //   - per live client: census_of(owner).opens lies between the opens it certainly holds (CREATE
 //     answered, no CLOSE / LOGOFF / TREE_DISCONNECT sent) and those it may hold (plus CREATEs
 //     under way); locks likewise (LockModel); waiters ≤ its CREATEs under way;
+//   - right after shutdown(): no wait of the connection is left but those of its jobs already run;
 //   - a disconnected client's old Connection, once every job it handed out has been run and
-//     completed: census_of(owner) is all zero (no open, lock or wait outlives its connection).
+//     completed: census_of(owner) is all zero (no open, lock or wait outlives its connection;
+//     known bug K1 aside, SimOptions::strict);
+//   - no live client is left with neither a request outstanding nor a credit.
 // On every answer:
 //   - it answers an outstanding MessageId of that command (so nothing is answered twice and CANCEL
-//     is never answered), carries SERVER_TO_REDIR; at most one interim (STATUS_PENDING, ASYNC, an
-//     AsyncId), only for a CREATE, and then the final carries the same AsyncId; unsolicited
-//     messages are OPLOCK_BREAK notifications with MessageId 0xFFFFFFFFFFFFFFFF about a lease key
-//     or FileId of this client;
+//     is never answered), carries SERVER_TO_REDIR and the request's SessionId and TreeId; at most
+//     one interim (STATUS_PENDING, ASYNC, an AsyncId), only for a CREATE, and then the final
+//     carries the same AsyncId; unsolicited messages are OPLOCK_BREAK notifications with
+//     MessageId 0xFFFFFFFFFFFFFFFF about a lease key or FileId of this client;
 //   - a CREATE never succeeds after its session's LOGOFF or its tree's TREE_DISCONNECT was sent;
 //     a request on a handle that was closed (or whose session or tree went) gets FILE_CLOSED /
 //     NETWORK_NAME_DELETED / USER_SESSION_DELETED, and FILE_CLOSED only then; access checks give
 //     exactly ACCESS_DENIED / INVALID_DEVICE_REQUEST;
 //   - OpenModel: a successful CREATE does not conflict with the share modes of opens held;
 //     LockModel: granted / refused locks and unlocks agree with the locks held;
-//   - DataModel: every block a READ returns is one the model allows.
+//   - DataModel: every block a READ returns, and every EndOfFile QUERY_INFO reports, is one the
+//     model allows.
 // At the end (clients quiet; every job run and completed, wakes delivered, the clock moved past
 // the break timeout and ticked, until nothing moves): every request of a connected client was
 // answered; each client's census equals what it holds; then every client disconnects and the
-// core's census() is all zero.
+// core's census() is all zero (known bug K2 aside).
 #include "sim/sim.hpp"
 
 #include <spdlog/spdlog.h>
