@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs dependencies (incl. smbclient, smbtorture, impacket), builds with -Werror, and runs
-# every test: unit tests, load tests and interop tests against real clients on 127.0.0.1.
+# every test: unit tests, the deterministic simulation, load tests and interop tests against real
+# clients on 127.0.0.1.
 #
 #   scripts/test.sh [CTEST_ARGS...]             the normal build (build-test), every label
-#   scripts/test.sh --sanitize [CTEST_ARGS...]  ASan+UBSan build (build-asan): the unit, interop
-#                                               and fuzz-replay labels; any sanitizer report fails
+#   scripts/test.sh --sanitize [CTEST_ARGS...]  ASan+UBSan build (build-asan): the unit, sim,
+#                                               interop and fuzz-replay labels; any sanitizer
+#                                               report fails
 #   scripts/test.sh --tsan [CTEST_ARGS...]      ThreadSanitizer build (build-tsan, clang 14): the
 #                                               unit (engine race tests included), load and interop
 #                                               labels; any TSan report fails
@@ -69,7 +71,7 @@ if [ "$MODE" = asan ]; then
   # common.sh fails on a report in its log or a non-zero exit).
   export ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-  cd build-asan && exec ctest -L 'unit|interop|fuzz-replay' -LE consumer --output-on-failure -j2 "${CTEST_ARGS[@]}"
+  cd build-asan && exec ctest -L 'unit|sim|interop|fuzz-replay' -LE consumer --output-on-failure -j2 "${CTEST_ARGS[@]}"
 fi
 
 if [ "$MODE" = tsan ]; then

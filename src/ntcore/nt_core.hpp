@@ -121,7 +121,8 @@ class NtCore {
   };
   /// All or nothing: lock_not_granted on a conflict with any lock (of any open, or of the request).
   Result<void> lock(const OpenRef& open, std::span<const LockRange> ranges);
-  /// All or nothing: range_not_locked unless each range is a lock of this open.
+  /// Releases the ranges in order; range_not_locked at the first that is not a lock of this open
+  /// (those before it stay released, as on Windows).
   Result<void> unlock(const OpenRef& open, std::span<const LockRange> ranges);
 
   // ---- oplocks and leases ----------------------------------------------------------------------

@@ -16,12 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   SimOptions o;
   o.clients = 2 + data[0] % 7;
   o.steps = 1200;
-  // SMBSRV_SIM_TRACE=1: every step (reproducing a crash with fuzz_replay_sim); SMBSRV_SIM_STRICT=1:
-  // known engine bugs fail too.
+  // SMBSRV_SIM_TRACE=1: every step (reproducing a crash with fuzz_replay_sim).
   static const bool trace = std::getenv("SMBSRV_SIM_TRACE") != nullptr;
-  static const bool strict = std::getenv("SMBSRV_SIM_STRICT") != nullptr;
   o.trace = trace;
-  o.strict = strict;
   const SimResult r = run_simulation(o, src);
   // SMBSRV_SIM_PRINT=1: one line per input (comparing builds: a schedule must not depend on the
   // compiler).

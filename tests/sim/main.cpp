@@ -4,7 +4,6 @@
 //   smbsrv_sim --seeds 1..2000 [--clients 8] [--steps 400] [--quarantine tests/sim/quarantine.txt]
 //   smbsrv_sim --seed-list 3,17,42
 //
-// --strict: known engine bug K1 (quarantine.txt) is a failure too.
 // Every failing seed prints what failed and, on the next line, the command that replays it.
 // --quarantine names a file of "seed reason..." lines (# comments): those seeds are skipped
 // (and listed) so a known engine bug does not hide new ones. Exit status 1 when a seed failed.
@@ -25,7 +24,7 @@ namespace {
 
 int usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s (--seed N | --seeds A..B | --seed-list A,B,...) [--clients N] [--steps N] [--trace] [--strict]\n"
+               "usage: %s (--seed N | --seeds A..B | --seed-list A,B,...) [--clients N] [--steps N] [--trace]\n"
                "          [--quarantine FILE] [--stats] [--stop-after N]\n",
                argv0);
   return 2;
@@ -74,8 +73,6 @@ int main(int argc, char** argv) {
     } else if (a == "--steps") {
       if (!parse_u64(value(), v) || v > 10'000'000) return usage(argv[0]);
       base.steps = static_cast<int>(v);
-    } else if (a == "--strict") {
-      base.strict = true;
     } else if (a == "--trace") {
       base.trace = true;
     } else if (a == "--stats") {

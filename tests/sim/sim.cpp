@@ -9,8 +9,7 @@
 //     under way); locks likewise (LockModel); waiters ≤ its CREATEs under way;
 //   - right after shutdown(): no wait of the connection is left but those of its jobs already run;
 //   - a disconnected client's old Connection, once every job it handed out has been run and
-//     completed: census_of(owner) is all zero (no open, lock or wait outlives its connection;
-//     known bug K1 aside, SimOptions::strict);
+//     completed: census_of(owner) is all zero (no open, lock or wait outlives its connection);
 //   - no live client is left with neither a request outstanding nor a credit.
 // On every answer:
 //   - it answers an outstanding MessageId of that command (so nothing is answered twice and CANCEL
@@ -29,7 +28,7 @@
 // At the end (clients quiet; every job run and completed, wakes delivered, the clock moved past
 // the break timeout and ticked, until nothing moves): every request of a connected client was
 // answered; each client's census equals what it holds; then every client disconnects and the
-// core's census() is all zero (known bug K2 aside).
+// core's census() is all zero.
 #include "sim/sim.hpp"
 
 #include <spdlog/spdlog.h>
@@ -82,9 +81,7 @@ void SimStats::add(const SimStats& o) {
   exact_blocks += o.exact_blocks;
   timeouts_ticks += o.timeouts_ticks;
   zombie_frames += o.zombie_frames;
-  lingering_waits += o.lingering_waits;
   late_interims += o.late_interims;
-  stuck_files += o.stuck_files;
   creates_ok += o.creates_ok;
   reads_ok += o.reads_ok;
   writes_ok += o.writes_ok;
@@ -100,14 +97,13 @@ std::string SimStats::summary() const {
     << ", tree disconnects " << tree_disconnects << ", sharing violations " << sharing_violations
     << ", lock conflicts " << lock_conflicts << ", blocks checked " << blocks_checked << " (exact "
     << exact_blocks << "), frames after shutdown " << zombie_frames
-    << ", waits outliving their connection's jobs (K1) " << lingering_waits
-    << ", interims after LOGOFF/TREE_DISCONNECT " << late_interims << ", files left removing (K2) " << stuck_files;
+    << ", interims of CREATEs sent before a LOGOFF/TREE_DISCONNECT " << late_interims;
   return s.str();
 }
 
 std::string replay_command(const std::string& argv0, const SimOptions& o) {
   return argv0 + " --seed " + std::to_string(o.seed) + " --clients " + std::to_string(o.clients) + " --steps " +
-         std::to_string(o.steps) + (o.strict ? " --strict" : "");
+         std::to_string(o.steps);
 }
 
 void quiet_logs() {
@@ -204,8 +200,6 @@ struct Conn {
   std::shared_ptr<bool> woken;
   std::uint64_t serial = 0;
   int client = -1;
-  bool lingering = false;  // shut down, jobs done, waits left (K1)
-  std::size_t k1_budget = 0;  // its jobs under way at shutdown: the most waits K1 can leave
   std::vector<std::uint64_t> effects;  // of requests under way at shutdown: open until its jobs are done
 };
 
@@ -564,11 +558,8 @@ class Sim {
     c.breaks.clear();
     opens_.uncertain_conn(k.serial);
     locks_.uncertain_conn(k.serial);
-    std::size_t ran = 0, under_way = 0;
+    std::size_t ran = 0;
     for (const auto& j : to_complete_) ran += j.serial == k.serial;
-    for (const auto& j : to_run_) under_way += j.serial == k.serial;
-    under_way += ran;
-    k.k1_budget = under_way;
     zombies_.push_back(k);
     absorb(k, k.conn->shutdown());
     // shutdown() ends every wait of the connection's requests; only a CREATE whose job has run
@@ -625,17 +616,6 @@ class Sim {
       for (auto e : z.effects) data_.end_effect(e, DataModel::Outcome::unknown);
       zombies_[i].effects.clear();
       const auto cen = state_->nt.census_of(z.conn->core_owner());
-      if (!opt_.strict && !cen.opens && !cen.locks && cen.waiters && cen.waiters <= z.k1_budget) {
-        // Known bug K1: waits of CREATEs whose jobs were under way at shutdown; they must end
-        // with their breaks (checked at the end).
-        if (!z.lingering) {
-          zombies_[i].lingering = true;
-          ++stats_.lingering_waits;
-          trace("connection %" PRIu64 " of c%d: %zu waits outlive its jobs (K1)", z.serial, z.client, cen.waiters);
-        }
-        ++i;
-        continue;
-      }
       if (cen.opens || cen.locks || cen.waiters)
         fail("connection " + std::to_string(z.serial) + " of client " + std::to_string(z.client) +
              " was shut down and all its jobs completed, but the core still holds " + std::to_string(cen.opens) +
@@ -700,20 +680,13 @@ class Sim {
              std::to_string(cen.opens) + " opens, " + std::to_string(cen.locks) + " locks, " +
              std::to_string(cen.waiters) + " waits of it");
     }
-    for (const auto& z : zombies_)
-      if (!z.lingering) fail("a shut-down connection still has jobs after the simulation settled");
+    if (!zombies_.empty()) fail("a shut-down connection still has jobs after the simulation settled");
     if (data_.open_effects() != 0) fail("data model: effects left open");
     for (auto& cp : clients_)
       if (cp->online) disconnect(*cp);
     drain();
     if (!zombies_.empty()) fail("a shut-down connection still has jobs or waits in the core at the end");
     const auto all = state_->nt.census();
-    if (!opt_.strict && all.files && !all.opens && !all.locks && !all.leases && !all.waiters && !all.durable &&
-        all.files <= vfs_->failures(VfsCall::truncate)) {
-      stats_.stuck_files += all.files;  // known bug K2
-      trace("%zu files left removing after failed truncations (K2)", all.files);
-      return;
-    }
     if (all.files || all.opens || all.locks || all.leases || all.waiters || all.durable)
       fail("every client has gone, but the core holds " + std::to_string(all.files) + " files, " +
            std::to_string(all.opens) + " opens, " + std::to_string(all.locks) + " locks, " +

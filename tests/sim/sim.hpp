@@ -21,16 +21,6 @@ struct SimOptions {
   int clients = 8;
   int steps = 400;
   bool trace = false;  // print every step and every message to stdout
-  /// Known engine bugs (tests/sim/quarantine.txt), tolerated unless strict, each within a bound:
-  /// K1: a CREATE whose job was under way when its connection shut down and that has to wait for
-  /// a break registers a wait in the core that outlives the connection's jobs (until the break
-  /// ends or the Connection is destroyed). Such a connection may keep waits (no more than it had
-  /// jobs under way at shutdown, and nothing else) until they end; the final checks still require
-  /// them gone.
-  /// K2: a truncating CREATE with FILE_DELETE_ON_CLOSE whose truncate() fails leaves its file
-  /// "removing" in the core for good. At the very end, files with no open, lock, lease or wait
-  /// are accepted up to the number of truncate() calls FaultVfs failed.
-  bool strict = false;
 };
 
 /// What happened, summed over seeds for the coverage line of smbsrv_sim.
@@ -39,7 +29,7 @@ struct SimStats {
                 oplock_breaks = 0, lease_breaks = 0, acks = 0, jobs = 0, held_jobs = 0, vfs_failures = 0,
                 disconnects = 0, logoffs = 0, tree_disconnects = 0, compounds = 0, sharing_violations = 0,
                 lock_conflicts = 0, probes = 0, blocks_checked = 0, exact_blocks = 0, timeouts_ticks = 0,
-                zombie_frames = 0, lingering_waits = 0, late_interims = 0, stuck_files = 0, creates_ok = 0, reads_ok = 0, writes_ok = 0;
+                zombie_frames = 0, late_interims = 0, creates_ok = 0, reads_ok = 0, writes_ok = 0;
   void add(const SimStats& o);
   std::string summary() const;
 };
