@@ -37,7 +37,7 @@ NtCore::NtCore(const std::function<std::uint64_t()>& clock, Options options) : c
 
 NtCore::~NtCore() = default;
 
-Result<std::variant<NtCore::Opened, NtCore::MustWait>> NtCore::open(const OpenRequest& req) {
+NtCore::Opened NtCore::open(const OpenRequest& req) {
   Outbox out;
   std::lock_guard lk(mu_);
   auto& slot = files_[req.file];
@@ -50,11 +50,15 @@ Result<std::variant<NtCore::Opened, NtCore::MustWait>> NtCore::open(const OpenRe
   File& f = *slot;
   const auto give_up = [&](NtStatus s) {
     erase_if_unused_locked(req.file);
-    return s;
+    Opened r;
+    r.status = s;
+    return r;
   };
-  const auto wait = [&]() -> Result<std::variant<Opened, MustWait>> {
+  const auto wait = [&] {
     f.waiters.push_back({req.owner, req.owner.lock().get(), *req.wait_token});
-    return std::variant<Opened, MustWait>(MustWait{});
+    Opened r;
+    r.must_wait = true;
+    return r;
   };
   if (f.delete_pending || f.removing) return give_up(NtStatus::delete_pending);
   const bool leasing = options_.leasing;
@@ -107,7 +111,7 @@ Result<std::variant<NtCore::Opened, NtCore::MustWait>> NtCore::open(const OpenRe
   if (leasing) result.grant = grant_locked(f, *o, req, out);
   f.opens.push_back(o.get());
   result.open = std::move(o);
-  return std::variant<Opened, MustWait>(std::move(result));
+  return result;
 }
 
 NtCore::Closed NtCore::close(const OpenRef& open, bool apply_delete_on_close) {

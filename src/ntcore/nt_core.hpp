@@ -28,7 +28,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
-#include <variant>
+#include <string>
 #include <vector>
 
 #include "ntcore/durable.hpp"
@@ -74,15 +74,18 @@ class NtCore {
     /// not set (a CREATE inside a compound), breaks are sent and the open goes on at once.
     std::optional<std::uint64_t> wait_token;
   };
+  /// One of: the open (status success, `open` set, with the oplock or lease granted), a wait
+  /// (`must_wait`: registered under req.wait_token), or a failure status.
   struct Opened {
+    NtStatus status = NtStatus::success;
+    bool must_wait = false;
     OpenRef open;
     LeaseGrant grant;
   };
-  struct MustWait {};
   /// Checks delete-pending (delete_pending) and share modes (sharing_violation), breaks what other
   /// opens cache as the open requires, and registers the open with the oplock or lease the rules
   /// allow. invalid_parameter when the lease key is already bound to another file (3.3.5.9.8).
-  Result<std::variant<Opened, MustWait>> open(const OpenRequest& req);
+  Opened open(const OpenRequest& req);
 
   /// What the closer must do once close() returns.
   struct Closed {

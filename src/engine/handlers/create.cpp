@@ -60,16 +60,15 @@ void run_create(CreateWork& w) {
   w.core.file = {&vfs, info->file_id};
   w.core.path = w.path;
   w.core.is_directory = info->is_directory;
-  auto r = w.nt->open(w.core);
-  if (!r) {
-    w.status = r.status();
+  auto granted = w.nt->open(w.core);
+  if (granted.status != NtStatus::success) {
+    w.status = granted.status;
     return;
   }
-  if (std::holds_alternative<nt::NtCore::MustWait>(*r)) {
+  if (granted.must_wait) {
     w.must_wait = true;  // the backend file closes here; the open runs again after the breaks
     return;
   }
-  auto& granted = std::get<nt::NtCore::Opened>(*r);
   // Truncation waits until the share-mode check has passed (MS-FSA 2.1.5.1.2).
   if (w.truncating && w.action == CreateAction::opened && !info->is_directory) {
     if (auto t = file->truncate(0); !t) {
