@@ -139,7 +139,7 @@ void finish_create(Ctx& ctx, Request& req, Response& rsp, CreateWork& w, const c
     l.flags = (w.grant.lease->break_in_progress ? codec::kLeaseFlagBreakInProgress : 0) |
               (l.version == 2 ? (lease->flags & codec::kLeaseFlagParentKeySet) : 0);
     if (l.version == 1) l.parent_key = {};
-    r.create_contexts.push_back({"RqLs", codec::encode_lease_context(l)});
+    r.create_contexts.push_back({codec::context_name(codec::kCtxRequestLease), codec::encode_lease_context(l)});
   }
   r.create_action = static_cast<std::uint32_t>(w.action);
   r.creation_time = w.info.creation;
@@ -154,11 +154,12 @@ void finish_create(Ctx& ctx, Request& req, Response& rsp, CreateWork& w, const c
   // by returning no context (3.3.5.9.x allows that).
   for (const auto& ctxt : c.create_contexts) {
     if (codec::context_is(ctxt, codec::kCtxMaximalAccess)) {
-      r.create_contexts.push_back(
-          {"MxAc", codec::encode_maximal_access_response(NtStatus::success, w.tree->maximal_access)});
+      r.create_contexts.push_back({codec::context_name(codec::kCtxMaximalAccess),
+                                   codec::encode_maximal_access_response(NtStatus::success, w.tree->maximal_access)});
     } else if (codec::context_is(ctxt, codec::kCtxQueryOnDiskId)) {
       // DiskFileId: the same value as FileInternalInformation.
-      r.create_contexts.push_back({"QFid", codec::encode_query_on_disk_id_response(w.info.file_id, 0)});
+      r.create_contexts.push_back(
+          {codec::context_name(codec::kCtxQueryOnDiskId), codec::encode_query_on_disk_id_response(w.info.file_id, 0)});
     }
   }
   rsp.file_id_out = w.open->file_id;
