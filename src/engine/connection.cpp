@@ -160,7 +160,7 @@ void Connection::run_chain(Ctx& ctx, Chain& c) {
       c.in_message = true;
     }
     if (c.rsp.job) {  // the chain waits for its job (on_complete)
-      ctx.out.work.push_back(Work{c.rsp.job.get(), c.id});
+      ctx.out.work.push_back(Work{c.rsp.job.get(), c.id, c.rsp.job->bulk()});
       ++jobs_;
       return;
     }

@@ -117,6 +117,10 @@ class Job;
 struct Work {
   Job* job = nullptr;
   std::uint32_t chain = 0;  // which frame it belongs to
+  /// Moves file data (READ, WRITE): worth running beside the connection's other work. Other jobs
+  /// are short metadata calls; an owner may run those on the executor itself when the connection
+  /// has nothing else to do (saving two thread hops per request), and the engine works either way.
+  bool bulk = false;
   void run() const;
 };
 using WorkList = SmallList<Work>;

@@ -55,6 +55,8 @@ class Job {
   virtual ~Job() = default;
   virtual void run() = 0;
   virtual void finish(Ctx& ctx, Request& req, Response& rsp) = 0;
+  /// Moves file data (Work::bulk).
+  virtual bool bulk() const { return false; }
   /// Disposal (pooled jobs return to their pool).
   virtual void release() { delete this; }
 };

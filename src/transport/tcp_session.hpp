@@ -51,6 +51,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   /// `settles` is how many in-flight units (a frame, a job) the call finishes.
   template <class Call>
   void engine_call(Call call, int settles);
+  template <class Call>
+  void engine_call_into(engine::Output& out, Call call);
+  void run_work(const engine::Work& w);
   /// Hands an engine call's Work to the workers (each comes back through on_complete) and its
   /// frames to strand_.
   void handle(engine::Output out, int settles);
@@ -97,6 +100,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   bool closed_ = false;
   std::ptrdiff_t in_flight_ = 0;  // frames and jobs under way (on the strand)
   std::size_t queued_bytes_ = 0;  // bytes in write_queue_ (on the strand)
+  std::atomic<int> engine_queue_{0};  // calls posted to engine_strand_ and not yet started
 };
 
 }  // namespace smbsrv::transport

@@ -19,6 +19,9 @@ bool charge_covers(std::uint16_t charge, std::uint64_t payload) {
 }
 
 constexpr std::size_t kReadDataAt = codec::kHeaderSize + 16;  // header, READ response fixed part
+/// READs and WRITEs from this size on are bulk work (Work::bulk); smaller ones cost what a
+/// metadata call costs.
+constexpr std::size_t kBulkBytes = 64 * 1024;
 
 class ReadJob final : public Job {
  public:
@@ -57,6 +60,8 @@ class ReadJob final : public Job {
     got_ = *n;
     h.position = offset + got_;  // FilePositionInformation follows the last READ/WRITE
   }
+
+  bool bulk() const override { return length >= kBulkBytes; }
 
   void finish(Ctx&, Request&, Response& rsp) override {
     auto& held = server->zero_copy_fds;
@@ -148,6 +153,8 @@ class WriteJob final : public Job {
     }
     nt->data_changed(open->nt);  // other clients' caches of this file go
   }
+
+  bool bulk() const override { return data.size() >= kBulkBytes; }
 
   void finish(Ctx&, Request&, Response& rsp) override {
     if (status_ != NtStatus::success) return rsp.fail(status_);
