@@ -174,11 +174,11 @@ void engine_io(benchmark::State& state, Op op, Mode mode) {
     if (next == frames.size()) {
       state.PauseTiming();
       frames.clear();
-      for (std::size_t i = 0; i < batch; ++i) frames.push_back(b.request(op, next_offset(), len, payload));
+      for (std::size_t i = 0; i < batch; ++i) frames.push_back(b.cl.pooled(b.request(op, next_offset(), len, payload)));
       next = 0;
       state.ResumeTiming();
     }
-    auto out = b.cl.run_inline(b.cl.connection().on_message(b.cl.pooled(frames[next++])));
+    auto out = b.cl.run_inline(b.cl.connection().on_message(std::move(frames[next++])));
     benchmark::DoNotOptimize(out.frames.front().data());
     // As the transport does once the socket write completes: the buffer goes back to the pool.
     for (auto& f : out.frames) b.state->buffers.give(std::move(f));
