@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Builds tests/cmake_consumer against an installed smbsrv and as a subdirectory, and runs it.
 set -euo pipefail
-SRC=$1 WORK=$(mktemp -d)
+# Usage: run.sh SOURCE_DIR [BUILD_DIR]: with BUILD_DIR (a plain build whose library is built, as
+# ctest runs it), the package is that build's install; without, a library is built here first.
+SRC=$1 BUILT=${2:-} WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-cmake -S "$SRC" -B "$WORK/lib" -G Ninja -DSMBSRV_BUILD_TESTS=OFF -DSMBSRV_BUILD_EXAMPLES=OFF \
-  -DCMAKE_INSTALL_PREFIX="$WORK/prefix" >/dev/null
-cmake --build "$WORK/lib" >/dev/null
-cmake --install "$WORK/lib" >/dev/null
+if [ -n "$BUILT" ]; then
+  cmake --install "$BUILT" --prefix "$WORK/prefix" >/dev/null
+else
+  cmake -S "$SRC" -B "$WORK/lib" -G Ninja -DSMBSRV_BUILD_TESTS=OFF -DSMBSRV_BUILD_EXAMPLES=OFF \
+    -DCMAKE_INSTALL_PREFIX="$WORK/prefix" >/dev/null
+  cmake --build "$WORK/lib" >/dev/null
+  cmake --install "$WORK/lib" >/dev/null
+fi
 cmake -S "$SRC/tests/cmake_consumer" -B "$WORK/pkg" -G Ninja -DCMAKE_PREFIX_PATH="$WORK/prefix" >/dev/null
 cmake --build "$WORK/pkg" >/dev/null
 "$WORK/pkg/consumer"
