@@ -63,12 +63,42 @@ Result<SmbPath> SmbPath::parse(std::string_view utf8) {
     std::size_t end = start;
     while (end < utf8.size() && !is_separator(utf8[end])) ++end;
     const auto comp = utf8.substr(start, end - start);
-    if (!is_valid_component(comp)) return NtStatus::object_name_invalid;
-    p.components_.emplace_back(comp);
+    // dir\\file: the empty component between doubled separators is dropped.
+    if (!comp.empty()) {
+      if (!is_valid_component(comp)) return NtStatus::object_name_invalid;
+      p.components_.emplace_back(comp);
+    }
     if (end == utf8.size()) break;
     start = end + 1;
   }
+  if (p.components_.empty()) return NtStatus::object_name_invalid;  // separators only
   return p;
+}
+
+bool is_win32_reserved_name(std::string_view c) noexcept {
+  if (c.empty()) return false;
+  if (c.back() == '.' || c.back() == ' ') return true;
+  // The device name is what comes before the first dot ("con.txt", "nul.tar.gz").
+  const auto stem = c.substr(0, c.find('.'));
+  auto upper = [](char ch) { return ch >= 'a' && ch <= 'z' ? static_cast<char>(ch - 'a' + 'A') : ch; };
+  auto is = [&](std::string_view word) {
+    if (stem.size() != word.size()) return false;
+    for (std::size_t i = 0; i < word.size(); ++i)
+      if (upper(stem[i]) != word[i]) return false;
+    return true;
+  };
+  if (is("CON") || is("PRN") || is("AUX") || is("NUL")) return true;
+  if (stem.size() == 4 && stem[3] >= '1' && stem[3] <= '9') {  // COM1-COM9, LPT1-LPT9
+    const char a = upper(stem[0]), b = upper(stem[1]), d = upper(stem[2]);
+    if ((a == 'C' && b == 'O' && d == 'M') || (a == 'L' && b == 'P' && d == 'T')) return true;
+  }
+  return false;
+}
+
+Result<void> check_win32_names(const SmbPath& path) noexcept {
+  for (const auto& c : path.components())
+    if (is_win32_reserved_name(c)) return NtStatus::object_name_invalid;
+  return {};
 }
 
 Result<SmbPath> SmbPath::from_components(std::vector<std::string> components) {

@@ -46,7 +46,7 @@ std::optional<unsigned long> parse_count(const std::string& v) {
 
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
-               "usage: smbsrv-share [--config FILE] [--listen ADDR:PORT] [--share NAME=PATH[:ro][:encrypt]]...\n"
+               "usage: smbsrv-share [--config FILE] [--listen ADDR:PORT] [--share NAME=PATH[:ro][:encrypt][:anynames]]...\n"
                "                    [--user NAME:PASSWORD]... [--min-dialect 2.0.2|2.1|3.0|3.0.2|3.1.1]\n"
                "                    [--max-dialect V] [--signing required|enabled] [--encrypt] [--guest]\n"
                "                    [--log-level trace|debug|info|warn|error]\n"
@@ -190,16 +190,18 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::string name = s.substr(0, eq), path = s.substr(eq + 1);
-    // Trailing flags: ":ro", ":rw", ":encrypt" (any order, e.g. "/srv/x:ro:encrypt").
-    bool ro = false, enc = false;
+    // Trailing flags: ":ro", ":rw", ":encrypt", ":anynames" (any order, e.g. "/srv/x:ro:encrypt").
+    // ":anynames" allows the names Windows refuses (CON, "a.", ...; Share::windows_names).
+    bool ro = false, enc = false, any_names = false;
     for (bool more = true; more;) {
       more = false;
-      for (const char* flag : {":ro", ":rw", ":encrypt"}) {
+      for (const char* flag : {":ro", ":rw", ":encrypt", ":anynames"}) {
         const std::string f = flag;
         if (path.size() > f.size() && path.compare(path.size() - f.size(), f.size(), f) == 0) {
           path.resize(path.size() - f.size());
           if (f == ":ro") ro = true;
           if (f == ":encrypt") enc = true;
+          if (f == ":anynames") any_names = true;
           more = true;
         }
       }
@@ -212,6 +214,7 @@ int main(int argc, char** argv) {
       share.vfs = smbsrv::make_local_vfs(path, {.read_only = ro});
       share.default_access = ro ? smbsrv::Access::read_only : smbsrv::Access::read_write;
       share.encrypt_data = enc;
+      share.windows_names = !any_names;
       server.add_share(std::move(share));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "smbsrv-share: share %s: %s\n", name.c_str(), e.what());

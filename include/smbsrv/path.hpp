@@ -20,8 +20,8 @@ class SmbPath {
   SmbPath() = default;
 
   /// Parses a UTF-8 path with '\' separators (a leading '\' is allowed and ignored; '/' is
-  /// accepted as well). Rejects: "." or ".." components and empty components inside the path
-  /// (STATUS_OBJECT_NAME_INVALID), NUL and control characters and any of < > : " | ? *
+  /// accepted as well; a doubled separator counts as one, as Samba and Windows clients expect).
+  /// Rejects: "." or ".." components (STATUS_OBJECT_NAME_INVALID), NUL and control characters and any of < > : " | ? *
   /// (STATUS_OBJECT_NAME_INVALID; ':' means a named stream, which is not supported), a component
   /// longer than 255 bytes (STATUS_OBJECT_NAME_INVALID), a path longer than 4096 bytes.
   static Result<SmbPath> parse(std::string_view utf8);
@@ -50,5 +50,12 @@ class SmbPath {
 
 /// True when a single name component is acceptable (the rules of SmbPath::parse).
 bool is_valid_component(std::string_view component) noexcept;
+
+/// Win32's reserved names (Share::windows_names): a DOS device name (CON, PRN, AUX, NUL, COM1-COM9,
+/// LPT1-LPT9, in any case, alone or before an extension: "con.txt"), or a name that ends in a
+/// dot or a space. Windows refuses these over SMB with STATUS_OBJECT_NAME_INVALID.
+bool is_win32_reserved_name(std::string_view component) noexcept;
+/// The first component of `path` that is_win32_reserved_name() → object_name_invalid; else ok.
+Result<void> check_win32_names(const SmbPath& path) noexcept;
 
 }  // namespace smbsrv

@@ -48,6 +48,10 @@ struct Share {
   std::map<std::string, Access, std::less<>> user_access;
   bool encrypt_data = false;
   std::string comment;
+  /// Refuse the names Win32 cannot use (smbsrv/path.hpp is_win32_reserved_name: CON, NUL.txt,
+  /// COM1, a name ending in a dot or a space) with STATUS_OBJECT_NAME_INVALID, as Windows does,
+  /// so that no Windows client meets a file it cannot open or delete. Off: any valid name.
+  bool windows_names = true;
 };
 
 struct ServerConfig {

@@ -48,6 +48,9 @@ inline constexpr std::uint32_t kAttrSystem = 0x4;
 inline constexpr std::uint32_t kAttrDirectory = 0x10;
 inline constexpr std::uint32_t kAttrArchive = 0x20;
 inline constexpr std::uint32_t kAttrNormal = 0x80;
+/// FILE_ATTRIBUTE_SPARSE_FILE: reported by stat() once VfsFile::set_sparse(true) succeeded. It
+/// is changed only through set_sparse(), never through set_attributes() or open().
+inline constexpr std::uint32_t kAttrSparseFile = 0x200;
 
 struct FileInfo {
   std::uint64_t size = 0;             // EndOfFile
@@ -96,6 +99,15 @@ struct FsInfo {
   std::string fs_name = "NTFS";
   std::uint32_t max_name_length = 255;
   FileTime created = 0;
+  /// The backend implements VfsFile::set_sparse(): FILE_SUPPORTS_SPARSE_FILES is advertised
+  /// (FileFsAttributeInformation) and FSCTL_SET_SPARSE is served.
+  bool sparse_files = false;
+};
+
+/// A range of a file's bytes (FSCTL_QUERY_ALLOCATED_RANGES, MS-FSCC 2.3.52).
+struct ByteRange {
+  std::uint64_t offset = 0, length = 0;
+  bool operator==(const ByteRange&) const = default;
 };
 
 /// What VfsFile::send_source() hands the server for a zero-copy READ.
@@ -125,6 +137,27 @@ class VfsFile {
   /// large READs that are neither signed nor encrypted). nullopt (the default): data always
   /// goes through read().
   virtual std::optional<SendSource> send_source() { return std::nullopt; }
+
+  // ---- sparse files (FSCTL_SET_SPARSE, FSCTL_SET_ZERO_DATA, FSCTL_QUERY_ALLOCATED_RANGES) ----
+  // The server calls these on regular files only, with the access checks done (MS-FSA 2.1.5.10).
+
+  /// Marks the file sparse or not; stat() then reports kAttrSparseFile accordingly, on every open
+  /// of the file and after it is reopened. Clearing it need not allocate the holes (the server
+  /// reports a non-sparse file as fully allocated). Default: invalid_device_request, what
+  /// Windows answers on a file system without sparse files; a backend that implements it sets
+  /// FsInfo::sparse_files.
+  virtual Result<void> set_sparse(bool /*sparse*/) { return NtStatus::invalid_device_request; }
+  /// Makes [offset, offset + length) read as zeros; the range ends before EndOfFile (the server
+  /// clips it) and the size never changes. A backend may deallocate the range (a hole) when the
+  /// file is sparse. Default: writes zeros through write().
+  virtual Result<void> zero_range(std::uint64_t offset, std::uint64_t length);
+  /// The allocated parts of [offset, offset + length) of a sparse file, in order, not
+  /// overlapping, within the range (the server clips them to EndOfFile). Default: the whole
+  /// range, as one allocated range (a backend without holes).
+  virtual Result<std::vector<ByteRange>> allocated_ranges(std::uint64_t offset, std::uint64_t length) {
+    if (length == 0) return std::vector<ByteRange>{};
+    return std::vector<ByteRange>{{offset, length}};
+  }
 };
 
 class Vfs {

@@ -16,6 +16,7 @@ namespace {
 // FileSystemAttributes (MS-FSCC 2.5.1)
 constexpr std::uint32_t kFileCasePreservedNames = 0x00000002;
 constexpr std::uint32_t kFileUnicodeOnDisk = 0x00000004;
+constexpr std::uint32_t kFileSupportsSparseFiles = 0x00000040;
 // FileFsDeviceInformation (MS-FSCC 2.5.10)
 constexpr std::uint32_t kFileDeviceDisk = 0x00000007;
 constexpr std::uint32_t kFileDeviceIsMounted = 0x00000020;
@@ -160,7 +161,8 @@ std::vector<char32_t> code_points(std::string_view s) {
 std::uint32_t attributes_of(const FileInfo& info) {
   const std::uint32_t extra = info.attributes & ~(kAttrDirectory | kAttrNormal);
   if (info.is_directory) return kAttrDirectory | extra;
-  if (extra != 0) return extra;
+  if ((extra & ~kAttrSparseFile) != 0) return extra;
+  if (extra != 0) return kAttrArchive | extra;  // sparse alone: ARCHIVE | SPARSE_FILE, as on NTFS
   // NORMAL only when the backend asked for it explicitly, never combined with other bits.
   return (info.attributes & kAttrNormal) != 0 ? kAttrNormal : kAttrArchive;
 }
@@ -314,7 +316,7 @@ Result<std::vector<std::uint8_t>> encode_fs_info(std::uint8_t info_class, const 
       break;
     case kFileFsAttributeInformation: {
       const std::vector<std::uint8_t> name = to_utf16le(fs.fs_name);
-      w.u32(kFileCasePreservedNames | kFileUnicodeOnDisk);
+      w.u32(kFileCasePreservedNames | kFileUnicodeOnDisk | (fs.sparse_files ? kFileSupportsSparseFiles : 0));
       w.u32(fs.max_name_length);
       w.u32(u32_len(name.size()));
       w.bytes(name);

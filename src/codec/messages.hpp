@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "smbsrv/result.hpp"
+#include "smbsrv/vfs.hpp"
 #include "util/byte_reader.hpp"
 #include "util/byte_writer.hpp"
 
@@ -420,6 +421,77 @@ void encode_validate_negotiate_response(ByteWriter& w, std::uint32_t capabilitie
 /// ObjectId then BirthVolumeId, BirthObjectId and DomainId, all zero.
 inline constexpr std::size_t kObjectIdBufferSize = 64;
 void encode_object_id_buffer(ByteWriter& w, const std::array<std::uint8_t, 16>& object_id);
+// ---- FSCTLs on files (MS-FSCC 2.3), their input decoders and output encoders: src/codec/fsctl.cpp --
+inline constexpr std::uint32_t kFsctlGetCompression = 0x0009003C;
+inline constexpr std::uint32_t kFsctlGetReparsePoint = 0x000900A8;
+inline constexpr std::uint32_t kFsctlSetSparse = 0x000900C4;
+inline constexpr std::uint32_t kFsctlQueryFileRegions = 0x00090284;
+inline constexpr std::uint32_t kFsctlQueryAllocatedRanges = 0x000940CF;
+inline constexpr std::uint32_t kFsctlSetZeroData = 0x000980C8;
+inline constexpr std::uint32_t kFsctlFileLevelTrim = 0x00098208;
+inline constexpr std::uint32_t kFsctlSetCompression = 0x0009C040;
+
+/// FILE_SET_SPARSE_BUFFER (2.3.64): SetSparse, one byte. No buffer means TRUE; bytes after the
+/// first are ignored (Windows accepts an oversized buffer). Never fails.
+bool decode_set_sparse(Bytes input);
+
+/// FILE_ZERO_DATA_INFORMATION (2.3.66): FileOffset, BeyondFinalZero (signed 64-bit).
+struct ZeroDataInfo {
+  std::uint64_t offset = 0, beyond_final_zero = 0;
+};
+/// Shorter than 16 bytes, a negative value, or FileOffset > BeyondFinalZero → invalid_parameter
+/// (MS-FSA 2.1.5.10.37).
+Result<ZeroDataInfo> decode_zero_data_info(Bytes input);
+
+/// FILE_ALLOCATED_RANGE_BUFFER (2.3.52/2.3.53): FileOffset, Length (signed 64-bit), 16 bytes.
+inline constexpr std::size_t kAllocatedRangeSize = 16;
+/// The query range: shorter than 16 bytes (extra bytes are ignored), a negative value, or
+/// FileOffset + Length past MAXLONGLONG → invalid_parameter (MS-FSA 2.1.5.10.22).
+Result<ByteRange> decode_allocated_range_query(Bytes input);
+void encode_allocated_range(ByteWriter& w, const ByteRange& r);
+
+/// FSCTL_FILE_LEVEL_TRIM input (2.3.73 FILE_LEVEL_TRIM): Key, NumRanges, then NumRanges
+/// FILE_LEVEL_TRIM_RANGE {Offset, Length}. Shorter than 8 bytes or ranges that do not fit →
+/// invalid_parameter. Only the count is kept (trimming is advisory).
+struct FileLevelTrim {
+  std::uint32_t key = 0;
+  std::uint32_t num_ranges = 0;
+};
+Result<FileLevelTrim> decode_file_level_trim(Bytes input);
+/// FILE_LEVEL_TRIM_OUTPUT (2.3.74): NumRangesProcessed, 4 bytes.
+void encode_file_level_trim_output(ByteWriter& w, std::uint32_t ranges_processed);
+
+/// COMPRESSION_FORMAT_* (2.3.10 FSCTL_GET_COMPRESSION Reply, 2.3.69 FSCTL_SET_COMPRESSION).
+inline constexpr std::uint16_t kCompressionFormatNone = 0, kCompressionFormatDefault = 1,
+                               kCompressionFormatLznt1 = 2;
+/// SET_COMPRESSION input: CompressionState (2 bytes; extra bytes ignored). Shorter →
+/// invalid_parameter. The value is not checked here.
+Result<std::uint16_t> decode_set_compression(Bytes input);
+
+/// FILE_REGION_INPUT (2.3.55): FileOffset, Length (signed), DesiredUsage, Reserved: 24 bytes.
+inline constexpr std::uint32_t kFileRegionUsageValidCachedData = 1, kFileRegionUsageValidNoncachedData = 2;
+struct FileRegionInput {
+  std::uint64_t offset = 0, length = 0;
+  std::uint32_t desired_usage = kFileRegionUsageValidCachedData;
+};
+/// No input means the whole file with VALID_CACHED_DATA. A non-empty input shorter than 24
+/// bytes, a negative value, or an unknown DesiredUsage → invalid_parameter.
+Result<FileRegionInput> decode_file_region_input(Bytes input);
+/// FILE_REGION_OUTPUT (2.3.56) header: Flags 0, TotalRegionEntryCount, RegionEntryCount,
+/// Reserved; then each FILE_REGION_INFO (2.3.56.1): FileOffset, Length, Usage, Reserved.
+inline constexpr std::size_t kFileRegionOutputHeaderSize = 16, kFileRegionInfoSize = 24;
+struct FileRegion {
+  std::uint64_t offset = 0, length = 0;
+  std::uint32_t usage = 0;
+};
+void encode_file_region_output(ByteWriter& w, std::uint32_t total, std::span<const FileRegion> regions);
+
+/// SRV_SNAPSHOT_ARRAY (MS-SMB2 2.2.32.2) with no previous versions: NumberOfSnapShots 0,
+/// NumberOfSnapShotsReturned 0, SnapShotArraySize 2, SnapShots = the empty list's terminating
+/// UTF-16 null. 14 bytes.
+inline constexpr std::size_t kEmptySnapshotArraySize = 14;
+void encode_empty_snapshot_array(ByteWriter& w);
+
 /// The server's ObjectId of a file: file_id (8 bytes LE), then the marker 0x00736D6273727600
 /// (8 bytes LE, so 00 76 72 73 62 6D 73 00 on the wire: "smbsrv" backwards) that tells these
 /// ids apart. The same bytes the engine has always produced.

@@ -22,6 +22,10 @@ struct Connection::Chain {
   std::optional<std::uint64_t> resumed;  // the async command this chain completes
   Request prev;
   bool have_prev = false;
+  // What a related request inherits (MS-SMB2 3.3.5.2.7.2): the FileId the chain last created or
+  // used, and the status of a CREATE that failed (carried on until a request names a FileId).
+  std::optional<codec::FileId> file_id;
+  std::optional<NtStatus> create_failure;
   Request req;
   Response rsp;
   std::vector<std::uint8_t> out;

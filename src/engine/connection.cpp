@@ -70,6 +70,8 @@ void Connection::release_chain(Chain& c) {
   c.resumed.reset();
   c.prev = Request{};
   c.have_prev = false;
+  c.file_id.reset();
+  c.create_failure.reset();
   c.req = Request{};
   c.rsp.reset();
   c.out.clear();
@@ -215,8 +217,8 @@ void Connection::begin_message(Ctx& ctx, Chain& c) {
     // A chain that started with a related message is invalid as a whole: every related message
     // after it fails the same way (Windows behaviour, smbtorture compound.related9).
     req.first_related_invalid = c.prev.first_related_invalid;
-    req.prev_status = c.prev.final_status;
-    req.prev_file_id = c.prev.out_file_id;
+    req.prev_status = c.create_failure;
+    req.prev_file_id = c.file_id;
     req.inherit_session = c.prev.effective_session_id;
     req.inherit_tree = c.prev.effective_tree_id;
   } else if (req.related) {
@@ -248,6 +250,15 @@ void Connection::end_message(Ctx& ctx, Chain& c) {
     if (rsp.tail) c.tail = std::move(rsp.tail);  // only ever on a sole, unsigned, plaintext READ
   }
   settle_async(ctx, req, rsp);
+  // 3.3.5.2.7.2: a request that created or used a FileId passes it on; only a failed CREATE
+  // passes its failure on (Windows: an IOCTL that fails does not stop the CLOSE after it).
+  if (req.out_file_id) {
+    c.file_id = req.out_file_id;
+    c.create_failure.reset();
+  } else if (req.hdr.command == Command::create && is_error(req.final_status)) {
+    c.file_id.reset();
+    c.create_failure = req.final_status;
+  }
   c.prev = std::move(req);
   c.have_prev = true;
 }

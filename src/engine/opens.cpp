@@ -9,11 +9,10 @@ namespace smbsrv::engine {
 Result<std::shared_ptr<Open>> Ctx::find_open(Request& req, const codec::FileId& id) {
   codec::FileId fid = id;
   if (req.related && fid == codec::kAllOnesFileId) {
-    // 3.3.5.2.7.2: a related request uses the FileId of the previous one (the one it created or
-    // used); if that one failed without producing a FileId (a failed CREATE, or a request that
-    // had already inherited a failure), this one fails with the same status. A request that did
-    // name a valid FileId but then failed (a WRITE without access) passes its FileId on, as
-    // Windows does.
+    // 3.3.5.2.7.2: a related request uses the FileId the chain last created or used. After a
+    // failed CREATE it fails with the CREATE's status (and so does every later one until a
+    // request names a FileId); a request that failed for another reason (an IOCTL, a WRITE
+    // without access) does not stop the ones after it, as Windows does.
     if (req.prev_file_id) {
       fid = *req.prev_file_id;
     } else if (req.prev_status && is_error(*req.prev_status)) {
@@ -22,11 +21,11 @@ Result<std::shared_ptr<Open>> Ctx::find_open(Request& req, const codec::FileId& 
       return NtStatus::file_closed;
     }
   }
+  req.out_file_id = fid;  // used, found or not: the next related request uses it too
   auto it = conn.opens.find(fid.volatile_);
   if (it == conn.opens.end() || it->second->file_id.persistent != fid.persistent ||
       it->second->session_id != req.session->session_id || (req.tree && it->second->tree_id != req.tree->tree_id))
     return NtStatus::file_closed;
-  req.out_file_id = fid;
   return it->second;
 }
 

@@ -11,10 +11,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -222,7 +224,61 @@ class LocalFile final : public VfsFile {
   Result<FileInfo> stat() override {
     struct statx st {};
     if (do_statx(fd_.get(), "", AT_EMPTY_PATH, st) != 0) return last_error();
-    return info_from_statx(st);
+    FileInfo fi = info_from_statx(st);
+    if (!dir_ && marked_sparse()) fi.attributes |= kAttrSparseFile;
+    return fi;
+  }
+
+  // Sparse files: Linux has no sparse flag, so FSCTL_SET_SPARSE's state is a user extended
+  // attribute of the file (kept across opens, gone with the file). Holes are the file system's
+  // own: punched by zero_range() while the file is sparse, found with SEEK_DATA / SEEK_HOLE.
+  Result<void> set_sparse(bool sparse) override {
+    if (dir_) return NtStatus::invalid_parameter;
+    const int r = sparse ? ::fsetxattr(fd_.get(), kSparseXattr, "1", 1, 0) : ::fremovexattr(fd_.get(), kSparseXattr);
+    if (r == 0 || (!sparse && errno == ENODATA)) return {};
+    if (errno == ENOTSUP) return NtStatus::invalid_device_request;  // no user xattrs here
+    return last_error();
+  }
+
+  Result<void> zero_range(std::uint64_t offset, std::uint64_t length) override {
+    if (dir_) return NtStatus::invalid_device_request;
+    if (!writable_) return NtStatus::access_denied;
+    constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<off_t>::max());
+    if (length == 0) return {};
+    if (offset > kMax || length > kMax - offset) return NtStatus::invalid_parameter;
+    // A sparse file gets a hole; any other keeps its blocks, as NTFS does (MS-FSCC FSCTL_SET_ZERO_DATA).
+    const int mode = FALLOC_FL_KEEP_SIZE | (marked_sparse() ? FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE);
+    int r;
+    do {
+      r = ::fallocate(fd_.get(), mode, static_cast<off_t>(offset), static_cast<off_t>(length));
+    } while (r != 0 && errno == EINTR);
+    if (r == 0) return {};
+    if (errno == EOPNOTSUPP) return VfsFile::zero_range(offset, length);  // writes zeros
+    return last_error();
+  }
+
+  Result<std::vector<ByteRange>> allocated_ranges(std::uint64_t offset, std::uint64_t length) override {
+    if (dir_) return NtStatus::invalid_parameter;
+    constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<off_t>::max());
+    std::vector<ByteRange> out;
+    if (length == 0 || offset >= kMax) return out;
+    const std::uint64_t end = std::min(kMax, offset + std::min(length, kMax - offset));
+    std::uint64_t pos = offset;
+    while (pos < end) {
+      const off_t data = ::lseek(fd_.get(), static_cast<off_t>(pos), SEEK_DATA);
+      if (data < 0) {
+        if (errno == ENXIO) break;  // no data from pos to EOF
+        if (errno == EINVAL) return VfsFile::allocated_ranges(offset, end - offset);  // no SEEK_DATA
+        return last_error();
+      }
+      if (static_cast<std::uint64_t>(data) >= end) break;
+      const off_t hole = ::lseek(fd_.get(), data, SEEK_HOLE);
+      if (hole < 0) return last_error();
+      const std::uint64_t stop = std::min(end, static_cast<std::uint64_t>(hole));
+      out.push_back({static_cast<std::uint64_t>(data), stop - static_cast<std::uint64_t>(data)});
+      pos = stop;
+    }
+    return out;
   }
 
   Result<void> truncate(std::uint64_t size) override {
@@ -290,6 +346,12 @@ class LocalFile final : public VfsFile {
   }
 
  private:
+  static constexpr const char* kSparseXattr = "user.smbsrv.sparse";
+  bool marked_sparse() const {
+    char v = 0;
+    return ::fgetxattr(fd_.get(), kSparseXattr, &v, sizeof v) >= 0;
+  }
+
   Fd fd_;
   bool dir_;
   bool writable_;
@@ -427,6 +489,7 @@ class LocalVfs final : public Vfs {
     fi.sectors_per_allocation_unit = static_cast<std::uint32_t>(std::max<std::uint64_t>(1, unit / 512));
     fi.serial_number = static_cast<std::uint32_t>(sv.f_fsid);
     fi.max_name_length = 255;
+    fi.sparse_files = true;
     struct statx st {};
     if (do_statx(root_.get(), "", AT_EMPTY_PATH, st) == 0) fi.created = info_from_statx(st).creation;
     return fi;

@@ -159,9 +159,21 @@ class MemoryFile final : public VfsFile {
   Result<void> set_attributes(std::uint32_t attributes) override {
     if (!meta_writable_) return NtStatus::access_denied;
     std::lock_guard lk(st_->mu);
-    node_->attributes = attributes & kStorableAttrs;
+    node_->attributes = (attributes & kStorableAttrs) | (node_->attributes & kAttrSparseFile);
     if (node_->dir) node_->attributes &= ~kAttrReadonly;
     node_->change = st_->now();
+    return {};
+  }
+
+  // Sparse files: only the flag is kept. Data has no holes: zero_range() writes zeros and
+  // allocated_ranges() reports the whole range (the VfsFile defaults).
+  Result<void> set_sparse(bool sparse) override {
+    if (node_->dir) return NtStatus::invalid_parameter;
+    std::lock_guard lk(st_->mu);
+    if (sparse)
+      node_->attributes |= kAttrSparseFile;
+    else
+      node_->attributes &= ~kAttrSparseFile;
     return {};
   }
 
@@ -281,6 +293,7 @@ class MemoryVfs final : public Vfs {
     fi.total_bytes = st_->opt.capacity_bytes;
     fi.free_bytes = fi.available_bytes = used >= fi.total_bytes ? 0 : fi.total_bytes - used;
     fi.serial_number = 0x4D454D31;  // "MEM1"
+    fi.sparse_files = true;
     fi.created = st_->created;
     return fi;
   }

@@ -50,7 +50,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case C::lock: (void)codec::decode_lock_request(msg); break;
     case C::ioctl:
-      if (auto r = codec::decode_ioctl_request(msg)) inside(r->input);
+      if (auto r = codec::decode_ioctl_request(msg)) {
+        inside(r->input);
+        // The FSCTL input decoders, whatever the control code says.
+        (void)codec::decode_set_sparse(r->input);
+        (void)codec::decode_zero_data_info(r->input);
+        (void)codec::decode_allocated_range_query(r->input);
+        (void)codec::decode_file_level_trim(r->input);
+        (void)codec::decode_set_compression(r->input);
+        (void)codec::decode_file_region_input(r->input);
+        (void)codec::decode_validate_negotiate_info(r->input);
+      }
       break;
     case C::cancel: (void)codec::decode_cancel_request(msg); break;
     case C::echo: (void)codec::decode_echo_request(msg); break;

@@ -169,6 +169,22 @@ std::vector<std::pair<std::string, Vec>> command_messages() {
   ioctl("ioctl_resume_key", codec::kFsctlSrvRequestResumeKey, {});
   ioctl("ioctl_snapshots", codec::kFsctlSrvEnumerateSnapshots, {});
   ioctl("ioctl_objectid", codec::kFsctlCreateOrGetObjectId, {});
+  {  // the file FSCTLs (engine/handlers/fsctl_file.cpp)
+    ioctl("ioctl_set_sparse", codec::kFsctlSetSparse, {1});
+    W z;
+    z.u64(0).u64(4096);
+    ioctl("ioctl_zero_data", codec::kFsctlSetZeroData, z.b);
+    ioctl("ioctl_qar", codec::kFsctlQueryAllocatedRanges, z.b);
+    W t;
+    t.u32(0).u32(1).u64(0).u64(4096);
+    ioctl("ioctl_trim", codec::kFsctlFileLevelTrim, t.b);
+    ioctl("ioctl_set_compression", codec::kFsctlSetCompression, {1, 0});
+    ioctl("ioctl_get_compression", codec::kFsctlGetCompression, {});
+    ioctl("ioctl_reparse", codec::kFsctlGetReparsePoint, {});
+    W g;
+    g.u64(0).u64(4096).u32(codec::kFileRegionUsageValidCachedData).u32(0);
+    ioctl("ioctl_file_regions", codec::kFsctlQueryFileRegions, g.b);
+  }
   {
     W r;
     r.u16(4);

@@ -192,6 +192,8 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   if (want_dir && truncating) return rsp.fail(NtStatus::invalid_parameter);
   auto path = SmbPath::parse(c.name);
   if (!path) return rsp.fail(path.status());
+  if (tree.share && tree.share->windows_names)
+    if (auto ok = check_win32_names(*path); !ok) return rsp.fail(ok.status());
 
   // Access: MAXIMUM_ALLOWED grants the tree's maximal access; generic rights are mapped.
   std::uint32_t access = map_generic(c.desired_access);

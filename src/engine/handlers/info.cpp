@@ -185,6 +185,8 @@ NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, 
       auto to = SmbPath::parse(name);
       if (!to) return to.status();
       if (to->is_root()) return NtStatus::object_name_invalid;
+      if (o.tree->share->windows_names)
+        if (auto ok = check_win32_names(*to); !ok) return ok.status();
       if (auto r = nt.check_rename(o.nt); !r) return r.status();
       const SmbPath from = nt.path(o.nt);
       if (auto r = vfs.rename(from, *to, ri->replace_if_exists); !r) return r.status();

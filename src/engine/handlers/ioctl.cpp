@@ -1,5 +1,6 @@
 // IOCTL / FSCTL (MS-SMB2 3.3.5.15).
 #include "engine/dispatch.hpp"
+#include "engine/handlers/fsctl_file.hpp"
 
 namespace smbsrv::engine::handlers {
 namespace {
@@ -75,9 +76,15 @@ void ioctl(Ctx& ctx, Request& req, Response& rsp) {
     }
     case codec::kFsctlPipeTransceive:
       return rsp.fail(NtStatus::not_supported);  // named pipes are not served yet
-    default:
+    default: {
+      if (file_fsctl(ctx, req, rsp, io)) return;
       if (req.tree->is_ipc) return rsp.fail(NtStatus::not_supported);
+      // The open is looked up before the object store sees the control code, so a bad FileId
+      // (or a failed CREATE before it in a related compound) wins over an unknown FSCTL.
+      auto open = ctx.find_open(req, io.file_id);
+      if (!open) return rsp.fail(open.status());
       return rsp.fail(NtStatus::invalid_device_request);
+    }
   }
 }
 

@@ -23,7 +23,10 @@ void change_notify(Ctx& ctx, Request& req, Response& rsp) {
   if (!(*open)->is_directory) return rsp.fail(NtStatus::invalid_parameter);
   // Changes are not tracked yet: the request pends (3.3.5.19: clients such as macOS expect it
   // to, not to fail) until CANCEL (STATUS_CANCELLED) or the close of the directory's handle
-  // (STATUS_NOTIFY_CLEANUP). Nothing depends on its result, so it may go async anywhere in a chain.
+  // (STATUS_NOTIFY_CLEANUP). Only the last request of a chain may pend: one in the middle fails
+  // with STATUS_INTERNAL_ERROR and the rest of the chain goes on (3.3.5.2.7 <262>, Windows;
+  // smbtorture compound.interim2).
+  if (!req.may_go_async) return rsp.fail(NtStatus::internal_error);
   rsp.go_async(ctx.conn.next_async_id++, false, (*open)->file_id);
 }
 

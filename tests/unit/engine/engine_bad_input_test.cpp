@@ -448,10 +448,28 @@ TEST_F(EnginePathEscape, DriveLettersAndStreamsAreObjectNameInvalid) {
   EXPECT_EQ(listing(base_ / "share"), (std::set<std::string>{"inside.txt", "link", "filelink"}));
 }
 
-TEST_F(EnginePathEscape, ReservedDosNamesAreOrdinaryFilesInsideTheShare) {
-  // Device names mean nothing to a POSIX backend: "con", "nul", "aux", "com1", "lpt1" are
-  // created as plain files inside the share (Windows would refuse or map them to devices).
-  for (const char* name : {"con", "NUL", "aux.txt", "com1", "LPT1"}) EXPECT_EQ(try_name(name), NtStatus::success) << name;
+TEST_F(EnginePathEscape, ReservedDosNamesAreRefusedAsWindowsDoes) {
+  // Share::windows_names (the default): the names Win32 cannot use are OBJECT_NAME_INVALID.
+  for (const char* name : {"con", "NUL", "aux.txt", "com1", "LPT1", "dot.", "space ", "con\\x"})
+    EXPECT_EQ(try_name(name), NtStatus::object_name_invalid) << name;
+  EXPECT_EQ(listing(base_ / "share"), (std::set<std::string>{"inside.txt", "link", "filelink"}));
+}
+
+TEST_F(EnginePathEscape, ReservedDosNamesAreOrdinaryFilesWhenAllowed) {
+  // Without windows_names, device names mean nothing to a POSIX backend: "con", "nul", "aux",
+  // "com1", "lpt1" are created as plain files inside the share.
+  Share s;
+  s.name = "any";
+  s.vfs = make_local_vfs(base_ / "share");
+  s.windows_names = false;
+  st_->add_share(std::move(s));
+  EngineClient c2(st_);
+  ASSERT_NO_FATAL_FAILURE(c2.connect({0x0311}, "any"));
+  for (const char* name : {"con", "NUL", "aux.txt", "com1", "LPT1", "dot."}) {
+    auto r = c2.create(name, access::kFullAccess, kShareAll, kOpenIf, 0);
+    EXPECT_EQ(r.status, NtStatus::success) << name;
+    if (r.status == NtStatus::success) c2.close(r.fid);
+  }
   EXPECT_TRUE(fs::is_regular_file(base_ / "share" / "con"));
   EXPECT_TRUE(fs::is_regular_file(base_ / "share" / "NUL"));
   expect_outside_untouched();

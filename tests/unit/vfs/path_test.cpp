@@ -76,9 +76,30 @@ TEST(SmbPath, RejectsDotComponents) {
     expect_invalid(s);
 }
 
-TEST(SmbPath, RejectsEmptyComponents) {
-  for (const char* s : {"a\\\\b", "\\\\a", "a//b", "\\\\", "//", "a\\\\", "\\\\\\", "a\\/b"})
-    expect_invalid(s);
+TEST(SmbPath, DoubledSeparatorsCountAsOne) {
+  // As Samba accepts them: "dir\\\\file" is dir\\file.
+  for (const char* s : {"a\\\\b", "a//b", "a\\/b", "a\\\\\\b"})
+    EXPECT_EQ(comps(s), (std::vector<std::string>{"a", "b"})) << s;
+  EXPECT_EQ(comps("\\\\a"), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(comps("a\\\\"), (std::vector<std::string>{"a"}));
+}
+
+TEST(SmbPath, RejectsSeparatorsOnly) {
+  for (const char* s : {"\\\\", "//", "\\\\\\"}) expect_invalid(s);
+}
+
+TEST(SmbPath, Win32ReservedNames) {
+  for (const char* n : {"CON", "con", "Prn", "aux", "NUL", "nul.txt", "CON.tar.gz", "com1", "COM9", "lpt1",
+                        "LPT9.log", "a.", "a ", "dir.", "x. ", "."})
+    EXPECT_TRUE(is_win32_reserved_name(n)) << n;
+  for (const char* n : {"CONX", "console", "COM0", "COM10", "LPT", "lpt0", "a.b", "nul_", "acon", ".a", " a",
+                        "a.txt", "COM1a"})
+    EXPECT_FALSE(is_win32_reserved_name(n)) << n;
+  auto p = SmbPath::parse("dir\\nul.txt\\x");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(check_win32_names(*p).status(), NtStatus::object_name_invalid);
+  EXPECT_TRUE(check_win32_names(*SmbPath::parse("dir\\file.txt")));
+  EXPECT_TRUE(check_win32_names(SmbPath{}));
 }
 
 TEST(SmbPath, RejectsForbiddenCharacters) {
