@@ -156,11 +156,12 @@ void copychunk(Ctx& ctx, Request& req, Response& rsp, const codec::IoctlRequest&
     total += c.length;
   }
   if (total > cfg.copychunk_max_data_size) return answer_limits(ctx, rsp, io, echo);
-  // Access (3.3.5.15.6): the source must allow reading its data and the target writing; plain
-  // COPYCHUNK also needs read access on the target (COPYCHUNK_WRITE exists for targets opened
-  // for writing only). FILE_EXECUTE does not count as reading here.
+  // Access (3.3.5.15.6): the source must allow reading its data — FILE_READ_DATA or FILE_EXECUTE,
+  // as for a READ (MS-FSA 2.1.5.2; Windows copies with either) — and the target writing. Plain
+  // COPYCHUNK also needs FILE_READ_DATA itself on the target (COPYCHUNK_WRITE exists for targets
+  // opened for writing only); FILE_EXECUTE does not do there (smbtorture copy_chunk_bad_access).
   const Open& t = **target;
-  if (!(source->granted_access & kFileReadData) || !(t.granted_access & kFileWriteData) ||
+  if (!(source->granted_access & kDataRead) || !(t.granted_access & kFileWriteData) ||
       (io.ctl_code == codec::kFsctlSrvCopychunk && !(t.granted_access & kFileReadData)))
     return rsp.fail(NtStatus::access_denied);
   if (t.is_directory || source->is_directory) return rsp.fail(NtStatus::invalid_device_request);

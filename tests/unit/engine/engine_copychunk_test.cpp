@@ -232,11 +232,14 @@ TEST_F(CopyChunk, AccessChecks) {
   make_file(c, "dst.bin", {});
   auto src_ro = c.create("src.bin", kRead, kShareAll, 1).fid;
   auto src_wo = c.create("src.bin", kWrite, kShareAll, 1).fid;
+  auto src_x = c.create("src.bin", access::kFileExecute | access::kFileReadAttributes, kShareAll, 1).fid;
   auto dst_all = c.create("dst.bin", access::kFullAccess, kShareAll, 1).fid;
   auto dst_ro = c.create("dst.bin", kRead, kShareAll, 1).fid;
   auto dst_wo = c.create("dst.bin", kWrite | access::kFileExecute, kShareAll, 1).fid;
   // No read access on the source.
   EXPECT_EQ(copy(dst_all, key_of(c, src_wo), {{0, 0, 100}}).status(), NtStatus::access_denied);
+  // FILE_EXECUTE reads, as for a READ.
+  EXPECT_EQ(copy(dst_all, key_of(c, src_x), {{0, 0, 100}}).status(), NtStatus::success);
   const Key k = key_of(c, src_ro);
   // No write access on the target.
   EXPECT_EQ(copy(dst_ro, k, {{0, 0, 100}}).status(), NtStatus::access_denied);
