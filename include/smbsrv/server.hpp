@@ -112,6 +112,17 @@ struct ServerConfig {
   /// max(max_read, max_write, max_transact) + 64 KiB. Always capped at 0xFFFFFF (the 24-bit
   /// length of the direct TCP transport).
   std::size_t max_frame_size = 0;
+  /// Server-side copy (FSCTL_SRV_COPYCHUNK and _WRITE; MS-SMB2 3.3.3 ServerSideCopyMaxNumberofChunks,
+  /// ServerSideCopyMaxChunkSize, ServerSideCopyMaxDataSize): chunks in one request, bytes in one
+  /// chunk, bytes in one request. A request over any of them fails with STATUS_INVALID_PARAMETER
+  /// carrying these values, and clients split their copy to fit (3.3.5.15.6.2). They bound what one
+  /// IOCTL costs: a request holds a worker for at most copychunk_max_data_size bytes of copying,
+  /// and each chunk is copied with both handles locked, so other requests on those handles wait
+  /// for at most one chunk. The defaults are Windows's (256 chunks, 1 MiB, 16 MiB), the values
+  /// clients expect.
+  std::uint32_t copychunk_max_chunks = 256;
+  std::uint32_t copychunk_max_chunk_size = 1u << 20;
+  std::uint32_t copychunk_max_data_size = 16u << 20;
   /// A connection with no request for this long (and none in progress) is closed.
   std::uint32_t idle_timeout_seconds = 15 * 60;
   /// Pre-authentication timeout: a connection on which no session has completed authentication

@@ -158,6 +158,18 @@ class VfsFile {
     if (length == 0) return std::vector<ByteRange>{};
     return std::vector<ByteRange>{{offset, length}};
   }
+  /// Copies up to `length` bytes at `src_offset` of `src` to `dst_offset` of this file, extending
+  /// this file (zero-filled) as write() does; returns the count copied, less than `length` only
+  /// when `src` ends first (0 when src_offset is at or past its end). Server-side copy
+  /// (FSCTL_SRV_COPYCHUNK) calls it on the target, with a source from the same or another share:
+  /// `src` may belong to another backend, or be this very object — the ranges may then overlap,
+  /// and the result must be as if the whole range were read before any of it was written. No
+  /// other call on this file or on `src` runs meanwhile.
+  /// The default copies through src.read() and write() in pieces of at most 1 MiB, so every
+  /// backend supports it; a backend overrides it to copy without the data passing through the
+  /// server (LocalVfs: copy_file_range(2), which shares extents where the file system can).
+  virtual Result<std::uint64_t> copy_from(VfsFile& src, std::uint64_t src_offset, std::uint64_t dst_offset,
+                                          std::uint64_t length);
 };
 
 class Vfs {

@@ -185,7 +185,10 @@ Output Connection::shutdown() {
   state_.async_commands.clear();
   state_.to_resume.clear();
   std::vector<std::shared_ptr<Open>> opens;
-  for (auto& [id, o] : state_.opens) opens.push_back(o);
+  for (auto& [id, o] : state_.opens) {
+    server_->resume_keys.forget(o.get());
+    opens.push_back(o);
+  }
   state_.opens.clear();
   state_.opens_per_session.clear();
   state_.sessions.clear();

@@ -33,6 +33,7 @@ void Ctx::unregister_open(const std::shared_ptr<Open>& o) {
   auto it = conn.opens.find(o->file_id.volatile_);
   if (it == conn.opens.end() || it->second != o) return;
   conn.opens.erase(it);
+  server.resume_keys.forget(o.get());
   auto c = conn.opens_per_session.find(o->session_id);
   if (c != conn.opens_per_session.end() && --c->second == 0) conn.opens_per_session.erase(c);
   // CHANGE_NOTIFY requests pending on this handle end with STATUS_NOTIFY_CLEANUP (3.3.5.10).

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/resume_keys.hpp"
 #include "ntcore/nt_core.hpp"
 #include "smbsrv/server.hpp"
 #include "util/buffer_pool.hpp"
@@ -39,6 +40,8 @@ struct ServerState {
   /// their responses cannot exhaust the process's descriptors.
   std::atomic<std::size_t> zero_copy_fds{0};
   static constexpr std::size_t kMaxZeroCopyFds = 1024;
+  /// Server-side copy: resume key → source open, for every connection (engine/resume_keys.hpp).
+  ResumeKeys resume_keys;
 
   void add_share(Share share);
   void remove_share(std::string_view name);

@@ -129,6 +129,29 @@ class MemoryFile final : public VfsFile {
     return in.size();
   }
 
+  Result<std::uint64_t> copy_from(VfsFile& src, std::uint64_t src_offset, std::uint64_t dst_offset,
+                                  std::uint64_t length) override {
+    if (node_->dir) return NtStatus::invalid_device_request;
+    if (!writable_) return NtStatus::access_denied;
+    auto* from = dynamic_cast<MemoryFile*>(&src);
+    if (!from || from->st_ != st_) return VfsFile::copy_from(src, src_offset, dst_offset, length);  // another tree
+    if (from->node_->dir) return NtStatus::invalid_device_request;
+    std::lock_guard lk(st_->mu);
+    const std::uint64_t size = from->node_->data.size();
+    const std::uint64_t n = src_offset >= size ? 0 : std::min(length, size - src_offset);
+    if (n == 0) return std::uint64_t{0};  // like a zero-length write, extends nothing
+    if (n > UINT64_MAX - dst_offset) return NtStatus::file_too_large;
+    const std::uint64_t end = dst_offset + n;
+    if (end > node_->data.size()) SMBSRV_TRY(st_->resize(*node_, end));
+    // After the resize (which may move the target's bytes, and the source's when both are one node).
+    // memmove: source and target may be overlapping ranges of one file.
+    std::memmove(node_->data.data() + dst_offset, from->node_->data.data() + src_offset, static_cast<std::size_t>(n));
+    const FileTime now = st_->now();
+    node_->touch_modified(now);
+    from->node_->last_access = now;
+    return n;
+  }
+
   Result<FileInfo> stat() override {
     std::lock_guard lk(st_->mu);
     return node_->info();

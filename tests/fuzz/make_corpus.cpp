@@ -2,6 +2,7 @@
 // tests/fuzz/corpus). Valid messages of every command, negotiate and create contexts, transform
 // headers, real NTLMSSP and SPNEGO tokens from a run against the server's Authenticator, SET_INFO
 // buffers and wildcard pairs, and whole conversations for fuzz_engine.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 
 #include "auth/der.hpp"
 #include "auth/spnego.hpp"
+#include "codec/copychunk.hpp"
 #include "fuzz/fuzz_support.hpp"
 
 using namespace smbsrv;
@@ -356,6 +358,49 @@ void engine_seeds() {
     send(message(Command::logoff, W{}.u16(4).u16(0).b));
     emit("engine", "conversation_" + std::to_string(d), seq);
   }
+  // Server-side copy: a resume key from the live connection (the counter RNG makes it the same
+  // on every run), then FSCTL_SRV_COPYCHUNK with it.
+  {
+    const std::uint8_t mode = 3;
+    LiveConnection live;
+    if (!live.setup(setup_dialect(mode))) return;
+    Vec seq{mode};
+    auto send = [&](Vec frame) {
+      append_chunk(seq, frame);
+      Vec patched = frame;
+      live.patch(patched);
+      return live.exchange(patched);
+    };
+    auto fid_of = [](const Vec& r) {
+      return r.size() >= 64 + 88 && rd32(r, 8) == 0 ? codec::FileId{rd64(r, 64 + 64), rd64(r, 64 + 72)} : codec::FileId{};
+    };
+    auto ioctl = [&](std::uint32_t ctl, const codec::FileId& f, const Vec& in, std::uint32_t max_out) {
+      W b;
+      b.u16(57).u16(0).u32(ctl);
+      fid(b, f);
+      b.u32(0x78).u32(static_cast<std::uint32_t>(in.size())).u32(0).u32(0x78).u32(0).u32(max_out);
+      b.u32(codec::kIoctlIsFsctl).u32(0).bytes(in);
+      return send(message(Command::ioctl, b.b, 0, 0, 0));
+    };
+    const auto src = fid_of(send(message(Command::create, create_body("src.bin", 0x12019f, 3, 0), 0, 0, 0)));
+    {
+      const Vec data(300, 'q');
+      W w;
+      w.u16(49).u16(0x70).u32(static_cast<std::uint32_t>(data.size())).u64(0);
+      fid(w, src);
+      w.u32(0).u32(0).u16(0).u16(0).u32(0).bytes(data);
+      send(message(Command::write, w.b, 0, 0, 0));
+    }
+    const Vec k = ioctl(codec::kFsctlSrvRequestResumeKey, src, {}, 32);
+    const auto dst = fid_of(send(message(Command::create, create_body("dst.bin", 0x12019f, 3, 0), 0, 0, 0)));
+    W c;
+    if (k.size() >= 64 + 48 + 24 && rd32(k, 8) == 0) c.bytes(std::span(k).subspan(rd32(k, 64 + 32), 24));
+    else c.zeros(24);
+    c.u32(2).u32(0).u64(0).u64(0).u32(200).u32(0).u64(100).u64(1000).u32(200).u32(0);
+    ioctl(codec::kFsctlSrvCopychunk, dst, c.b, 12);
+    ioctl(codec::kFsctlSrvCopychunkWrite, dst, c.b, 12);
+    emit("engine", "copychunk", seq);
+  }
 }
 
 }  // namespace
@@ -427,6 +472,14 @@ int main(int argc, char** argv) {
       v.insert(v.end(), s, s + std::strlen(s));
       emit("fscc", "wildcard" + std::to_string(i++), v);
     }
+  }
+  // SRV_COPYCHUNK_COPY inputs: no chunks, two chunks, a count beyond the input.
+  for (const std::uint32_t n : {0u, 2u, 5u}) {
+    W c;
+    for (std::uint8_t i = 0; i < 24; ++i) c.u8(static_cast<std::uint8_t>(0xC0 + i));
+    c.u32(n).u32(0);
+    for (std::uint32_t i = 0; i < std::min(n, 2u); ++i) c.u64(4096 * i).u64(8192 * i).u32(4096).u32(0);
+    emit("copychunk", "chunks" + std::to_string(n), c.b);
   }
   engine_seeds();
   return 0;

@@ -1,6 +1,8 @@
 // IOCTL / FSCTL (MS-SMB2 3.3.5.15).
+#include "codec/copychunk.hpp"
 #include "engine/dispatch.hpp"
 #include "engine/handlers/fsctl_file.hpp"
+#include "engine/handlers/copychunk.hpp"
 
 namespace smbsrv::engine::handlers {
 namespace {
@@ -74,6 +76,11 @@ void ioctl(Ctx& ctx, Request& req, Response& rsp) {
           }));
       return;
     }
+    case codec::kFsctlSrvRequestResumeKey:
+      return request_resume_key(ctx, req, rsp, io);
+    case codec::kFsctlSrvCopychunk:
+    case codec::kFsctlSrvCopychunkWrite:
+      return copychunk(ctx, req, rsp, io);
     case codec::kFsctlPipeTransceive:
       return rsp.fail(NtStatus::not_supported);  // named pipes are not served yet
     default: {

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Server-side copy from the Linux kernel client: inside a cifs mount, copy_file_range(2) of a
+# 64 MiB file (what coreutils cp does), which cifs.ko sends as FSCTL_SRV_REQUEST_RESUME_KEY and
+# FSCTL_SRV_COPYCHUNK_WRITE; the copy must read back identical after a remount. Not in CI yet.
+# To see that no READ or WRITE of the data crossed the wire, add
+#   tshark -i smbi0 -f "tcp port \$SMB_PORT" -w /tmp/copy.pcapng &
+# in front of the server command and count the commands (December 2026: 1 RESUME_KEY, 64
+# COPYCHUNK_WRITE, no READ or WRITE of either file).
+# Usage: tests/kernel/linux_cifs_copy.sh [BUILD_DIR]
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+H=../shared/interop/linux-cifs
+[ -f "$H/run.sh" ] || { echo "no linux-cifs harness here; skipped"; exit 0; }
+BUILD=${1:-build-test}
+bash "$H/setup.sh" >/dev/null || { echo "linux-cifs setup failed"; exit 1; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+# The guest has busybox only: a static copier goes in through the share itself.
+gcc -O2 -static -o "$T/copy_file_range" tests/kernel/copy/copy_file_range.c || { echo "cannot build the copier"; exit 1; }
+bash "$H/run.sh" --server-cmd "mkdir -p \"\$SMB_WORKDIR/share\" && cp $T/copy_file_range \"\$SMB_WORKDIR/share/\" && exec ./$BUILD/examples/smbsrv-share --listen \"\$SMB_ADDR:\$SMB_PORT\" --share \"share=\$SMB_WORKDIR/share\" --user alice:secret" \
+  --user alice --password secret --vers 3.1.1 --mem 640 --timeout 300 --script tests/kernel/copy/guest.sh
