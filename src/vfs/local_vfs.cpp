@@ -387,6 +387,7 @@ class LocalFile final : public VfsFile {
   bool marked_sparse() const {
     char v = 0;
     return ::fgetxattr(fd_.get(), kSparseXattr, &v, sizeof v) >= 0;
+  }
   /// Whether [src_offset, +length) of `from` and [dst_offset, +length) of this file are ranges of
   /// one file that overlap.
   bool overlaps(const LocalFile& from, std::uint64_t src_offset, std::uint64_t dst_offset, std::uint64_t length) const {
