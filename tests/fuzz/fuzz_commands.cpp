@@ -50,7 +50,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case C::lock: (void)codec::decode_lock_request(msg); break;
     case C::ioctl:
-      if (auto r = codec::decode_ioctl_request(msg)) inside(r->input);
+      if (auto r = codec::decode_ioctl_request(msg)) {
+        inside(r->input);
+        (void)codec::decode_network_resiliency_request(r->input);
+      }
       break;
     case C::cancel: (void)codec::decode_cancel_request(msg); break;
     case C::echo: (void)codec::decode_echo_request(msg); break;

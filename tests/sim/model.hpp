@@ -128,6 +128,12 @@ class LockModel {
   /// up to the first one not held, MS-SMB2 3.3.5.14.2).
   std::optional<std::string> on_unlock(std::uint64_t node, std::uint64_t conn, std::uint64_t vid,
                                        const std::vector<Range>& ranges, bool ok, bool not_locked);
+  /// A LOCK that waits (it answered STATUS_PENDING): from now on the core may grant it at any
+  /// time, so the model holds it, uncertainly, until its final answer (end_waiting()).
+  void waiting(std::uint64_t node, std::uint64_t conn, std::uint64_t vid, const Range& r);
+  /// The waiting LOCK got its final answer; true when an UNLOCK of its range succeeded meanwhile
+  /// (the core had granted it, and it is gone again).
+  bool end_waiting(std::uint64_t node, std::uint64_t conn, std::uint64_t vid, const Range& r);
   void uncertain(std::uint64_t conn, std::uint64_t vid);
   void remove(std::uint64_t conn, std::uint64_t vid);
   void uncertain_conn(std::uint64_t conn);
@@ -142,6 +148,8 @@ class LockModel {
     std::uint64_t conn, vid;
     Range r;
     bool certain = true;
+    bool waiting = false;   // a waiting LOCK's range (never certain)
+    bool unlocked = false;  // waiting, and an UNLOCK of its range succeeded
   };
   std::map<std::uint64_t, std::vector<Lock>> by_node_;
 };

@@ -21,6 +21,11 @@ struct SimOptions {
   int clients = 8;
   int steps = 400;
   bool trace = false;  // print every step and every message to stdout
+  /// Some single-range LOCKs wait (no FAIL_IMMEDIATELY): they may answer STATUS_PENDING and end
+  /// once granted, cancelled or their handle closes. Off by default so that the seeds of the
+  /// driver before blocking locks (regression_seeds.txt, sim.fixed_*) keep their schedules; the
+  /// sim.blocking_* ctests run their own seed range with it on.
+  bool blocking_locks = false;
 };
 
 /// What happened, summed over seeds for the coverage line of smbsrv_sim.
