@@ -236,7 +236,8 @@ std::string show(const Range& r) {
 }  // namespace
 
 std::optional<std::string> LockModel::on_lock(std::uint64_t node, std::uint64_t conn, std::uint64_t vid,
-                                              const std::vector<Range>& ranges, bool granted, bool refused) {
+                                              const std::vector<Range>& ranges, bool granted, bool refused,
+                                              bool waited) {
   auto& locks = by_node_[node];
   bool internal = false;  // a later range of the request conflicts with an earlier one
   for (std::size_t i = 0; i < ranges.size(); ++i)
@@ -247,7 +248,7 @@ std::optional<std::string> LockModel::on_lock(std::uint64_t node, std::uint64_t 
     if (internal) return "LOCK granted ranges that conflict with each other";
     for (const auto& r : ranges)
       for (const auto& l : locks)
-        if (l.certain && conflict(l.r, r, mine(l)))
+        if (l.certain && !(waited && mine(l)) && conflict(l.r, r, mine(l)))
           return "LOCK " + show(r) + " on file " + std::to_string(node) + " granted though connection " +
                  std::to_string(l.conn) + " handle " + std::to_string(l.vid) + " holds " + show(l.r);
     for (const auto& r : ranges) locks.push_back({conn, vid, r, true});
@@ -278,7 +279,10 @@ std::optional<std::string> LockModel::on_unlock(std::uint64_t node, std::uint64_
                l.r.length == r.length;
       });
       if (w != locks.end()) {
-        if (!ok) return std::nullopt;
+        if (!ok) {
+          w->maybe_unlocked = true;
+          return std::nullopt;
+        }
         w->unlocked = true;
         continue;
       }
@@ -296,16 +300,21 @@ std::optional<std::string> LockModel::on_unlock(std::uint64_t node, std::uint64_
 void LockModel::waiting(std::uint64_t node, std::uint64_t conn, std::uint64_t vid, const Range& r) {
   by_node_[node].push_back({conn, vid, r, false, true, false});
 }
-bool LockModel::end_waiting(std::uint64_t node, std::uint64_t conn, std::uint64_t vid, const Range& r) {
+LockModel::Unlocked LockModel::end_waiting(std::uint64_t node, std::uint64_t conn, std::uint64_t vid,
+                                           const Range& r) {
   auto& locks = by_node_[node];
   auto it = std::find_if(locks.begin(), locks.end(), [&](const Lock& l) {
     return l.waiting && l.conn == conn && l.vid == vid && l.r.offset == r.offset && l.r.length == r.length &&
            l.r.exclusive == r.exclusive;
   });
-  if (it == locks.end()) return false;
-  const bool unlocked = it->unlocked;
+  if (it == locks.end()) return Unlocked::no;
+  const Unlocked u = it->unlocked ? Unlocked::yes : it->maybe_unlocked ? Unlocked::maybe : Unlocked::no;
   locks.erase(it);
-  return unlocked;
+  return u;
+}
+
+void LockModel::hold_uncertain(std::uint64_t node, std::uint64_t conn, std::uint64_t vid, const Range& r) {
+  by_node_[node].push_back({conn, vid, r, false, false, false});
 }
 
 void LockModel::uncertain(std::uint64_t conn, std::uint64_t vid) {

@@ -83,6 +83,8 @@ void SimStats::add(const SimStats& o) {
   timeouts_ticks += o.timeouts_ticks;
   zombie_frames += o.zombie_frames;
   late_interims += o.late_interims;
+  lock_waits += o.lock_waits;
+  lock_waits_granted += o.lock_waits_granted;
   creates_ok += o.creates_ok;
   reads_ok += o.reads_ok;
   writes_ok += o.writes_ok;
@@ -96,7 +98,8 @@ std::string SimStats::summary() const {
     << " oplock / " << lease_breaks << " lease, acks " << acks << ", jobs " << jobs << " (held " << held_jobs
     << "), vfs failures " << vfs_failures << ", disconnects " << disconnects << ", logoffs " << logoffs
     << ", tree disconnects " << tree_disconnects << ", sharing violations " << sharing_violations
-    << ", lock conflicts " << lock_conflicts << ", blocks checked " << blocks_checked << " (exact "
+    << ", lock conflicts " << lock_conflicts << ", lock waits " << lock_waits << " (granted " << lock_waits_granted
+    << ")" << ", blocks checked " << blocks_checked << " (exact "
     << exact_blocks << "), frames after shutdown " << zombie_frames
     << ", interims of CREATEs sent before a LOGOFF/TREE_DISCONNECT " << late_interims;
   return s.str();
@@ -814,8 +817,9 @@ class Sim {
         {&Sim::op_create, live_handles > 8 ? 4u : 22u},
         {&Sim::op_read, hs ? 20u : 0u},
         {&Sim::op_write, hs ? 16u : 0u},
-        {&Sim::op_lock, hs ? 8u : 0u},
-        {&Sim::op_unlock, hs ? 5u : 0u},
+        // (--blocking-locks: more locking, so that waits happen; its seeds have their own range.)
+        {&Sim::op_lock, hs ? (opt_.blocking_locks ? 30u : 8u) : 0u},
+        {&Sim::op_unlock, hs ? (opt_.blocking_locks ? 15u : 5u) : 0u},
         {&Sim::op_close, hs ? (live_handles > 5 ? 30u : 10u) : 0u},
         {&Sim::op_rename, hs ? 3u : 0u},
         {&Sim::op_dispose, hs ? 3u : 0u},
@@ -1008,6 +1012,14 @@ class Sim {
     send_one(c, std::move(q), hd, wire::write_body(h->pid, h->vid, first * kBlock, pattern(wid, first, count)));
   }
 
+  static std::string show_ranges(const std::vector<Range>& rs) {
+    std::string out;
+    for (const auto& r : rs)
+      out += (out.empty() ? "" : ", ") + std::string(r.exclusive ? "excl " : "shared ") + std::to_string(r.offset) +
+             "+" + std::to_string(r.length);
+    return out;
+  }
+
   Range random_range() {
     static constexpr std::uint64_t kLens[] = {0, 4, 8, 8, 16, 24};
     Range r;
@@ -1025,7 +1037,7 @@ class Sim {
     q.node = h->node;
     const std::size_t n = rng_.chance(75) ? 1 : static_cast<std::size_t>(rng_.range(2, 3));
     // (With the option off no draw is made here, so older seeds keep their schedules.)
-    q.blocking = opt_.blocking_locks && n == 1 && rng_.chance(40);
+    q.blocking = opt_.blocking_locks && n == 1 && rng_.chance(60);
     std::vector<wire::LockElement> el;
     for (std::size_t i = 0; i < n; ++i) {
       Range r = random_range();
@@ -1034,8 +1046,8 @@ class Sim {
                     (r.exclusive ? codec::kLockExclusive : codec::kLockShared) | (q.blocking ? 0 : kLockFailImmediately)});
     }
     auto hd = header_for(c, Command::lock, *h);
-    trace("c%d LOCK handle %" PRIu64 " (file %" PRIu64 ") %zu ranges%s", c.idx, h->vid, h->node, n,
-          q.blocking ? " (waits)" : "");
+    trace("c%d LOCK handle %" PRIu64 " (file %" PRIu64 ") %zu ranges%s: %s", c.idx, h->vid, h->node, n,
+          q.blocking ? " (waits)" : "", show_ranges(q.ranges).c_str());
     send_one(c, std::move(q), hd, wire::lock_body(h->pid, h->vid, el));
   }
 
@@ -1052,7 +1064,7 @@ class Sim {
     std::vector<wire::LockElement> el;
     for (const auto& r : q.ranges) el.push_back({r.offset, r.length, codec::kLockUnlock});
     auto hd = header_for(c, Command::lock, *h);
-    trace("c%d UNLOCK handle %" PRIu64 " %zu ranges", c.idx, h->vid, n);
+    trace("c%d UNLOCK handle %" PRIu64 " %zu ranges: %s", c.idx, h->vid, n, show_ranges(q.ranges).c_str());
     send_one(c, std::move(q), hd, wire::lock_body(h->pid, h->vid, el));
   }
 
@@ -1352,6 +1364,7 @@ class Sim {
           fail(who + cmd_name(r.cmd) + " went async, which it never needs to");
         r.interim = true;
         // A waiting lock may be granted any time from now on: the model holds it, uncertainly.
+        if (r.kind == Kind::lock) ++stats_.lock_waits;
         if (r.kind == Kind::lock && !handle_going(c, r.vid)) locks_.waiting(r.node, c.c.serial, r.vid, r.ranges[0]);
         r.async_id = m.async_id;
         ++stats_.interims;
@@ -1521,15 +1534,24 @@ class Sim {
         if (st == NtStatus::lock_not_granted) ++stats_.lock_conflicts;
         if (r.interim) {
           // A waiting lock ends granted, cancelled, or (its handle closing) RANGE_NOT_LOCKED.
-          const bool unlocked = locks_.end_waiting(r.node, c.c.serial, r.vid, r.ranges[0]);
+          const auto unlocked = locks_.end_waiting(r.node, c.c.serial, r.vid, r.ranges[0]);
+          if (ok) ++stats_.lock_waits_granted;
           if (st == NtStatus::range_not_locked && !handle_going(c, r.vid))
             fail(who + "a waiting LOCK on an open handle ended with RANGE_NOT_LOCKED");
           if (st != NtStatus::success && st != NtStatus::cancelled && st != NtStatus::range_not_locked)
             fail(who + "a waiting LOCK ended with " + status_name(m.status));
-          // A lock granted as its handle closes goes with it; one unlocked meanwhile is gone.
-          if (!ok || handle_going(c, r.vid) || unlocked) return;
+          // Not granted, or granted and unlocked again meanwhile.
+          if (!ok || unlocked == LockModel::Unlocked::yes) return;
+          // Granted while its handle closes: held until the close is done (then it goes with it);
+          // perhaps unlocked already: held perhaps.
+          if (auto h = c.handles.find(r.vid);
+              h == c.handles.end() || h->second.closing || unlocked == LockModel::Unlocked::maybe) {
+            if (h != c.handles.end()) locks_.hold_uncertain(r.node, c.c.serial, r.vid, r.ranges[0]);
+            return;
+          }
         }
-        if (auto v = locks_.on_lock(r.node, c.c.serial, r.vid, r.ranges, ok, st == NtStatus::lock_not_granted))
+        if (auto v = locks_.on_lock(r.node, c.c.serial, r.vid, r.ranges, ok, st == NtStatus::lock_not_granted,
+                                    r.interim))
           fail(who + *v);
         return;
       case Kind::unlock:

@@ -114,7 +114,9 @@ TEST_F(Locks, ZeroLengthLocks) {
       const codec::FileId f = other == a.get() ? ha : hb;
       ASSERT_EQ(lock(*a, ha, {{10, 0, XF}}), NtStatus::success);
       EXPECT_EQ(lock(*other, f, {c.second}), c.want) << c.second.offset << "/" << c.second.length;
-      if (c.want == NtStatus::success) EXPECT_EQ(lock(*other, f, {{c.second.offset, c.second.length, kLockUnlock}}), NtStatus::success);
+      if (c.want == NtStatus::success) {
+        EXPECT_EQ(lock(*other, f, {{c.second.offset, c.second.length, kLockUnlock}}), NtStatus::success);
+      }
       ASSERT_EQ(lock(*a, ha, {{10, 0, kLockUnlock}}), NtStatus::success);
       ++n;
     }
@@ -213,14 +215,17 @@ TEST_F(Locks, CancelEndsTheWait) {
   ASSERT_EQ(lock(*a, ha, {{100, 10, kLockExclusive}}), NtStatus::success);
   auto interim = b->one({Command::lock, lock_body(hb, {{100, 10, kLockExclusive}})});
   ASSERT_EQ(interim.status(), NtStatus::pending);
-  Req cancel{Command::cancel, Body{}.u16(4).u16(0).b};
-  cancel.flags = codec::kFlagAsyncCommand;
+  Req cancel{Command::cancel, EngineClient::empty4_body()};
   cancel.message_id = interim.hdr.message_id;
-  (void)b->send({cancel});
+  cancel.sign = false;
+  Vec m = b->frame({cancel});
+  m[16] = static_cast<std::uint8_t>(m[16] | codec::kFlagAsyncCommand);
+  for (std::size_t i = 0; i < 8; ++i) m[32 + i] = static_cast<std::uint8_t>(interim.hdr.async_id >> (8 * i));
+  EXPECT_TRUE(b->raw(m).msgs.empty());
   auto fin = b->take_pushed();
-  if (fin.empty()) fin = b->take_pushed();
   ASSERT_EQ(fin.size(), 1u);
   EXPECT_EQ(fin[0].status(), NtStatus::cancelled);
+  EXPECT_EQ(fin[0].hdr.async_id, interim.hdr.async_id);
   EXPECT_EQ(core_waiters(), 0u);
   // Unlocking later wakes nobody, and the range is free for B afterwards.
   ASSERT_EQ(lock(*a, ha, {{100, 10, kLockUnlock}}), NtStatus::success);
