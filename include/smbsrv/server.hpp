@@ -94,6 +94,15 @@ struct ServerConfig {
   std::size_t max_opens_per_session = 16384;
   /// Opens held by all sessions of one connection together (the same status past it).
   std::size_t max_opens_per_connection = 16384;
+  /// LOCK requests of one connection waiting for their range (MS-SMB2 3.3.5.14.2, no
+  /// SMB2_LOCKFLAG_FAIL_IMMEDIATELY). Each keeps a copy of its request and a place in the file's
+  /// queue until the range is free, which another client may never allow; past the cap a
+  /// conflicting lock fails at once with STATUS_LOCK_NOT_GRANTED, as if it had asked not to wait.
+  std::size_t max_blocking_locks_per_connection = 256;
+  /// The longest Timeout an FSCTL_LMR_REQUEST_RESILIENCY may ask for (MS-SMB2 3.3.5.15.9
+  /// MaxResiliencyTimeout); more fails with STATUS_INVALID_PARAMETER. How long a resilient open
+  /// may outlive its connection, holding its locks and share modes against everyone else.
+  std::uint32_t max_resiliency_timeout_ms = 5 * 60 * 1000;
   /// Requests of one connection being processed on the worker pool at once; while at the cap the
   /// server stops reading that connection (TCP back-pressure), so one client cannot occupy every
   /// worker or queue unbounded work.

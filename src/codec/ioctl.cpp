@@ -68,6 +68,16 @@ Result<ValidateNegotiateInfo> decode_validate_negotiate_info(Bytes input) {
   return v;
 }
 
+// 2.2.31.3 NETWORK_RESILIENCY_REQUEST: Timeout 0, Reserved 4.
+Result<NetworkResiliencyRequest> decode_network_resiliency_request(Bytes input) {
+  ByteReader r(input);
+  NetworkResiliencyRequest q;
+  q.timeout_ms = r.u32();
+  r.skip(4);
+  if (!r.ok()) return NtStatus::invalid_parameter;
+  return q;
+}
+
 // 2.2.32.6 VALIDATE_NEGOTIATE_INFO response: Capabilities 0, Guid 4, SecurityMode 20, Dialect 22.
 void encode_validate_negotiate_response(ByteWriter& w, std::uint32_t capabilities,
                                         const std::array<std::uint8_t, 16>& guid,

@@ -384,6 +384,7 @@ inline constexpr std::uint32_t kFsctlQueryNetworkInterfaceInfo = 0x001401FC;
 inline constexpr std::uint32_t kFsctlCreateOrGetObjectId = 0x000900C0;
 inline constexpr std::uint32_t kFsctlSrvEnumerateSnapshots = 0x00144064;
 inline constexpr std::uint32_t kFsctlSrvRequestResumeKey = 0x00140078;
+inline constexpr std::uint32_t kFsctlLmrRequestResiliency = 0x001401D4;
 struct IoctlRequest {
   std::uint32_t ctl_code = 0;
   FileId file_id;
@@ -413,6 +414,13 @@ struct ValidateNegotiateInfo {
 /// dialects that do not fit → invalid_parameter (3.3.5.15.12: the engine then disconnects).
 /// Bytes after the dialects are ignored.
 Result<ValidateNegotiateInfo> decode_validate_negotiate_info(Bytes input);
+/// FSCTL_LMR_REQUEST_RESILIENCY input, NETWORK_RESILIENCY_REQUEST (2.2.31.3): Timeout in
+/// milliseconds, then 4 reserved bytes. Shorter than 8 bytes → invalid_parameter (3.3.5.15.9);
+/// bytes after them are ignored.
+struct NetworkResiliencyRequest {
+  std::uint32_t timeout_ms = 0;
+};
+Result<NetworkResiliencyRequest> decode_network_resiliency_request(Bytes input);
 /// VALIDATE_NEGOTIATE_INFO response (2.2.32.6): appends 24 bytes.
 void encode_validate_negotiate_response(ByteWriter& w, std::uint32_t capabilities,
                                         const std::array<std::uint8_t, 16>& guid,

@@ -40,6 +40,7 @@ const std::array<CommandRules, codec::kCommandCount> kRules = [] {
   at(Command::read) = make(handlers::read, true);
   at(Command::write) = make(handlers::write, true);
   at(Command::lock) = make(handlers::lock, true);
+  at(Command::lock).may_go_async = true;  // waiting for its range (3.3.5.14.2)
   at(Command::ioctl) = make(handlers::ioctl, true);
   at(Command::cancel) = rule(handlers::cancel);
   at(Command::cancel).consumes_credits = false;

@@ -57,6 +57,18 @@ struct Open {
   bool is_directory = false;
   nt::NtCore::OpenRef nt;  // its share mode, deletion state, locks and lease, in the NT core
   OpenHandle handle;
+  // Open.IsResilient (FSCTL_LMR_REQUEST_RESILIENCY, 3.3.5.15.9) / IsDurable / IsPersistent
+  // (MS-SMB2 3.3.1.10; durable handles do not exist yet): each turns on lock sequence checking
+  // (3.3.5.14).
+  bool is_resilient = false, is_durable = false, is_persistent = false;
+  std::uint32_t resiliency_timeout_ms = 0;  // Open.ResiliencyTimeout (FSCTL_LMR_REQUEST_RESILIENCY)
+  /// Open.LockSequenceArray (3.3.5.14): entries 1..64 of LockSequenceIndex, touched only on the
+  /// connection's executor.
+  struct LockSequence {
+    bool valid = false;
+    std::uint8_t number = 0;
+  };
+  std::array<LockSequence, 64> lock_sequences{};
 };
 
 struct Session {

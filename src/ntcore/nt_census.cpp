@@ -18,8 +18,9 @@ NtCore::Census NtCore::census() const {
   for (const auto& [key, f] : files_) {
     c.opens += f->opens.size();
     c.locks += f->locks.size();
-    c.waiters += f->waiters.size();
+    c.waiters += f->waiters.size() + f->lock_waiters.size();
   }
+  c.waiters += lock_outcomes_.size();
   return c;
 }
 
@@ -37,8 +38,12 @@ NtCore::Census NtCore::census_of(const Owner* owner) const {
       if (l.open->who == owner) ++c.locks;
     for (const auto& w : f->waiters)
       if (w.who == owner) ++c.waiters;
+    for (const auto& w : f->lock_waiters)
+      if (w.who == owner) ++c.waiters;
     if (any) ++c.files;
   }
+  for (const auto& [key, o] : lock_outcomes_)
+    if (key.first == owner) ++c.waiters;
   return c;
 }
 
@@ -70,20 +75,21 @@ std::optional<std::string> NtCore::check_invariants() const {
         if (share_conflict(a.access, b.share_access) || share_conflict(b.access, a.share_access))
           return "share-mode conflict between two opens of " + name;
       }
-    // Byte-range locks: each belongs to a listed open, and no two conflict.
+    // Byte-range locks: each belongs to a listed open, and no two conflict: an exclusive lock
+    // overlaps nothing of another open, and no other exclusive lock of its own (MS-FSA 2.1.4.10).
     for (std::size_t i = 0; i < f.locks.size(); ++i) {
       const auto& a = f.locks[i];
       if (!seen.count(a.open)) return "lock of a closed open on " + name;
       for (std::size_t j = i + 1; j < f.locks.size(); ++j) {
         const auto& b = f.locks[j];
-        const bool excl = a.exclusive || b.exclusive;
-        if (excl && a.length && b.length) {
-          const std::uint64_t a_last = a.offset + std::min(a.length - 1, ~a.offset);
-          const std::uint64_t b_last = b.offset + std::min(b.length - 1, ~b.offset);
-          if (a.offset <= b_last && b.offset <= a_last) return "conflicting byte-range locks on " + name;
-        }
+        const bool bad = a.open == b.open ? (a.exclusive && b.exclusive) : (a.exclusive || b.exclusive);
+        if (bad && ranges_overlap(a.offset, a.length, b.offset, b.length))
+          return "conflicting byte-range locks on " + name;
       }
     }
+    // A lock wait belongs to a listed open.
+    for (const auto& w : f.lock_waiters)
+      if (!seen.count(w.raw)) return "lock wait of a closed open on " + name;
     // Write caching only while no other open with data access exists beside the lease's own
     // (stat opens do not count).
     for (const Open* o : f.opens) {

@@ -124,7 +124,10 @@ NtCore::Closed NtCore::close(const OpenRef& open, bool apply_delete_on_close) {
   File& f = *o.file;
   if (o.delete_on_close && apply_delete_on_close) f.delete_pending = true;
   std::erase(f.opens, &o);
+  end_lock_waits_locked(f, o, out);
+  const auto locks_before = f.locks.size();
   std::erase_if(f.locks, [&](const ByteRangeLock& l) { return l.open == &o; });
+  if (f.locks.size() != locks_before) grant_waiting_locks_locked(f, out);
   if (o.lease && --o.lease->opens == 0) {
     // The last open of the lease: it ends, and a break it owed is moot (3.3.4.7 / 3.3.5.10).
     auto& lease = *o.lease;
@@ -222,10 +225,27 @@ void NtCore::renamed(const OpenRef& open, const SmbPath& from, const SmbPath& to
 }
 
 void NtCore::cancel_wait(const Owner* owner, std::uint64_t token) {
+  Outbox out;
   std::lock_guard lk(mu_);
+  if (auto o = lock_outcomes_.find({owner, token}); o != lock_outcomes_.end()) {
+    // Granted, but the requester is told otherwise (cancelled, or gone): the lock goes back.
+    if (auto open = o->second.open.lock(); open && !open->closed && o->second.status == NtStatus::success) {
+      File& f = *open->file;
+      const LockRange& r = o->second.range;
+      auto it = std::find_if(f.locks.begin(), f.locks.end(), [&](const ByteRangeLock& l) {
+        return l.open == open.get() && l.offset == r.offset && l.length == r.length && l.exclusive == r.exclusive;
+      });
+      if (it != f.locks.end()) {
+        f.locks.erase(it);
+        grant_waiting_locks_locked(f, out);
+      }
+    }
+    lock_outcomes_.erase(o);
+  }
   for (auto it = files_.begin(); it != files_.end();) {
     File& f = *it->second;
     std::erase_if(f.waiters, [&](const Waiter& w) { return w.who == owner && w.token == token; });
+    std::erase_if(f.lock_waiters, [&](const LockWaiter& w) { return w.who == owner && w.token == token; });
     if (f.opens.empty() && f.waiters.empty() && !f.removing) it = files_.erase(it);
     else ++it;
   }

@@ -5,8 +5,8 @@
 //   - delete-pending and delete-on-close (2.1.5.4, 2.1.5.14.3);
 //   - byte-range locks (2.1.5.7, 2.1.5.8);
 //   - oplocks, leases and their breaks (MS-FSA 2.1.5.17ff, MS-SMB2 3.3.4.6/3.3.4.7/3.3.5.22);
-//   - operations waiting on any of these (a CREATE waiting for a break acknowledgment; blocking
-//     locks and change notification come next);
+//   - operations waiting on any of these (a CREATE waiting for a break acknowledgment, a lock
+//     waiting for its range; change notification comes next);
 //   - durable-handle records (empty until durable handles are implemented).
 // The engine's handlers call this API; nothing else takes its lock or touches its structures
 // (Open is opaque outside nt_core.cpp).
@@ -117,16 +117,38 @@ class NtCore {
   /// After the backend renamed `from` to `to` through `open`: paths of it and of everything below.
   void renamed(const OpenRef& open, const SmbPath& from, const SmbPath& to);
 
-  // ---- byte-range locks (MS-FSA 2.1.5.7, 2.1.5.8) ----------------------------------------------
+  // ---- byte-range locks (MS-FSA 2.1.4.10, 2.1.5.7 – 2.1.5.9) -----------------------------------
   struct LockRange {
     std::uint64_t offset = 0, length = 0;
     bool exclusive = false;
   };
-  /// All or nothing: lock_not_granted on a conflict with any lock (of any open, or of the request).
-  Result<void> lock(const OpenRef& open, std::span<const LockRange> ranges);
-  /// Releases the ranges in order; range_not_locked at the first that is not a lock of this open
-  /// (those before it stay released, as on Windows).
+  /// A lock request that may wait (one range without FAIL_IMMEDIATELY, MS-SMB2 3.3.5.14.2): on a
+  /// conflict it is queued under `token`. The core grants it as soon as the range is free (in
+  /// the order the waits were queued), or ends it when its open closes; either way the owner
+  /// gets Wake{token} and collects the outcome with lock_outcome().
+  struct LockWait {
+    std::weak_ptr<Owner> owner;
+    std::uint64_t token = 0;
+  };
+  /// MS-FSA 2.1.5.8 for each range in order: first the lock breaks read caching (level II
+  /// oplocks, including the locker's own, and the R of other leases: 2.1.4.12), then success;
+  /// lock_not_granted on a conflict (the ranges this request already locked are released again,
+  /// 3.3.5.14.2); pending: queued under `wait` (a single range only); file_closed. The caller has
+  /// validated the ranges (invalid_lock_range).
+  NtStatus lock(const OpenRef& open, std::span<const LockRange> ranges, const std::optional<LockWait>& wait = {});
+  /// The outcome of the lock wait `token` of `owner`: success (granted; the lock is held),
+  /// range_not_locked (its open closed first), or pending (not decided yet; unknown tokens too).
+  /// A decided outcome is handed out once.
+  NtStatus lock_outcome(const Owner* owner, std::uint64_t token);
+  /// MS-FSA 2.1.5.9 for each range in order; range_not_locked at the first that is not a lock of
+  /// this open (those before it stay released, as on Windows: smbtorture smb2.lock.multiple-unlock).
+  /// Of a shared and an exclusive lock of the same range, the exclusive one goes first. Waiting
+  /// locks that the released ranges let through are granted.
   Result<void> unlock(const OpenRef& open, std::span<const LockRange> ranges);
+  /// MS-FSA 2.1.4.10 for I/O through `open` (2.1.5.2 READ: `write` false; 2.1.5.3 WRITE: true):
+  /// file_lock_conflict when another open's exclusive lock, or (for a write) any shared lock,
+  /// covers a byte of the range. A zero-length access never conflicts.
+  Result<void> check_io(const OpenRef& open, std::uint64_t offset, std::uint64_t length, bool write) const;
 
   // ---- oplocks and leases ----------------------------------------------------------------------
   /// Data changed through `by` (WRITE, truncation, end of file): every other open's caching goes.
@@ -146,7 +168,7 @@ class NtCore {
 
   // ---- waits -----------------------------------------------------------------------------------
   /// The wait registered under `token` by `owner` ends without a Wake (cancelled, or its
-  /// connection went away).
+  /// connection went away). A lock wait that had already been granted gives its lock back.
   void cancel_wait(const Owner* owner, std::uint64_t token);
 
   // ---- inspection (tests and the simulation's invariant checks) --------------------------------
@@ -184,6 +206,12 @@ class NtCore {
   template <class Keep>
   void break_others_locked(const Open& by, Keep keep, Outbox& out);
   void erase_if_unused_locked(const FileKey& key);
+  /// MS-FSA 2.1.4.12 for BYTE_RANGE_LOCK through `by`.
+  void break_for_lock_locked(const Open& by, Outbox& out);
+  /// Grants the queued lock waits of `f` that no longer conflict, in queue order.
+  void grant_waiting_locks_locked(File& f, Outbox& out);
+  /// `open` closes: its queued lock waits end with range_not_locked.
+  void end_lock_waits_locked(File& f, const Open& open, Outbox& out);
 
   const std::function<std::uint64_t()>& clock_;
   const Options options_;
@@ -191,6 +219,12 @@ class NtCore {
   std::map<FileKey, std::shared_ptr<File>> files_;
   std::map<std::pair<Key16, Key16>, std::shared_ptr<Lease>> leases_;  // (ClientGuid, LeaseKey)
   std::uint64_t next_oplock_key_ = 1;
+  struct LockOutcome {
+    NtStatus status = NtStatus::pending;
+    std::weak_ptr<Open> open;  // granted: whose lock to give back if the wait is cancelled now
+    LockRange range;
+  };
+  std::map<std::pair<const Owner*, std::uint64_t>, LockOutcome> lock_outcomes_;  // decided, not collected
   DurableTable durable_;  // preserved opens of lost connections (empty until durable handles land)
 };
 

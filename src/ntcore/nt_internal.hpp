@@ -32,6 +32,28 @@ struct ByteRangeLock {
   bool exclusive = false;
 };
 
+/// A lock request queued until its range is free (MS-SMB2 3.3.5.14.2, a request without
+/// SMB2_LOCKFLAG_FAIL_IMMEDIATELY).
+struct LockWaiter {
+  std::weak_ptr<NtCore::Open> open;
+  const NtCore::Open* raw = nullptr;
+  NtCore::LockRange range;
+  std::weak_ptr<Owner> owner;
+  const Owner* who = nullptr;
+  std::uint64_t token = 0;
+};
+
+/// MS-FSA 2.1.4.10: whether two ranges overlap. The last byte of a range is Offset + Length - 1,
+/// so a zero-length range at O sits between bytes O-1 and O: it overlaps a range that holds
+/// both (smbtorture smb2.lock.zerobytelength). The {0, 0} range overlaps nothing. Ranges past
+/// 2^64 - 1 are refused before they get here.
+inline bool ranges_overlap(std::uint64_t a_off, std::uint64_t a_len, std::uint64_t b_off, std::uint64_t b_len) {
+  if ((a_off == 0 && a_len == 0) || (b_off == 0 && b_len == 0)) return false;
+  const std::uint64_t a_last = a_off + a_len - 1;
+  const std::uint64_t b_last = b_off + b_len - 1;
+  return a_off <= b_last && b_off <= a_last;
+}
+
 /// MS-FSA File (one per backend file with at least one open or wait).
 struct NtCore::File {
   FileKey key;
@@ -42,6 +64,7 @@ struct NtCore::File {
   std::vector<Open*> opens;     // File.OpenList, in open order
   std::vector<ByteRangeLock> locks;
   std::vector<Waiter> waiters;  // opens waiting for this file's breaks to complete
+  std::vector<LockWaiter> lock_waiters;  // in the order they were queued
 };
 
 /// MS-SMB2 3.3.1.4 Lease (an oplock is a lease private to its one open: key from a counter).

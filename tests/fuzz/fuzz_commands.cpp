@@ -60,6 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)codec::decode_set_compression(r->input);
         (void)codec::decode_file_region_input(r->input);
         (void)codec::decode_validate_negotiate_info(r->input);
+        (void)codec::decode_network_resiliency_request(r->input);
       }
       break;
     case C::cancel: (void)codec::decode_cancel_request(msg); break;

@@ -187,6 +187,9 @@ std::vector<std::pair<std::string, Vec>> command_messages() {
     g.u64(0).u64(4096).u32(codec::kFileRegionUsageValidCachedData).u32(0);
     ioctl("ioctl_file_regions", codec::kFsctlQueryFileRegions, g.b);
   }
+  ioctl("ioctl_resiliency", codec::kFsctlLmrRequestResiliency, body().u32(1000).u32(0).b);
+  { W b; b.u16(48).u16(1).u32(0x11); fid(b, kFid); b.u64(0).u64(10).u32(codec::kLockExclusive).u32(0);
+    add("lock_blocking", Command::lock, b.b); }
   {
     W r;
     r.u16(4);

@@ -25,6 +25,7 @@ namespace {
 int usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s (--seed N | --seeds A..B | --seed-list A,B,...) [--clients N] [--steps N] [--trace]\n"
+               "          [--blocking-locks]\n"
                "          [--quarantine FILE] [--stats] [--stop-after N]\n",
                argv0);
   return 2;
@@ -73,6 +74,8 @@ int main(int argc, char** argv) {
     } else if (a == "--steps") {
       if (!parse_u64(value(), v) || v > 10'000'000) return usage(argv[0]);
       base.steps = static_cast<int>(v);
+    } else if (a == "--blocking-locks") {
+      base.blocking_locks = true;
     } else if (a == "--trace") {
       base.trace = true;
     } else if (a == "--stats") {

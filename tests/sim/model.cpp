@@ -213,13 +213,21 @@ std::optional<std::string> DataModel::end_size(std::uint64_t read, std::uint64_t
 
 namespace {
 
+// MS-FSA 2.1.4.10: the last byte of a range is Offset + Length - 1, so a zero-length range at O
+// sits between bytes O-1 and O; {0, 0} overlaps nothing.
 bool overlaps(const Range& a, const Range& b) {
-  if (a.length == 0 || b.length == 0) return false;
-  const std::uint64_t a_last = a.offset + std::min(a.length - 1, ~a.offset);
-  const std::uint64_t b_last = b.offset + std::min(b.length - 1, ~b.offset);
+  if ((a.offset == 0 && a.length == 0) || (b.offset == 0 && b.length == 0)) return false;
+  const std::uint64_t a_last = a.offset + a.length - 1;
+  const std::uint64_t b_last = b.offset + b.length - 1;
   return a.offset <= b_last && b.offset <= a_last;
 }
-bool conflict(const Range& held, const Range& want) { return overlaps(held, want) && (held.exclusive || want.exclusive); }
+/// Whether `held` keeps a lock `want` from being granted; `same`: both belong to one open. A
+/// shared lock may stack on its own open's exclusive lock; nothing else may.
+bool conflict(const Range& held, const Range& want, bool same) {
+  if (!overlaps(held, want)) return false;
+  if (held.exclusive) return !same || want.exclusive;
+  return want.exclusive;
+}
 
 std::string show(const Range& r) {
   return std::string(r.exclusive ? "excl " : "shared ") + std::to_string(r.offset) + "+" + std::to_string(r.length);
@@ -228,24 +236,26 @@ std::string show(const Range& r) {
 }  // namespace
 
 std::optional<std::string> LockModel::on_lock(std::uint64_t node, std::uint64_t conn, std::uint64_t vid,
-                                              const std::vector<Range>& ranges, bool granted, bool refused) {
+                                              const std::vector<Range>& ranges, bool granted, bool refused,
+                                              bool waited) {
   auto& locks = by_node_[node];
-  bool internal = false;
+  bool internal = false;  // a later range of the request conflicts with an earlier one
   for (std::size_t i = 0; i < ranges.size(); ++i)
     for (std::size_t j = i + 1; j < ranges.size(); ++j)
-      if (conflict(ranges[i], ranges[j])) internal = true;
+      if (conflict(ranges[i], ranges[j], true)) internal = true;
+  const auto mine = [&](const Lock& l) { return l.conn == conn && l.vid == vid; };
   if (granted) {
     if (internal) return "LOCK granted ranges that conflict with each other";
     for (const auto& r : ranges)
       for (const auto& l : locks)
-        if (l.certain && conflict(l.r, r))
+        if (l.certain && !(waited && mine(l)) && conflict(l.r, r, mine(l)))
           return "LOCK " + show(r) + " on file " + std::to_string(node) + " granted though connection " +
                  std::to_string(l.conn) + " handle " + std::to_string(l.vid) + " holds " + show(l.r);
     for (const auto& r : ranges) locks.push_back({conn, vid, r, true});
   } else if (refused && !internal) {
     for (const auto& r : ranges)
       for (const auto& l : locks)
-        if (conflict(l.r, r)) return std::nullopt;
+        if (conflict(l.r, r, mine(l))) return std::nullopt;
     return "LOCK on file " + std::to_string(node) + " refused (LOCK_NOT_GRANTED) though no lock conflicts";
   }
   return std::nullopt;
@@ -256,9 +266,27 @@ std::optional<std::string> LockModel::on_unlock(std::uint64_t node, std::uint64_
   if (!ok && !not_locked) return std::nullopt;
   auto& locks = by_node_[node];
   for (const auto& r : ranges) {
-    auto it = std::find_if(locks.begin(), locks.end(), [&](const Lock& l) {
-      return l.conn == conn && l.vid == vid && l.r.offset == r.offset && l.r.length == r.length;
-    });
+    // MS-FSA 2.1.5.9: of matching locks, an exclusive one goes first.
+    auto it = locks.end();
+    for (auto l = locks.begin(); l != locks.end(); ++l) {
+      if (l->waiting || l->conn != conn || l->vid != vid || l->r.offset != r.offset || l->r.length != r.length) continue;
+      if (it == locks.end() || (l->r.exclusive && !it->r.exclusive)) it = l;
+    }
+    if (it == locks.end()) {
+      // The range of a waiting LOCK: granted in the core or not, either answer is right.
+      auto w = std::find_if(locks.begin(), locks.end(), [&](const Lock& l) {
+        return l.waiting && !l.unlocked && l.conn == conn && l.vid == vid && l.r.offset == r.offset &&
+               l.r.length == r.length;
+      });
+      if (w != locks.end()) {
+        if (!ok) {
+          w->maybe_unlocked = true;
+          return std::nullopt;
+        }
+        w->unlocked = true;
+        continue;
+      }
+    }
     if (it == locks.end()) {
       if (ok) return "UNLOCK of " + show(r) + " succeeded though the handle holds no such lock";
       return std::nullopt;  // RANGE_NOT_LOCKED: the earlier ranges were released
@@ -267,6 +295,26 @@ std::optional<std::string> LockModel::on_unlock(std::uint64_t node, std::uint64_
   }
   if (not_locked) return "UNLOCK refused (RANGE_NOT_LOCKED) though every range was locked";
   return std::nullopt;
+}
+
+void LockModel::waiting(std::uint64_t node, std::uint64_t conn, std::uint64_t vid, const Range& r) {
+  by_node_[node].push_back({conn, vid, r, false, true, false});
+}
+LockModel::Unlocked LockModel::end_waiting(std::uint64_t node, std::uint64_t conn, std::uint64_t vid,
+                                           const Range& r) {
+  auto& locks = by_node_[node];
+  auto it = std::find_if(locks.begin(), locks.end(), [&](const Lock& l) {
+    return l.waiting && l.conn == conn && l.vid == vid && l.r.offset == r.offset && l.r.length == r.length &&
+           l.r.exclusive == r.exclusive;
+  });
+  if (it == locks.end()) return Unlocked::no;
+  const Unlocked u = it->unlocked ? Unlocked::yes : it->maybe_unlocked ? Unlocked::maybe : Unlocked::no;
+  locks.erase(it);
+  return u;
+}
+
+void LockModel::hold_uncertain(std::uint64_t node, std::uint64_t conn, std::uint64_t vid, const Range& r) {
+  by_node_[node].push_back({conn, vid, r, false, false, false});
 }
 
 void LockModel::uncertain(std::uint64_t conn, std::uint64_t vid) {

@@ -122,12 +122,24 @@ struct Range {
 class LockModel {
  public:
   /// A LOCK answer (ranges to lock, all-or-nothing). A description of a violation, or nothing.
+  /// `waited`: the final answer of a LOCK that waited; the core granted it some time before, so
+  /// locks its own open took since (a shared lock stacked on it) are not held against it.
   std::optional<std::string> on_lock(std::uint64_t node, std::uint64_t conn, std::uint64_t vid,
-                                     const std::vector<Range>& ranges, bool granted, bool refused);
+                                     const std::vector<Range>& ranges, bool granted, bool refused,
+                                     bool waited = false);
   /// An UNLOCK answer: `ok` success, `not_locked` RANGE_NOT_LOCKED (ranges are released in order
   /// up to the first one not held, MS-SMB2 3.3.5.14.2).
   std::optional<std::string> on_unlock(std::uint64_t node, std::uint64_t conn, std::uint64_t vid,
                                        const std::vector<Range>& ranges, bool ok, bool not_locked);
+  /// A LOCK that waits (it answered STATUS_PENDING): from now on the core may grant it at any
+  /// time, so the model holds it, uncertainly, until its final answer (end_waiting()).
+  void waiting(std::uint64_t node, std::uint64_t conn, std::uint64_t vid, const Range& r);
+  /// The waiting LOCK got its final answer: whether an UNLOCK of its range meanwhile released it
+  /// (the core had granted it), or may have (an UNLOCK that failed at a later range).
+  enum class Unlocked { no, yes, maybe };
+  Unlocked end_waiting(std::uint64_t node, std::uint64_t conn, std::uint64_t vid, const Range& r);
+  /// A lock granted to a handle that is closing: held, uncertainly, until the close is done.
+  void hold_uncertain(std::uint64_t node, std::uint64_t conn, std::uint64_t vid, const Range& r);
   void uncertain(std::uint64_t conn, std::uint64_t vid);
   void remove(std::uint64_t conn, std::uint64_t vid);
   void uncertain_conn(std::uint64_t conn);
@@ -142,6 +154,9 @@ class LockModel {
     std::uint64_t conn, vid;
     Range r;
     bool certain = true;
+    bool waiting = false;   // a waiting LOCK's range (never certain)
+    bool unlocked = false;  // waiting, and an UNLOCK of its range succeeded
+    bool maybe_unlocked = false;  // waiting, and an UNLOCK naming it failed (at it, or later)
   };
   std::map<std::uint64_t, std::vector<Lock>> by_node_;
 };

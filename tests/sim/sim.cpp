@@ -6,7 +6,7 @@
 //   - NtCore::check_invariants() (share modes, byte-range locks, leases, waiters);
 //   - per live client: census_of(owner).opens lies between the opens it certainly holds (CREATE
 //     answered, no CLOSE / LOGOFF / TREE_DISCONNECT sent) and those it may hold (plus CREATEs
-//     under way); locks likewise (LockModel); waiters ≤ its CREATEs under way;
+//     under way); locks likewise (LockModel); waiters ≤ its CREATEs and waiting LOCKs under way;
 //   - right after shutdown(): no wait of the connection is left but those of its jobs already run;
 //   - a disconnected client's old Connection, once every job it handed out has been run and
 //     completed: census_of(owner) is all zero (no open, lock or wait outlives its connection);
@@ -14,8 +14,9 @@
 // On every answer:
 //   - it answers an outstanding MessageId of that command (so nothing is answered twice and CANCEL
 //     is never answered), carries SERVER_TO_REDIR and the request's SessionId and TreeId; at most
-//     one interim (STATUS_PENDING, ASYNC, an AsyncId), only for a CREATE, and then the final
-//     carries the same AsyncId; unsolicited messages are OPLOCK_BREAK notifications with
+//     one interim (STATUS_PENDING, ASYNC, an AsyncId), only for a CREATE or a LOCK that may wait
+//     (--blocking-locks), and then exactly one final with the same AsyncId; a waiting LOCK ends
+//     granted, cancelled, or RANGE_NOT_LOCKED once its handle is closing; unsolicited messages are OPLOCK_BREAK notifications with
 //     MessageId 0xFFFFFFFFFFFFFFFF about a lease key or FileId of this client;
 //   - a CREATE never succeeds after its session's LOGOFF or its tree's TREE_DISCONNECT was sent;
 //     a request on a handle that was closed (or whose session or tree went) gets FILE_CLOSED /
@@ -25,8 +26,8 @@
 //     LockModel: granted / refused locks and unlocks agree with the locks held;
 //   - DataModel: every block a READ returns, and every EndOfFile QUERY_INFO reports, is one the
 //     model allows.
-// At the end (clients quiet; every job run and completed, wakes delivered, the clock moved past
-// the break timeout and ticked, until nothing moves): every request of a connected client was
+// At the end (clients quiet; every job run and completed, wakes delivered, waiting LOCKs
+// cancelled, the clock moved past the break timeout and ticked, until nothing moves): every request of a connected client was
 // answered; each client's census equals what it holds; then every client disconnects and the
 // core's census() is all zero.
 #include "sim/sim.hpp"
@@ -82,6 +83,8 @@ void SimStats::add(const SimStats& o) {
   timeouts_ticks += o.timeouts_ticks;
   zombie_frames += o.zombie_frames;
   late_interims += o.late_interims;
+  lock_waits += o.lock_waits;
+  lock_waits_granted += o.lock_waits_granted;
   creates_ok += o.creates_ok;
   reads_ok += o.reads_ok;
   writes_ok += o.writes_ok;
@@ -95,7 +98,8 @@ std::string SimStats::summary() const {
     << " oplock / " << lease_breaks << " lease, acks " << acks << ", jobs " << jobs << " (held " << held_jobs
     << "), vfs failures " << vfs_failures << ", disconnects " << disconnects << ", logoffs " << logoffs
     << ", tree disconnects " << tree_disconnects << ", sharing violations " << sharing_violations
-    << ", lock conflicts " << lock_conflicts << ", blocks checked " << blocks_checked << " (exact "
+    << ", lock conflicts " << lock_conflicts << ", lock waits " << lock_waits << " (granted " << lock_waits_granted
+    << ")" << ", blocks checked " << blocks_checked << " (exact "
     << exact_blocks << "), frames after shutdown " << zombie_frames
     << ", interims of CREATEs sent before a LOGOFF/TREE_DISCONNECT " << late_interims;
   return s.str();
@@ -103,7 +107,7 @@ std::string SimStats::summary() const {
 
 std::string replay_command(const std::string& argv0, const SimOptions& o) {
   return argv0 + " --seed " + std::to_string(o.seed) + " --clients " + std::to_string(o.clients) + " --steps " +
-         std::to_string(o.steps);
+         std::to_string(o.steps) + (o.blocking_locks ? " --blocking-locks" : "");
 }
 
 void quiet_logs() {
@@ -193,6 +197,7 @@ struct Req {
   std::uint64_t group = 0;         // a compound's messages share one
   bool lease = false;
   wire::Key16 key{};
+  bool blocking = false;  // a LOCK without FAIL_IMMEDIATELY: may wait (STATUS_PENDING)
 };
 
 struct Conn {
@@ -247,6 +252,11 @@ struct Client {
   };
   std::map<std::uint64_t, Group> groups;
 
+  std::size_t blocking_locks_in_flight() const {
+    std::size_t n = 0;
+    for (const auto& [mid, r] : pending) n += r.kind == Kind::lock && r.blocking;
+    return n;
+  }
   std::size_t creates_in_flight(bool include_compound) const {
     std::size_t n = 0;
     for (const auto& [mid, r] : pending)
@@ -590,9 +600,10 @@ class Sim {
              " certain, " + std::to_string(locks_.all(c.c.serial)) + " at most");
       if (c.pending.empty() && c.next_mid >= c.mid_limit)
         fail("client " + std::to_string(c.idx) + " has no request outstanding and no credit left");
-      if (cen.waiters > c.creates_in_flight(false))
+      if (cen.waiters > c.creates_in_flight(false) + c.blocking_locks_in_flight())
         fail("client " + std::to_string(c.idx) + ": " + std::to_string(cen.waiters) + " waits in the core, but only " +
-             std::to_string(c.creates_in_flight(false)) + " CREATEs under way");
+             std::to_string(c.creates_in_flight(false)) + " CREATEs and " +
+             std::to_string(c.blocking_locks_in_flight()) + " waiting LOCKs under way");
     }
     reap_zombies();
   }
@@ -659,6 +670,7 @@ class Sim {
     trace("quiesce");
     for (int round = 0; round < 16; ++round) {
       drain();
+      cancel_waiting_locks();
       bool busy = !zombies_.empty();
       for (auto& cp : clients_) busy |= cp->online && !cp->pending.empty();
       if (!busy) break;
@@ -805,8 +817,9 @@ class Sim {
         {&Sim::op_create, live_handles > 8 ? 4u : 22u},
         {&Sim::op_read, hs ? 20u : 0u},
         {&Sim::op_write, hs ? 16u : 0u},
-        {&Sim::op_lock, hs ? 8u : 0u},
-        {&Sim::op_unlock, hs ? 5u : 0u},
+        // (--blocking-locks: more locking, so that waits happen; its seeds have their own range.)
+        {&Sim::op_lock, hs ? (opt_.blocking_locks ? 30u : 8u) : 0u},
+        {&Sim::op_unlock, hs ? (opt_.blocking_locks ? 15u : 5u) : 0u},
         {&Sim::op_close, hs ? (live_handles > 5 ? 30u : 10u) : 0u},
         {&Sim::op_rename, hs ? 3u : 0u},
         {&Sim::op_dispose, hs ? 3u : 0u},
@@ -999,6 +1012,14 @@ class Sim {
     send_one(c, std::move(q), hd, wire::write_body(h->pid, h->vid, first * kBlock, pattern(wid, first, count)));
   }
 
+  static std::string show_ranges(const std::vector<Range>& rs) {
+    std::string out;
+    for (const auto& r : rs)
+      out += (out.empty() ? "" : ", ") + std::string(r.exclusive ? "excl " : "shared ") + std::to_string(r.offset) +
+             "+" + std::to_string(r.length);
+    return out;
+  }
+
   Range random_range() {
     static constexpr std::uint64_t kLens[] = {0, 4, 8, 8, 16, 24};
     Range r;
@@ -1015,14 +1036,18 @@ class Sim {
     q.vid = h->vid;
     q.node = h->node;
     const std::size_t n = rng_.chance(75) ? 1 : static_cast<std::size_t>(rng_.range(2, 3));
+    // (With the option off no draw is made here, so older seeds keep their schedules.)
+    q.blocking = opt_.blocking_locks && n == 1 && rng_.chance(60);
     std::vector<wire::LockElement> el;
     for (std::size_t i = 0; i < n; ++i) {
       Range r = random_range();
       q.ranges.push_back(r);
-      el.push_back({r.offset, r.length, (r.exclusive ? codec::kLockExclusive : codec::kLockShared) | kLockFailImmediately});
+      el.push_back({r.offset, r.length,
+                    (r.exclusive ? codec::kLockExclusive : codec::kLockShared) | (q.blocking ? 0 : kLockFailImmediately)});
     }
     auto hd = header_for(c, Command::lock, *h);
-    trace("c%d LOCK handle %" PRIu64 " (file %" PRIu64 ") %zu ranges", c.idx, h->vid, h->node, n);
+    trace("c%d LOCK handle %" PRIu64 " (file %" PRIu64 ") %zu ranges%s: %s", c.idx, h->vid, h->node, n,
+          q.blocking ? " (waits)" : "", show_ranges(q.ranges).c_str());
     send_one(c, std::move(q), hd, wire::lock_body(h->pid, h->vid, el));
   }
 
@@ -1039,7 +1064,7 @@ class Sim {
     std::vector<wire::LockElement> el;
     for (const auto& r : q.ranges) el.push_back({r.offset, r.length, codec::kLockUnlock});
     auto hd = header_for(c, Command::lock, *h);
-    trace("c%d UNLOCK handle %" PRIu64 " %zu ranges", c.idx, h->vid, n);
+    trace("c%d UNLOCK handle %" PRIu64 " %zu ranges: %s", c.idx, h->vid, n, show_ranges(q.ranges).c_str());
     send_one(c, std::move(q), hd, wire::lock_body(h->pid, h->vid, el));
   }
 
@@ -1106,16 +1131,24 @@ class Sim {
     send_one(c, std::move(q), hd, wire::query_info_body(h->pid, h->vid, wire::kFileStandardInformation, 24));
   }
 
-  void op_cancel(Client& c) {
-    std::vector<const Req*> cands, waiting;
-    for (const auto& [mid, r] : c.pending) {
-      if (r.kind == Kind::session1 || r.kind == Kind::session2 || r.kind == Kind::negotiate) continue;
-      cands.push_back(&r);
-      if (r.interim) waiting.push_back(&r);
+  /// Quiescing: a LOCK waiting for a range that its holder keeps would never be answered.
+  void cancel_waiting_locks() {
+    bool sent = false;
+    for (auto& cp : clients_) {
+      Client& c = *cp;
+      if (!c.online) continue;
+      std::vector<const Req*> waiting;
+      for (const auto& [mid, r] : c.pending)
+        if (r.kind == Kind::lock && r.interim) waiting.push_back(&r);
+      for (const Req* t : waiting) {
+        send_cancel(c, *t);
+        sent = true;
+      }
     }
-    if (cands.empty()) return;
-    const Req& t = !waiting.empty() && rng_.chance(75) ? *waiting[rng_.below(waiting.size())]
-                                                       : *cands[rng_.below(cands.size())];
+    if (sent) drain();
+  }
+
+  void send_cancel(Client& c, const Req& t) {
     wire::Header h;
     h.cmd = Command::cancel;
     h.charge = 0;
@@ -1131,6 +1164,19 @@ class Sim {
     trace("c%d CANCEL mid=%" PRIu64 "%s", c.idx, t.mid, t.interim ? " (async)" : "");
     Conn k = c.c;
     absorb(k, k.conn->on_message(wire::message(h, wire::empty4_body())));
+  }
+
+  void op_cancel(Client& c) {
+    std::vector<const Req*> cands, waiting;
+    for (const auto& [mid, r] : c.pending) {
+      if (r.kind == Kind::session1 || r.kind == Kind::session2 || r.kind == Kind::negotiate) continue;
+      cands.push_back(&r);
+      if (r.interim) waiting.push_back(&r);
+    }
+    if (cands.empty()) return;
+    const Req& t = !waiting.empty() && rng_.chance(75) ? *waiting[rng_.below(waiting.size())]
+                                                       : *cands[rng_.below(cands.size())];
+    send_cancel(c, t);
   }
 
   void op_compound(Client& c) {
@@ -1314,8 +1360,12 @@ class Sim {
         if (!async) fail(who + "STATUS_PENDING without the ASYNC flag");
         if (r.interim) fail(who + cmd_name(r.cmd) + " MessageId " + std::to_string(r.mid) + " got a second interim");
         if (m.async_id == 0) fail(who + "an interim response with AsyncId 0");
-        if (r.kind != Kind::create) fail(who + cmd_name(r.cmd) + " went async, which it never needs to");
+        if (r.kind != Kind::create && !(r.kind == Kind::lock && r.blocking))
+          fail(who + cmd_name(r.cmd) + " went async, which it never needs to");
         r.interim = true;
+        // A waiting lock may be granted any time from now on: the model holds it, uncertainly.
+        if (r.kind == Kind::lock) ++stats_.lock_waits;
+        if (r.kind == Kind::lock && !handle_going(c, r.vid)) locks_.waiting(r.node, c.c.serial, r.vid, r.ranges[0]);
         r.async_id = m.async_id;
         ++stats_.interims;
         // (Seen: a CREATE whose job ran across a LOGOFF / TREE_DISCONNECT goes async afterwards
@@ -1482,7 +1532,26 @@ class Sim {
         return;
       case Kind::lock:
         if (st == NtStatus::lock_not_granted) ++stats_.lock_conflicts;
-        if (auto v = locks_.on_lock(r.node, c.c.serial, r.vid, r.ranges, ok, st == NtStatus::lock_not_granted))
+        if (r.interim) {
+          // A waiting lock ends granted, cancelled, or (its handle closing) RANGE_NOT_LOCKED.
+          const auto unlocked = locks_.end_waiting(r.node, c.c.serial, r.vid, r.ranges[0]);
+          if (ok) ++stats_.lock_waits_granted;
+          if (st == NtStatus::range_not_locked && !handle_going(c, r.vid))
+            fail(who + "a waiting LOCK on an open handle ended with RANGE_NOT_LOCKED");
+          if (st != NtStatus::success && st != NtStatus::cancelled && st != NtStatus::range_not_locked)
+            fail(who + "a waiting LOCK ended with " + status_name(m.status));
+          // Not granted, or granted and unlocked again meanwhile.
+          if (!ok || unlocked == LockModel::Unlocked::yes) return;
+          // Granted while its handle closes: held until the close is done (then it goes with it);
+          // perhaps unlocked already: held perhaps.
+          if (auto h = c.handles.find(r.vid);
+              h == c.handles.end() || h->second.closing || unlocked == LockModel::Unlocked::maybe) {
+            if (h != c.handles.end()) locks_.hold_uncertain(r.node, c.c.serial, r.vid, r.ranges[0]);
+            return;
+          }
+        }
+        if (auto v = locks_.on_lock(r.node, c.c.serial, r.vid, r.ranges, ok, st == NtStatus::lock_not_granted,
+                                    r.interim))
           fail(who + *v);
         return;
       case Kind::unlock:

@@ -21,6 +21,11 @@ struct SimOptions {
   int clients = 8;
   int steps = 400;
   bool trace = false;  // print every step and every message to stdout
+  /// Some single-range LOCKs wait (no FAIL_IMMEDIATELY): they may answer STATUS_PENDING and end
+  /// once granted, cancelled or their handle closes. Off by default so that the seeds of the
+  /// driver before blocking locks (regression_seeds.txt, sim.fixed_*) keep their schedules; the
+  /// sim.blocking_* ctests run their own seed range with it on.
+  bool blocking_locks = false;
 };
 
 /// What happened, summed over seeds for the coverage line of smbsrv_sim.
@@ -29,7 +34,8 @@ struct SimStats {
                 oplock_breaks = 0, lease_breaks = 0, acks = 0, jobs = 0, held_jobs = 0, vfs_failures = 0,
                 disconnects = 0, logoffs = 0, tree_disconnects = 0, compounds = 0, sharing_violations = 0,
                 lock_conflicts = 0, probes = 0, blocks_checked = 0, exact_blocks = 0, timeouts_ticks = 0,
-                zombie_frames = 0, late_interims = 0, creates_ok = 0, reads_ok = 0, writes_ok = 0;
+                zombie_frames = 0, late_interims = 0, creates_ok = 0, reads_ok = 0, writes_ok = 0,
+                lock_waits = 0, lock_waits_granted = 0;
   void add(const SimStats& o);
   std::string summary() const;
 };

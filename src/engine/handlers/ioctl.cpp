@@ -81,6 +81,19 @@ void ioctl(Ctx& ctx, Request& req, Response& rsp) {
     case codec::kFsctlSrvCopychunk:
     case codec::kFsctlSrvCopychunkWrite:
       return copychunk(ctx, req, rsp, io);
+    case codec::kFsctlLmrRequestResiliency: {
+      // 3.3.5.15.9: the open becomes resilient, which turns on lock sequence checking (3.3.5.14).
+      // Keeping a resilient open across a lost connection comes with durable handles.
+      if (conn.dialect == Dialect::smb2_0_2) return rsp.fail(NtStatus::invalid_device_request);
+      auto open = ctx.find_open(req, io.file_id);
+      if (!open) return rsp.fail(open.status());
+      auto q = codec::decode_network_resiliency_request(io.input);
+      if (!q) return rsp.fail(q.status());
+      if (q->timeout_ms > ctx.server.config.max_resiliency_timeout_ms) return rsp.fail(NtStatus::invalid_parameter);
+      (*open)->is_resilient = true;
+      (*open)->resiliency_timeout_ms = q->timeout_ms;
+      return answer(rsp, io, out);
+    }
     case codec::kFsctlPipeTransceive:
       return rsp.fail(NtStatus::not_supported);  // named pipes are not served yet
     default: {

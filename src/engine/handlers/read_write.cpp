@@ -1,4 +1,4 @@
-// READ, WRITE, FLUSH, LOCK (MS-SMB2 3.3.5.11 – 3.3.5.14). READ and WRITE jobs come from a pool:
+// READ, WRITE, FLUSH (MS-SMB2 3.3.5.11 – 3.3.5.13); LOCK is in lock.cpp. READ and WRITE jobs come from a pool:
 // the data path allocates nothing per request.
 #include <algorithm>
 
@@ -40,6 +40,12 @@ class ReadJob final : public Job {
       status_ = NtStatus::file_closed;
       return;
     }
+    // MS-FSA 2.1.5.2: a range another open has locked exclusively cannot be read.
+    if (open->nt)
+      if (auto c = server->nt.check_io(open->nt, offset, length, false); !c) {
+        status_ = c.status();
+        return;
+      }
     if (zero_copy) {
       // The data goes from the page cache to the socket by sendfile (Output::tail), when the
       // backend offers a descriptor.
@@ -143,6 +149,12 @@ class WriteJob final : public Job {
         status_ = NtStatus::invalid_parameter;
         return;
       }
+      // MS-FSA 2.1.5.3: no write into a range locked by another open, or shared-locked by anyone.
+      if (open->nt)
+        if (auto c = nt->check_io(open->nt, offset, data.size(), true); !c) {
+          status_ = c.status();
+          return;
+        }
       auto n = h.file->write(offset, data);
       if (!n) {
         status_ = n.status();
@@ -262,34 +274,6 @@ void flush(Ctx& ctx, Request& req, Response& rsp) {
         codec::encode_flush_response(b.w);
         r.set_body(b.buf);
       }));
-}
-
-void lock(Ctx& ctx, Request& req, Response& rsp) {
-  auto decoded = codec::decode_lock_request(req.msg);
-  if (!decoded) return rsp.fail(decoded.status());
-  auto open = ctx.find_open(req, decoded->file_id);
-  if (!open) return rsp.fail(open.status());
-  // Byte-range locks (MS-FSA 2.1.5.7): all-or-nothing per request, kept by the NT core.
-  const auto& locks = decoded->locks;
-  const bool unlocking = (locks[0].flags & codec::kLockUnlock) != 0;
-  std::vector<nt::NtCore::LockRange> ranges;
-  ranges.reserve(locks.size());
-  for (const auto& l : locks) {
-    const bool u = (l.flags & codec::kLockUnlock) != 0;
-    if (u != unlocking) return rsp.fail(NtStatus::invalid_parameter);
-    if (u && (l.flags & ~codec::kLockUnlock)) return rsp.fail(NtStatus::invalid_parameter);
-    if (!u) {
-      const std::uint32_t kind = l.flags & (codec::kLockShared | codec::kLockExclusive);
-      if (kind != codec::kLockShared && kind != codec::kLockExclusive) return rsp.fail(NtStatus::invalid_parameter);
-      if (l.length != 0 && l.offset + (l.length - 1) < l.offset) return rsp.fail(NtStatus::invalid_lock_range);
-    }
-    ranges.push_back({l.offset, l.length, (l.flags & codec::kLockExclusive) != 0});
-  }
-  auto r = unlocking ? ctx.nt.unlock((*open)->nt, ranges) : ctx.nt.lock((*open)->nt, ranges);
-  if (!r) return rsp.fail(r.status());
-  Response::BodyBuilder b;
-  codec::encode_lock_response(b.w);
-  rsp.set_body(b.buf);
 }
 
 }  // namespace smbsrv::engine::handlers

@@ -125,12 +125,15 @@ void logoff(Ctx& ctx, Request& req, Response& rsp) {
   auto& conn = ctx.conn;
   const auto sid = req.session->session_id;
   // Its opens close (CHANGE_NOTIFYs on them end with NOTIFY_CLEANUP); requests of the session
-  // still waiting (a CREATE waiting for a break) are cancelled.
+  // still waiting (a CREATE waiting for a break) are cancelled. A waiting LOCK is decided by the
+  // closes instead, in open order (Windows: smbtorture smb2.lock.cancel-logoff).
   std::vector<std::shared_ptr<Open>> to_close;
   for (auto& [id, o] : conn.opens)
     if (o->session_id == sid) to_close.push_back(o);
   for (auto& o : to_close) ctx.unregister_open(o);
-  end_async_commands(ctx, [&](const AsyncCommand& a) { return a.session_id == sid; }, NtStatus::cancelled);
+  end_async_commands(
+      ctx, [&](const AsyncCommand& a) { return a.session_id == sid && a.command != codec::Command::lock; },
+      NtStatus::cancelled);
   if (!req.session->signing_key.empty()) {
     if (conn.logged_off.size() >= 16) conn.logged_off.erase(conn.logged_off.begin());
     conn.logged_off[sid] = req.session;

@@ -78,13 +78,19 @@ void tree_disconnect(Ctx& ctx, Request& req, Response& rsp) {
   const auto tid = req.tree->tree_id;
   req.session->tree_connects.erase(tid);
   // Its opens close (CHANGE_NOTIFYs on them end with NOTIFY_CLEANUP); requests on the tree still
-  // waiting (a CREATE waiting for a break) are cancelled.
+  // waiting (a CREATE waiting for a break) are cancelled. A waiting LOCK is decided by the closes
+  // instead, in open order: granted when the holder closes first, RANGE_NOT_LOCKED when its own
+  // open does (Windows: smbtorture smb2.lock.cancel-tdis).
   std::vector<std::shared_ptr<Open>> to_close;
   for (auto& [id, o] : ctx.conn.opens)
     if (o->session_id == sid && o->tree_id == tid) to_close.push_back(o);
   for (auto& o : to_close) ctx.unregister_open(o);
   end_async_commands(
-      ctx, [&](const AsyncCommand& a) { return a.session_id == sid && a.tree_id == tid; }, NtStatus::cancelled);
+      ctx,
+      [&](const AsyncCommand& a) {
+        return a.session_id == sid && a.tree_id == tid && a.command != codec::Command::lock;
+      },
+      NtStatus::cancelled);
   auto respond = [](Ctx&, Request&, Response& r) {
     Response::BodyBuilder b;
     codec::encode_tree_disconnect_response(b.w);

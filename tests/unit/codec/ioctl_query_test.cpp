@@ -80,6 +80,14 @@ std::vector<std::uint8_t> validate_input(std::uint16_t count_field, std::size_t 
   return b;
 }
 
+TEST(NetworkResiliencyRequest, DecodesAndRejectsTruncations) {
+  const std::vector<std::uint8_t> in{0xE8, 0x03, 0, 0, 0xAA, 0xBB, 0xCC, 0xDD};  // 1000 ms
+  auto q = decode_network_resiliency_request(in);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->timeout_ms, 1000u);
+  test::expect_truncations_fail(in, [](Bytes b) { return decode_network_resiliency_request(b); });
+}
+
 TEST(ValidateNegotiateInfo, Decodes) {
   const auto in = validate_input(4, 4);
   ASSERT_EQ(in.size(), 32u);
