@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Server-side copy from the Linux kernel client: inside a cifs mount, copy_file_range(2) of a
 # 64 MiB file (what coreutils cp does), which cifs.ko sends as FSCTL_SRV_REQUEST_RESUME_KEY and
-# FSCTL_SRV_COPYCHUNK_WRITE; the copy must read back identical after a remount. Not in CI yet.
+# FSCTL_SRV_COPYCHUNK_WRITE; the copy must read back identical after a remount. .ci/run runs it after linux_cifs.sh.
 # To see that no READ or WRITE of the data crossed the wire, add
 #   tshark -i smbi0 -f "tcp port \$SMB_PORT" -w /tmp/copy.pcapng &
 # in front of the server command and count the commands (December 2026: 1 RESUME_KEY, 64
