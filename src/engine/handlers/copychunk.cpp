@@ -103,6 +103,12 @@ class CopyJob final : public Job {
     if (!info) return info.status();
     if (c.source_offset > info->size || c.length > info->size - c.source_offset) return NtStatus::invalid_view_size;
     if (c.target_offset > (1ULL << 62)) return NtStatus::invalid_parameter;  // as WRITE
+    // Windows copies through ReadFile/WriteFile, so byte-range locks apply as to a READ of the
+    // source and a WRITE of the target (MS-FSA 2.1.4.10; smbtorture copy_chunk_src/dest_lock).
+    if (source_->nt)
+      if (auto r = nt_.check_io(source_->nt, c.source_offset, c.length, false); !r) return r.status();
+    if (target_->nt)
+      if (auto r = nt_.check_io(target_->nt, c.target_offset, c.length, true); !r) return r.status();
     auto n = t.file->copy_from(*s.file, c.source_offset, c.target_offset, c.length);
     if (!n) return n.status();
     copied = *n;

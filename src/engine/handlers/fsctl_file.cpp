@@ -138,11 +138,14 @@ bool file_fsctl(Ctx& ctx, Request& req, Response& rsp, const codec::IoctlRequest
     }
     case kFsctlSetZeroData: {
       // MS-FSA 2.1.5.10.37: FILE_WRITE_DATA; the range is clipped to EndOfFile and never grows
-      // the file. Byte-range locks are not checked yet (STATUS_FILE_LOCK_CONFLICT).
+      // the file. Zeroing is a write: another open's lock on the range conflicts (MS-FSA 2.1.4.10).
       auto z = decode_zero_data_info(io.input);
       if (!z) return rsp.fail(z.status()), true;
       if (open->is_directory) return rsp.fail(NtStatus::invalid_parameter), true;
       if (!(granted & kFileWriteData)) return rsp.fail(NtStatus::access_denied), true;
+      if (open->nt && z->beyond_final_zero > z->offset)
+        if (auto r = ctx.server.nt.check_io(open->nt, z->offset, z->beyond_final_zero - z->offset, true); !r)
+          return rsp.fail(r.status()), true;
       run_on_file(rsp, open, io, [z = *z](VfsFile& f, Outcome& out) {
         auto info = f.stat();
         if (!info) {

@@ -31,7 +31,7 @@ Vec copy_input(const Key& key, const std::vector<Chunk>& chunks, std::optional<s
 }
 
 /// The IOCTL response's output buffer (OutputOffset at body 32, OutputCount at 36).
-Vec output_of(const Rsp& r) { return r.buffer(r.u32(32), r.u32(36)); }
+Vec output_of(const Rsp& r) { return r.body().size() < 48 ? Vec{} : r.buffer(r.u32(32), r.u32(36)); }
 
 struct CopyResult {
   std::uint32_t chunks = 0, chunk_bytes = 0, total = 0;
@@ -39,8 +39,9 @@ struct CopyResult {
 };
 CopyResult copy_result(const Rsp& r) {
   CopyResult c;
+  if (r.body().size() < 48) return c;  // an error body (9 bytes) has no OutputOffset to read
   const Vec out = output_of(r);
-  if (r.body().size() < 48 || out.size() != 12) return c;
+  if (out.size() != 12) return c;
   c.present = true;
   c.chunks = le32(out, 0);
   c.chunk_bytes = le32(out, 4);
