@@ -48,3 +48,12 @@ start_server() {
 }
 
 server_log_tail() { echo "---- server log ----"; tail -n 40 "$WORK/server.log"; }
+fail() { echo "FAIL: $*"; server_log_tail; exit 1; }
+# Runs smbclient commands with the caller's SMB array (the smbclient command line); fails on a
+# non-zero exit or any NT_STATUS error in the output, else prints the output.
+run_smbclient() {
+  local out
+  out=$(cd "$WORK" && "${SMB[@]}" -c "$1" 2>&1) || fail "smbclient -c '$1' exited non-zero: $out"
+  if grep -q NT_STATUS_ <<<"$out"; then fail "smbclient -c '$1': $out"; fi
+  printf '%s\n' "$out"
+}

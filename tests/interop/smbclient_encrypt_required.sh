@@ -21,7 +21,6 @@ else
   start_server "$BIN" --signing required --log-level trace --encrypt
   TARGET=share
 fi
-fail() { echo "FAIL: $*"; server_log_tail; exit 1; }
 smb() {  # smb DIALECT PROTECTION SHARE COMMANDS
   (cd "$WORK" && smbclient -s "$WORK/client.conf" "//127.0.0.1/$3" -p "$PORT" -U "$SMB_USER%$SMB_PASS" \
      --option="client min protocol=$1" --option="client max protocol=$1" "--client-protection=$2" -c "$4" 2>&1)

@@ -26,13 +26,7 @@ if [[ "$ALG" == */* ]]; then
   SMB+=(--option="client smb3 encryption algorithms=${ALG#*/}"); ALG=${ALG%/*}
 fi
 [ -n "$ALG" ] && SMB+=(--option="client smb3 signing algorithms=$ALG")
-fail() { echo "FAIL: $*"; server_log_tail; exit 1; }
-run() {  # run smbclient commands; fail on any NT_STATUS error
-  local out
-  out=$(cd "$WORK" && "${SMB[@]}" -c "$1" 2>&1) || fail "smbclient -c '$1' exited non-zero: $out"
-  if grep -q NT_STATUS_ <<<"$out"; then fail "smbclient -c '$1': $out"; fi
-  printf '%s\n' "$out"
-}
+run() { run_smbclient "$@"; }
 head -c 33554432 /dev/urandom > "$WORK/big.bin"
 echo "hello smbsrv" > "$WORK/small.txt"
 run "ls" >/dev/null

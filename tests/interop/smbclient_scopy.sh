@@ -10,13 +10,7 @@ BIN=$1 DIALECT=$2
 start_server "$BIN"
 SMB=(smbclient -s "$WORK/client.conf" "//127.0.0.1/share" -p "$PORT" -U "$SMB_USER%$SMB_PASS"
      --option="client min protocol=$DIALECT" --option="client max protocol=$DIALECT")
-fail() { echo "FAIL: $*"; server_log_tail; exit 1; }
-run() {  # run smbclient commands; fail on any NT_STATUS error
-  local out
-  out=$(cd "$WORK" && "${SMB[@]}" -c "$1" 2>&1) || fail "smbclient -c '$1' exited non-zero: $out"
-  if grep -q NT_STATUS_ <<<"$out"; then fail "smbclient -c '$1': $out"; fi
-  printf '%s\n' "$out"
-}
+run() { run_smbclient "$@"; }
 head -c $(((64 << 20) + 777)) /dev/urandom > "$SHARE_DIR/big.bin"
 head -c 12345 /dev/urandom > "$SHARE_DIR/small.bin"
 mkdir "$SHARE_DIR/dir"
