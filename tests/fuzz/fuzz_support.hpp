@@ -23,6 +23,7 @@
 #include "engine/server_state.hpp"
 #include "smbsrv/credentials.hpp"
 #include "smbsrv/memory_vfs.hpp"
+#include "support/le_bytes.hpp"
 #include "support/ntlm_client.hpp"
 #include "util/utf16.hpp"
 
@@ -185,18 +186,10 @@ struct W {
   }
 };
 
-inline std::uint16_t rd16(std::span<const std::uint8_t> b, std::size_t at) {
-  return static_cast<std::uint16_t>(b[at] | (b[at + 1] << 8));
-}
-inline std::uint32_t rd32(std::span<const std::uint8_t> b, std::size_t at) {
-  return static_cast<std::uint32_t>(rd16(b, at)) | (static_cast<std::uint32_t>(rd16(b, at + 2)) << 16);
-}
-inline std::uint64_t rd64(std::span<const std::uint8_t> b, std::size_t at) {
-  return static_cast<std::uint64_t>(rd32(b, at)) | (static_cast<std::uint64_t>(rd32(b, at + 4)) << 32);
-}
-inline void put_le(std::span<std::uint8_t> b, std::size_t at, std::uint64_t v, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
+using test::put_le;
+using test::rd16;
+using test::rd32;
+using test::rd64;
 
 /// A 64-byte SMB2 request header followed by `body`.
 inline Vec message(codec::Command cmd, std::span<const std::uint8_t> body, std::uint64_t mid = 0,

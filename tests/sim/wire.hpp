@@ -13,6 +13,7 @@
 
 #include "codec/messages.hpp"
 #include "util/utf16.hpp"
+#include "support/le_bytes.hpp"
 
 namespace smbsrv::sim::wire {
 
@@ -20,18 +21,10 @@ using Vec = std::vector<std::uint8_t>;
 using Key16 = std::array<std::uint8_t, 16>;
 using codec::Command;
 
-inline std::uint16_t rd16(std::span<const std::uint8_t> b, std::size_t at) {
-  return static_cast<std::uint16_t>(b[at] | (b[at + 1] << 8));
-}
-inline std::uint32_t rd32(std::span<const std::uint8_t> b, std::size_t at) {
-  return static_cast<std::uint32_t>(rd16(b, at)) | (static_cast<std::uint32_t>(rd16(b, at + 2)) << 16);
-}
-inline std::uint64_t rd64(std::span<const std::uint8_t> b, std::size_t at) {
-  return static_cast<std::uint64_t>(rd32(b, at)) | (static_cast<std::uint64_t>(rd32(b, at + 4)) << 32);
-}
-inline void put_le(std::span<std::uint8_t> b, std::size_t at, std::uint64_t v, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) b[at + i] = static_cast<std::uint8_t>(v >> (8 * i));
-}
+using test::put_le;
+using test::rd16;
+using test::rd32;
+using test::rd64;
 
 /// Little-endian writer.
 struct W {
