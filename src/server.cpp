@@ -59,15 +59,15 @@ struct Server::Impl {
     }
   }
 
-  /// Once a second, on a worker: oplock/lease breaks whose acknowledgment is overdue complete
-  /// (MS-SMB2 3.3.2.5), through the NT core's injected clock.
+  /// Once a second, on a worker: overdue oplock/lease breaks (MS-SMB2 3.3.2.5) and the durable
+  /// open scavenger (3.3.2.2), through the injected clock (ServerState::tick).
   asio::awaitable<void> tick_loop() {
     asio::steady_timer t(io);
     while (true) {
       t.expires_after(std::chrono::seconds(1));
       auto [ec] = co_await t.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
       if (ec || stopping.load()) co_return;
-      asio::post(workers, [st = state] { st->nt.tick(); });
+      asio::post(workers, [st = state] { st->tick(); });
     }
   }
 

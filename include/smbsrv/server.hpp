@@ -99,6 +99,24 @@ struct ServerConfig {
   /// queue until the range is free, which another client may never allow; past the cap a
   /// conflicting lock fails at once with STATUS_LOCK_NOT_GRANTED, as if it had asked not to wait.
   std::size_t max_blocking_locks_per_connection = 256;
+  /// Durable handles (MS-SMB2 3.3.5.9.6, 3.3.5.9.10): an open with a batch oplock or a lease with
+  /// handle caching that asks for it survives a dropped connection, holding its share mode, locks
+  /// and lease, until the client reconnects it or its timeout passes. Persistent handles are not
+  /// offered (no continuously available shares).
+  bool durable_handles = true;
+  /// How long a durable (v1) open waits for its client after the connection drops; Windows: 16 s.
+  std::uint32_t durable_v1_timeout_ms = 16'000;
+  /// Durable v2: the timeout when the client asks for 0 (Windows Server 2012: 60 s), and the
+  /// longest one granted (a larger request gets this): an orphan holds its file against everyone
+  /// else for that long.
+  std::uint32_t durable_v2_default_timeout_ms = 60'000;
+  std::uint32_t durable_v2_max_timeout_ms = 5 * 60 * 1000;
+  /// Orphaned durable opens the server keeps at once, all clients together; past it an open whose
+  /// connection drops is closed as if it were not durable. Each holds a backend file handle.
+  std::size_t max_durable_orphans = 4096;
+  /// Durable opens one session may hold; past it further opens are granted without durability,
+  /// so that one client cannot keep an unbounded number of files open after it goes away.
+  std::size_t max_durable_opens_per_session = 1024;
   /// The longest Timeout an FSCTL_LMR_REQUEST_RESILIENCY may ask for (MS-SMB2 3.3.5.15.9
   /// MaxResiliencyTimeout); more fails with STATUS_INVALID_PARAMETER. How long a resilient open
   /// may outlive its connection, holding its locks and share modes against everyone else.

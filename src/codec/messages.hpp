@@ -297,6 +297,32 @@ std::vector<std::uint8_t> encode_maximal_access_response(NtStatus query_status, 
 /// SMB2_CREATE_QUERY_ON_DISK_ID (2.2.14.2.9), 32 bytes: the 16 Reserved bytes are zero.
 std::vector<std::uint8_t> encode_query_on_disk_id_response(std::uint64_t disk_file_id, std::uint64_t volume_id);
 
+// Durable handles (2.2.13.2.3/.4/.11/.12, 2.2.14.2.3/.12). Each decoder checks the context's exact
+// size (the structures are fixed) and answers invalid_parameter otherwise.
+inline constexpr std::uint32_t kDurableFlagPersistent = 0x00000002;  // SMB2_DHANDLE_FLAG_PERSISTENT
+/// SMB2_CREATE_DURABLE_HANDLE_REQUEST: 16 reserved bytes.
+Result<void> decode_durable_request(Bytes data);
+/// SMB2_CREATE_DURABLE_HANDLE_RECONNECT: the FileId of the open to reestablish.
+Result<FileId> decode_durable_reconnect(Bytes data);
+struct DurableRequestV2 {
+  std::uint32_t timeout_ms = 0;  // 0: the server's default
+  std::uint32_t flags = 0;
+  std::array<std::uint8_t, 16> create_guid{};
+};
+/// SMB2_CREATE_DURABLE_HANDLE_REQUEST_V2: Timeout 4, Flags 4, Reserved 8, CreateGuid 16.
+Result<DurableRequestV2> decode_durable_request_v2(Bytes data);
+struct DurableReconnectV2 {
+  FileId file_id;
+  std::array<std::uint8_t, 16> create_guid{};
+  std::uint32_t flags = 0;
+};
+/// SMB2_CREATE_DURABLE_HANDLE_RECONNECT_V2: FileId 16, CreateGuid 16, Flags 4.
+Result<DurableReconnectV2> decode_durable_reconnect_v2(Bytes data);
+/// SMB2_CREATE_DURABLE_HANDLE_RESPONSE: 8 reserved bytes.
+std::vector<std::uint8_t> encode_durable_response();
+/// SMB2_CREATE_DURABLE_HANDLE_RESPONSE_V2: Timeout, Flags.
+std::vector<std::uint8_t> encode_durable_response_v2(std::uint32_t timeout_ms, std::uint32_t flags);
+
 // ---- CLOSE (2.2.15, 2.2.16) -------------------------------------------------------------------------
 inline constexpr std::uint16_t kClosePostqueryAttrib = 0x0001;
 struct CloseRequest {

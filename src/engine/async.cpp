@@ -5,6 +5,7 @@
 #include "engine/chain.hpp"
 #include "engine/connection.hpp"
 #include "engine/dispatch.hpp"
+#include "engine/handlers/durable.hpp"
 #include "engine/mailbox.hpp"
 #include "engine/security.hpp"
 #include "log.hpp"
@@ -179,7 +180,8 @@ Output Connection::shutdown() {
   Output out;
   if (shut_down_) return out;
   shut_down_ = dropped_ = true;
-  // No answer can reach the client any more: waits end silently, every open closes.
+  // No answer can reach the client any more: waits end silently, every open closes but the
+  // durable ones.
   for (auto& [id, a] : state_.async_commands)
     if (a.waits_in_core) server_->nt.cancel_wait(mailbox_.get(), id);
   state_.async_commands.clear();
@@ -187,6 +189,8 @@ Output Connection::shutdown() {
   std::vector<std::shared_ptr<Open>> opens;
   for (auto& [id, o] : state_.opens) {
     server_->resume_keys.forget(o.get());
+    // A durable open outlives its connection, for its client to reconnect (3.3.7.1).
+    if (handlers::keep_durable(*server_, o)) continue;
     opens.push_back(o);
   }
   state_.opens.clear();

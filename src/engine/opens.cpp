@@ -36,6 +36,10 @@ void Ctx::unregister_open(const std::shared_ptr<Open>& o) {
   server.resume_keys.forget(o.get());
   auto c = conn.opens_per_session.find(o->session_id);
   if (c != conn.opens_per_session.end() && --c->second == 0) conn.opens_per_session.erase(c);
+  if (o->is_durable) {
+    auto d = conn.durable_per_session.find(o->session_id);
+    if (d != conn.durable_per_session.end() && --d->second == 0) conn.durable_per_session.erase(d);
+  }
   // CHANGE_NOTIFY requests pending on this handle end with STATUS_NOTIFY_CLEANUP (3.3.5.10).
   const codec::FileId fid = o->file_id;
   end_async_commands(

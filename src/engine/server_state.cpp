@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "crypto/crypto.hpp"
+#include "engine/request.hpp"
 #include "util/upcase.hpp"
 
 namespace smbsrv::engine {
@@ -28,6 +29,15 @@ ServerState::ServerState(ServerConfig cfg, std::shared_ptr<const CredentialStore
       random([](std::span<std::uint8_t> out) { crypto::random_bytes(out); }),
       nt(now, core_options(config)) {
   crypto::random_bytes(server_guid);
+}
+
+ServerState::~ServerState() {
+  for (auto& o : durable.take_all()) close_open(nt, *o);
+}
+
+void ServerState::tick() {
+  nt.tick();
+  for (auto& o : durable.take_finished(now(), nt)) close_open(nt, *o);
 }
 
 void ServerState::add_share(Share share) {

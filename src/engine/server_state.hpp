@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/durable_opens.hpp"
 #include "engine/resume_keys.hpp"
 #include "ntcore/nt_core.hpp"
 #include "smbsrv/server.hpp"
@@ -23,6 +24,7 @@ namespace smbsrv::engine {
 
 struct ServerState {
   ServerState(ServerConfig config, std::shared_ptr<const CredentialStore> credentials);
+  ~ServerState();  // closes the durable opens still waiting for their clients
 
   const ServerConfig config;
   const std::shared_ptr<const CredentialStore> credentials;
@@ -40,6 +42,14 @@ struct ServerState {
   /// their responses cannot exhaust the process's descriptors.
   std::atomic<std::size_t> zero_copy_fds{0};
   static constexpr std::size_t kMaxZeroCopyFds = 1024;
+  /// Durable opens whose connection is gone (engine/durable_opens.hpp). After `nt`: destroyed first.
+  DurableOpens durable;
+  /// Open.FileId.Persistent (MS-SMB2 3.3.1.10): unique among the server's opens, so that a durable
+  /// open keeps it when it is reconnected on another connection.
+  std::atomic<std::uint64_t> next_persistent_id{1};
+  /// Once a second, on a worker: overdue breaks complete (NtCore::tick) and the durable open
+  /// scavenger (3.3.2.2) closes orphans whose timeout passed or which a conflicting open ended.
+  void tick();
   /// Server-side copy: resume key → source open, for every connection (engine/resume_keys.hpp).
   ResumeKeys resume_keys;
 

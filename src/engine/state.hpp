@@ -58,9 +58,16 @@ struct Open {
   nt::NtCore::OpenRef nt;  // its share mode, deletion state, locks and lease, in the NT core
   OpenHandle handle;
   // Open.IsResilient (FSCTL_LMR_REQUEST_RESILIENCY, 3.3.5.15.9) / IsDurable / IsPersistent
-  // (MS-SMB2 3.3.1.10; durable handles do not exist yet): each turns on lock sequence checking
-  // (3.3.5.14).
+  // (MS-SMB2 3.3.1.10; persistent handles are never granted): each turns on lock sequence
+  // checking (3.3.5.14).
   bool is_resilient = false, is_durable = false, is_persistent = false;
+  // Durability, fixed when granted (3.3.1.10 Open.DurableOpenTimeout, Open.CreateGuid,
+  // Open.ClientGuid, Open.DurableOwner): a v2 open reconnects with its CreateGuid; the owner is
+  // the user ("DOMAIN\user", compared case-insensitively) who alone may reconnect it.
+  bool durable_v2 = false;
+  std::uint32_t durable_timeout_ms = 0;
+  std::array<std::uint8_t, 16> create_guid{}, client_guid{};
+  std::string durable_owner;
   std::uint32_t resiliency_timeout_ms = 0;  // Open.ResiliencyTimeout (FSCTL_LMR_REQUEST_RESILIENCY)
   /// Open.LockSequenceArray (3.3.5.14): entries 1..64 of LockSequenceIndex, touched only on the
   /// connection's executor.
@@ -136,6 +143,7 @@ struct ConnectionState {
   std::map<std::uint64_t, std::shared_ptr<Session>> logged_off;
   std::map<std::uint64_t, std::shared_ptr<Open>> opens;      // by volatile id
   std::map<std::uint64_t, std::size_t> opens_per_session;  // by SessionId (max_opens_per_session)
+  std::map<std::uint64_t, std::size_t> durable_per_session;  // by SessionId (max_durable_opens_per_session)
   std::uint64_t next_volatile_id = 1;
   std::uint32_t next_tree_id = 1;
   std::map<std::uint64_t, AsyncCommand> async_commands;  // by AsyncId

@@ -14,9 +14,9 @@ NtCore::Census NtCore::census() const {
   Census c;
   c.files = files_.size();
   c.leases = leases_.size();
-  c.durable = durable_.by_persistent_id.size();
   for (const auto& [key, f] : files_) {
     c.opens += f->opens.size();
+    for (const Open* o : f->opens) c.durable += o->orphaned ? 1 : 0;
     c.locks += f->locks.size();
     c.waiters += f->waiters.size() + f->lock_waiters.size();
   }

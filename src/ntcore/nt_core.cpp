@@ -61,6 +61,7 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
     return r;
   };
   if (f.delete_pending || f.removing) return give_up(NtStatus::delete_pending);
+  end_conflicting_orphans_locked(f, req, out);
   const bool leasing = options_.leasing;
   // A lease key names one file (3.3.5.9.8).
   const auto key_elsewhere = [&] {
@@ -117,10 +118,14 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
 NtCore::Closed NtCore::close(const OpenRef& open, bool apply_delete_on_close) {
   Outbox out;
   std::lock_guard lk(mu_);
+  if (open->closed) return {};
+  return close_locked(*open, apply_delete_on_close, out);
+}
+
+NtCore::Closed NtCore::close_locked(Open& o, bool apply_delete_on_close, Outbox& out, bool keep_file) {
   Closed c;
-  Open& o = *open;
-  if (o.closed) return c;
   o.closed = true;
+  o.orphaned = false;
   File& f = *o.file;
   if (o.delete_on_close && apply_delete_on_close) f.delete_pending = true;
   std::erase(f.opens, &o);
@@ -148,7 +153,7 @@ NtCore::Closed NtCore::close(const OpenRef& open, bool apply_delete_on_close) {
     return c;
   }
   collect_ready_locked(f, out);
-  erase_if_unused_locked(f.key);
+  if (!keep_file) erase_if_unused_locked(f.key);
   return c;
 }
 

@@ -7,7 +7,7 @@
 //   - oplocks, leases and their breaks (MS-FSA 2.1.5.17ff, MS-SMB2 3.3.4.6/3.3.4.7/3.3.5.22);
 //   - operations waiting on any of these (a CREATE waiting for a break acknowledgment, a lock
 //     waiting for its range; change notification comes next);
-//   - durable-handle records (empty until durable handles are implemented).
+//   - durable opens whose connection is gone (orphans), until their client reconnects them.
 // The engine's handlers call this API; nothing else takes its lock or touches its structures
 // (Open is opaque outside nt_core.cpp).
 //
@@ -31,7 +31,6 @@
 #include <string>
 #include <vector>
 
-#include "ntcore/durable.hpp"
 #include "ntcore/types.hpp"
 #include "smbsrv/path.hpp"
 #include "smbsrv/result.hpp"
@@ -166,6 +165,32 @@ class NtCore {
   /// Breaks whose acknowledgment is overdue complete as if acknowledged (3.3.2.5).
   void tick();
 
+  // ---- durable handles (MS-SMB2 3.3.5.9.6 – 3.3.5.9.12, 3.3.7.1) -------------------------------
+  /// The connection of `open` is gone; a durable open is kept for its client to reconnect (an
+  /// orphan: no owner, nothing delivered to it). False when it may not be kept and the caller
+  /// must close it: it no longer holds a batch oplock or a lease with handle caching (3.3.7.1),
+  /// a break of its caching awaits an acknowledgment that can no longer come, or it is to be
+  /// deleted on close. Its lock waits end (their requests died with the connection).
+  bool orphan(const OpenRef& open);
+  /// What a reconnecting client presents (3.3.5.9.7 / 3.3.5.9.12).
+  struct Reconnect {
+    Key16 client_guid{};
+    std::optional<Key16> lease_key;  // from its lease context, if it sent one
+    std::optional<SmbPath> path;     // the name it sent, compared when the open holds a lease
+    std::weak_ptr<Owner> owner;
+    OpenTag tag;
+  };
+  /// The orphan `open` gets its new owner and tag, and the grant to answer with.
+  /// object_name_not_found: closed meanwhile (expired, or a conflicting open ended it), not an
+  /// orphan (still in use by a connection), or the lease key or ClientGuid differ (or the client
+  /// sent none for a leased open); invalid_parameter: a leased open reconnected under another name.
+  Result<LeaseGrant> reconnect(const OpenRef& open, const Reconnect& r);
+  /// The oplock or lease `open` holds now, as a CREATE answers it (a replayed CREATE, 3.3.5.9.10).
+  LeaseGrant current_grant(const OpenRef& open) const;
+  /// Whether `open` was ended by the core (an orphan a conflicting open closed): its owner only
+  /// has to release the backend file; the core has nothing left of it.
+  bool ended(const OpenRef& open) const;
+
   // ---- waits -----------------------------------------------------------------------------------
   /// The wait registered under `token` by `owner` ends without a Wake (cancelled, or its
   /// connection went away). A lock wait that had already been granted gives its lock back.
@@ -212,6 +237,13 @@ class NtCore {
   void grant_waiting_locks_locked(File& f, Outbox& out);
   /// `open` closes: its queued lock waits end with range_not_locked.
   void end_lock_waits_locked(File& f, const Open& open, Outbox& out);
+  /// The common part of close(): the open leaves its file with its locks, waits and lease share.
+  /// `keep_file`: the File stays in files_ even if unused (a caller still holds it).
+  Closed close_locked(Open& o, bool apply_delete_on_close, Outbox& out, bool keep_file = false);
+  /// A new open from someone else conflicts with orphans of `f` (their share modes, or caching
+  /// that would have to be broken with no client left to acknowledge): Windows ends them.
+  void end_conflicting_orphans_locked(File& f, const OpenRequest& req, Outbox& out);
+  static LeaseGrant grant_of_locked(const Open& o);
 
   const std::function<std::uint64_t()>& clock_;
   const Options options_;
@@ -225,7 +257,6 @@ class NtCore {
     LockRange range;
   };
   std::map<std::pair<const Owner*, std::uint64_t>, LockOutcome> lock_outcomes_;  // decided, not collected
-  DurableTable durable_;  // preserved opens of lost connections (empty until durable handles land)
 };
 
 }  // namespace smbsrv::nt

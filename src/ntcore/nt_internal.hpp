@@ -91,6 +91,7 @@ class NtCore::Open {
   std::uint32_t access = 0, share_access = 0;
   bool delete_on_close = false;
   bool closed = false;
+  bool orphaned = false;  // durable, its connection gone: no owner until a reconnect
   std::shared_ptr<Lease> lease;  // null: no oplock or lease
   std::weak_ptr<Owner> owner;
   const Owner* who = nullptr;  // identifies the owner in census_of()

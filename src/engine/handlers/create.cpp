@@ -4,6 +4,7 @@
 #include "codec/access_mask.hpp"
 #include "codec/fscc.hpp"
 #include "engine/dispatch.hpp"
+#include "engine/handlers/durable.hpp"
 #include "log.hpp"
 
 namespace smbsrv::engine::handlers {
@@ -26,7 +27,7 @@ struct CreateWork {
   nt::NtCore* nt = nullptr;
   nt::NtCore::OpenRequest core;  // file, path and is_directory are filled in by the job
   std::uint64_t session_id = 0;
-  std::uint64_t volatile_id = 0;
+  std::uint64_t persistent_id = 0, volatile_id = 0;
   // out
   NtStatus status = NtStatus::success;
   bool must_wait = false;
@@ -82,7 +83,7 @@ void run_create(CreateWork& w) {
     if (auto again = file->stat()) info = std::move(again);
   }
   auto o = std::make_shared<Open>();
-  o->file_id = {w.volatile_id, w.volatile_id};
+  o->file_id = {w.persistent_id, w.volatile_id};
   o->session_id = w.session_id;
   o->tree_id = w.tree->tree_id;
   o->tree = w.tree;
@@ -97,7 +98,7 @@ void run_create(CreateWork& w) {
 
 /// Back on the executor: registers the open and answers.
 void finish_create(Ctx& ctx, Request& req, Response& rsp, CreateWork& w, const codec::CreateRequest& c,
-                   const std::optional<codec::LeaseContext>& lease) {
+                   const std::optional<codec::LeaseContext>& lease, const DurableAsk& durable) {
   auto& conn = ctx.conn;
   const auto& cfg = ctx.server.config;
   // The session or tree may have gone while the job ran (LOGOFF, TREE_DISCONNECT, the connection
@@ -126,49 +127,60 @@ void finish_create(Ctx& ctx, Request& req, Response& rsp, CreateWork& w, const c
         [gone](Ctx&, Request&, Response& r, std::shared_ptr<Open>&) { r.fail(gone); }));
     return;
   }
+  std::vector<codec::OwnedCreateContext> contexts;
+  grant_durable(ctx, req, *w.open, durable, w.grant, contexts);
   conn.opens[w.volatile_id] = w.open;
   ++per_session;
-
-  codec::CreateResponse r;
-  r.oplock_level = w.grant.oplock_level;
-  if (w.grant.lease && lease) {
-    codec::LeaseContext l = *lease;
-    l.version = w.grant.lease->version;
-    l.state = w.grant.lease->state;
-    l.epoch = w.grant.lease->epoch;
-    l.flags = (w.grant.lease->break_in_progress ? codec::kLeaseFlagBreakInProgress : 0) |
-              (l.version == 2 ? (lease->flags & codec::kLeaseFlagParentKeySet) : 0);
-    if (l.version == 1) l.parent_key = {};
-    r.create_contexts.push_back({codec::context_name(codec::kCtxRequestLease), codec::encode_lease_context(l)});
+  if (w.open->is_durable) {
+    ++conn.durable_per_session[w.session_id];
+    if (w.open->durable_v2) ctx.server.durable.remember(conn.client_guid, w.open->create_guid, w.open);
   }
-  r.create_action = static_cast<std::uint32_t>(w.action);
-  r.creation_time = w.info.creation;
-  r.last_access_time = w.info.last_access;
-  r.last_write_time = w.info.last_write;
-  r.change_time = w.info.change;
-  r.allocation_size = w.info.is_directory ? 0 : w.info.allocation_size;
-  r.end_of_file = w.info.is_directory ? 0 : w.info.size;
-  r.file_attributes = fscc::attributes_of(w.info);
-  r.file_id = w.open->file_id;
-  // Create contexts: MxAc and QFid are answered here, leases above; durable handles are declined
-  // by returning no context (3.3.5.9.x allows that).
+  // Create contexts: MxAc and QFid are answered here, leases and durable handles above.
   for (const auto& ctxt : c.create_contexts) {
     if (codec::context_is(ctxt, codec::kCtxMaximalAccess)) {
-      r.create_contexts.push_back({codec::context_name(codec::kCtxMaximalAccess),
-                                   codec::encode_maximal_access_response(NtStatus::success, w.tree->maximal_access)});
+      contexts.push_back({codec::context_name(codec::kCtxMaximalAccess),
+                          codec::encode_maximal_access_response(NtStatus::success, w.tree->maximal_access)});
     } else if (codec::context_is(ctxt, codec::kCtxQueryOnDiskId)) {
       // DiskFileId: the same value as FileInternalInformation.
-      r.create_contexts.push_back(
+      contexts.push_back(
           {codec::context_name(codec::kCtxQueryOnDiskId), codec::encode_query_on_disk_id_response(w.info.file_id, 0)});
     }
   }
   rsp.file_id_out = w.open->file_id;
+  answer_create(rsp, *w.open, w.info, w.action, w.grant, lease, std::move(contexts));
+}
+
+}  // namespace
+
+void answer_create(Response& rsp, const Open& open, const FileInfo& info, CreateAction action,
+                   const nt::LeaseGrant& grant, const std::optional<codec::LeaseContext>& lease,
+                   std::vector<codec::OwnedCreateContext> contexts) {
+  codec::CreateResponse r;
+  r.oplock_level = grant.oplock_level;
+  if (grant.lease && lease) {
+    codec::LeaseContext l = *lease;
+    l.version = grant.lease->version;
+    l.state = grant.lease->state;
+    l.epoch = grant.lease->epoch;
+    l.flags = (grant.lease->break_in_progress ? codec::kLeaseFlagBreakInProgress : 0) |
+              (l.version == 2 ? (lease->flags & codec::kLeaseFlagParentKeySet) : 0);
+    if (l.version == 1) l.parent_key = {};
+    r.create_contexts.push_back({codec::context_name(codec::kCtxRequestLease), codec::encode_lease_context(l)});
+  }
+  for (auto& x : contexts) r.create_contexts.push_back(std::move(x));
+  r.create_action = static_cast<std::uint32_t>(action);
+  r.creation_time = info.creation;
+  r.last_access_time = info.last_access;
+  r.last_write_time = info.last_write;
+  r.change_time = info.change;
+  r.allocation_size = info.is_directory ? 0 : info.allocation_size;
+  r.end_of_file = info.is_directory ? 0 : info.size;
+  r.file_attributes = fscc::attributes_of(info);
+  r.file_id = open.file_id;
   Response::BodyBuilder b;
   codec::encode_create_response(b.w, 0, r);
   rsp.set_body(b.buf);
 }
-
-}  // namespace
 
 void create(Ctx& ctx, Request& req, Response& rsp) {
   auto decoded = codec::decode_create_request(req.msg);
@@ -177,6 +189,15 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   const auto& cfg = ctx.server.config;
   const auto& c = *decoded;
   const auto& tree = *req.tree;
+
+  // A durable reconnect ignores everything but its context, the name and the lease key
+  // (3.3.5.9.7, 3.3.5.9.12: no "Path Name Validation").
+  auto durable = parse_durable(c, conn.dialect);
+  if (!durable) return rsp.fail(durable.status());
+  if (durable->reconnect()) {
+    if (tree.is_ipc) return rsp.fail(NtStatus::object_name_not_found);
+    return reconnect_durable(ctx, req, rsp, c, *durable);
+  }
 
   // Parameter validation (3.3.5.9).
   if (c.create_disposition > 5) return rsp.fail(NtStatus::invalid_parameter);
@@ -214,6 +235,8 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
     }
   }
 
+  if (replay_durable(ctx, req, rsp, c, *durable)) return;
+
   CreateWork w;
   w.tree = req.tree;
   w.path = *path;
@@ -235,6 +258,7 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   w.nt = &ctx.nt;
   w.session_id = req.session->session_id;
   w.volatile_id = conn.next_volatile_id++;
+  w.persistent_id = ctx.server.next_persistent_id.fetch_add(1, std::memory_order_relaxed);
   auto& core = w.core;
   core.access = access;
   core.share_access = c.share_access;
@@ -244,7 +268,7 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   core.leases_allowed = conn.dialect >= Dialect::smb2_1;
   core.lease_v2_allowed = conn.dialect >= Dialect::smb3_0;
   core.owner = ctx.owner;
-  core.tag = {w.session_id, req.was_encrypted, w.volatile_id, w.volatile_id};
+  core.tag = {w.session_id, req.was_encrypted, w.persistent_id, w.volatile_id};
   // Oplocks and leases (3.3.5.9.8, 3.3.5.9.11): what the client asks for.
   std::optional<codec::LeaseContext> lease;
   if (cfg.leases) {
@@ -271,8 +295,8 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   }
   rsp.defer(make_job(
       std::move(w), run_create,
-      [c = std::move(*decoded), lease](Ctx& x, Request& q, Response& r, CreateWork& st) {
-        finish_create(x, q, r, st, c, lease);
+      [c = std::move(*decoded), lease, durable = *durable](Ctx& x, Request& q, Response& r, CreateWork& st) {
+        finish_create(x, q, r, st, c, lease, durable);
       }));
 }
 

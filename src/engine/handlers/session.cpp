@@ -5,6 +5,7 @@
 // delays only this connection.
 #include "engine/async.hpp"
 #include "engine/dispatch.hpp"
+#include "engine/handlers/durable.hpp"
 #include "engine/security.hpp"
 #include "log.hpp"
 
@@ -131,6 +132,9 @@ void logoff(Ctx& ctx, Request& req, Response& rsp) {
   for (auto& [id, o] : conn.opens)
     if (o->session_id == sid) to_close.push_back(o);
   for (auto& o : to_close) ctx.unregister_open(o);
+  // Durable opens outlive a LOGOFF as they outlive their connection: the user may reconnect them
+  // from a new session (Windows and Samba: smbtorture smb2.durable-open.reopen4).
+  std::erase_if(to_close, [&](const std::shared_ptr<Open>& o) { return keep_durable(ctx.server, o); });
   end_async_commands(
       ctx, [&](const AsyncCommand& a) { return a.session_id == sid && a.command != codec::Command::lock; },
       NtStatus::cancelled);

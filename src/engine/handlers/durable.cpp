@@ -1,0 +1,235 @@
+// Durable handles in CREATE (MS-SMB2 3.3.5.9.6, 3.3.5.9.7, 3.3.5.9.10, 3.3.5.9.12, 3.3.7.1).
+// The NT core keeps an orphan's share mode, locks and lease (NtCore::orphan/reconnect); the
+// server's DurableOpens keeps its backend file until it is reconnected or scavenged.
+#include "engine/handlers/durable.hpp"
+
+#include "codec/fscc.hpp"
+#include "engine/dispatch.hpp"
+#include "log.hpp"
+#include "util/upcase.hpp"
+
+namespace smbsrv::engine::handlers {
+namespace {
+
+std::string owner_of(const Session& s) { return s.domain + "\\" + s.user; }
+
+/// FILETIME ticks in `ms` milliseconds.
+std::uint64_t ticks(std::uint32_t ms) { return std::uint64_t{ms} * 10'000; }
+
+std::optional<codec::LeaseContext> lease_context_of(const codec::CreateRequest& c, NtStatus& bad) {
+  for (const auto& ctxt : c.create_contexts) {
+    if (!codec::context_is(ctxt, codec::kCtxRequestLease)) continue;
+    auto l = codec::decode_lease_context(ctxt.data);
+    if (!l) {
+      bad = l.status();
+      return std::nullopt;
+    }
+    return *l;
+  }
+  return std::nullopt;
+}
+
+/// Registers `o` with the connection (it is not registered anywhere else).
+void register_open(Ctx& ctx, const std::shared_ptr<Open>& o) {
+  ctx.conn.opens[o->file_id.volatile_] = o;
+  ++ctx.conn.opens_per_session[o->session_id];
+  if (o->is_durable) ++ctx.conn.durable_per_session[o->session_id];
+}
+
+/// Answers for `open`, now registered, after a stat of its file (a job: the backend blocks).
+void answer_existing(Response& rsp, std::shared_ptr<Open> open, nt::LeaseGrant grant,
+                     std::optional<codec::LeaseContext> lease, std::vector<codec::OwnedCreateContext> contexts) {
+  struct Existing {
+    std::shared_ptr<Open> open;
+    nt::LeaseGrant grant;
+    std::optional<codec::LeaseContext> lease;
+    std::vector<codec::OwnedCreateContext> contexts;
+    Result<FileInfo> info = NtStatus::file_closed;
+  };
+  rsp.defer(make_job(
+      Existing{std::move(open), grant, std::move(lease), std::move(contexts)},
+      [](Existing& e) {
+        std::lock_guard lk(e.open->handle.mu);
+        if (e.open->handle.file) e.info = e.open->handle.file->stat();
+      },
+      [](Ctx&, Request&, Response& r, Existing& e) {
+        if (!e.info) return r.fail(e.info.status());
+        answer_create(r, *e.open, *e.info, CreateAction::opened, e.grant, e.lease, std::move(e.contexts));
+      }));
+}
+
+}  // namespace
+
+Result<DurableAsk> parse_durable(const codec::CreateRequest& c, Dialect dialect) {
+  DurableAsk a;
+  const bool v3 = dialect >= Dialect::smb3_0;
+  int v2_contexts = 0, v1_contexts = 0;
+  for (const auto& ctxt : c.create_contexts) {
+    if (codec::context_is(ctxt, codec::kCtxDurableRequest)) {
+      if (auto d = codec::decode_durable_request(ctxt.data); !d) return d.status();
+      a.request_v1 = true;
+      ++v1_contexts;
+    } else if (codec::context_is(ctxt, codec::kCtxDurableReconnect)) {
+      auto d = codec::decode_durable_reconnect(ctxt.data);
+      if (!d) return d.status();
+      a.reconnect_v1 = *d;
+      ++v1_contexts;
+    } else if (v3 && codec::context_is(ctxt, codec::kCtxDurableRequestV2)) {
+      auto d = codec::decode_durable_request_v2(ctxt.data);
+      if (!d) return d.status();
+      a.request_v2 = *d;
+      ++v2_contexts;
+    } else if (v3 && codec::context_is(ctxt, codec::kCtxDurableReconnectV2)) {
+      auto d = codec::decode_durable_reconnect_v2(ctxt.data);
+      if (!d) return d.status();
+      a.reconnect_v2 = *d;
+      ++v2_contexts;
+    }
+  }
+  // 3.3.5.9.10 / 3.3.5.9.12: a v2 context goes with no other durable context; 3.3.5.9.6: DHnQ
+  // with DHnC is a reconnect (the request is ignored).
+  if (v2_contexts > 1 || (v2_contexts && v1_contexts)) return NtStatus::invalid_parameter;
+  if (a.reconnect_v1) a.request_v1 = false;
+  return a;
+}
+
+void reconnect_durable(Ctx& ctx, Request& req, Response& rsp, const codec::CreateRequest& c, const DurableAsk& ask) {
+  auto& conn = ctx.conn;
+  const auto& cfg = ctx.server.config;
+  NtStatus bad = NtStatus::success;
+  auto lease = lease_context_of(c, bad);
+  if (bad != NtStatus::success) return rsp.fail(bad);
+  if (!cfg.durable_handles) return rsp.fail(NtStatus::object_name_not_found);
+  {
+    auto it = conn.opens_per_session.find(req.session->session_id);
+    const std::size_t in_session = it == conn.opens_per_session.end() ? 0 : it->second;
+    if (conn.opens.size() >= cfg.max_opens_per_connection || in_session >= cfg.max_opens_per_session)
+      return rsp.fail(NtStatus::too_many_opened_files);
+  }
+  const codec::FileId fid = ask.reconnect_v2 ? ask.reconnect_v2->file_id : *ask.reconnect_v1;
+  std::uint64_t expires_at = 0;
+  auto old = ctx.server.durable.take(fid.persistent, &expires_at);
+  // 3.3.5.9.7 / 3.3.5.9.12: no such orphan (or one that is still open on a connection).
+  if (!old) return rsp.fail(NtStatus::object_name_not_found);
+  const auto refuse = [&](NtStatus s) {
+    ctx.server.durable.put_back(old, expires_at);
+    rsp.fail(s);
+  };
+  // DH2C names the open by its CreateGuid too (3.3.5.9.12); a v1 open has none (all zero), and
+  // a v2 open may come back through DHnC (smbtorture smb2.durable-v2-open.reopen2b/2c and
+  // smb2.durable-open.reopen2-lease, as Windows).
+  if (ask.reconnect_v2 && ask.reconnect_v2->create_guid != old->create_guid)
+    return refuse(NtStatus::object_name_not_found);
+  if (!req.tree->share || old->tree->share != req.tree->share) return refuse(NtStatus::object_name_not_found);
+  // Only the user who opened it may take it back (3.3.5.9.7: Open.DurableOwner).
+  const std::string who = owner_of(*req.session);
+  if (!iequal_names(who, old->durable_owner)) {
+    SMBSRV_LOG_WARN("{}: '{}' tried to reconnect a durable open of '{}'; refused", ctx.peer, who, old->durable_owner);
+    return refuse(NtStatus::access_denied);
+  }
+  std::optional<SmbPath> path;
+  if (auto p = SmbPath::parse(c.name)) path = *p;
+  const std::uint64_t volatile_id = conn.next_volatile_id++;
+  nt::NtCore::Reconnect r;
+  r.client_guid = conn.client_guid;
+  if (lease) r.lease_key = lease->key;
+  r.path = path;
+  r.owner = ctx.owner;
+  r.tag = {req.session->session_id, req.was_encrypted, fid.persistent, volatile_id};
+  auto grant = ctx.nt.reconnect(old->nt, r);
+  if (!grant) return refuse(grant.status());
+
+  // The open continues under a new volatile id on this connection, with everything it had.
+  auto o = std::make_shared<Open>();
+  o->file_id = {fid.persistent, volatile_id};
+  o->session_id = req.session->session_id;
+  o->tree_id = req.tree->tree_id;
+  o->tree = req.tree;
+  o->granted_access = old->granted_access;
+  o->is_directory = old->is_directory;
+  o->nt = old->nt;
+  {
+    std::lock_guard lk(old->handle.mu);
+    o->handle.file = std::move(old->handle.file);
+    o->handle.position = old->handle.position;
+    o->handle.mode = old->handle.mode;
+  }
+  o->is_resilient = old->is_resilient;
+  o->is_durable = true;
+  o->durable_v2 = old->durable_v2;
+  o->durable_timeout_ms = old->durable_timeout_ms;
+  o->create_guid = old->create_guid;
+  o->client_guid = conn.client_guid;
+  o->durable_owner = old->durable_owner;
+  o->resiliency_timeout_ms = old->resiliency_timeout_ms;
+  o->lock_sequences = old->lock_sequences;
+  register_open(ctx, o);
+  if (o->durable_v2) ctx.server.durable.remember(o->client_guid, o->create_guid, o);
+  SMBSRV_LOG_DEBUG("{}: durable open {:#x} reconnected", ctx.peer, fid.persistent);
+  rsp.file_id_out = o->file_id;
+  // No durable response context on a reconnect (smbtorture smb2.durable-v2-open.reopen2).
+  if (lease && grant->lease) lease->version = grant->lease->version;
+  answer_existing(rsp, std::move(o), *grant, lease, {});
+}
+
+bool replay_durable(Ctx& ctx, Request& req, Response& rsp, const codec::CreateRequest& c, const DurableAsk& ask) {
+  if (!ask.request_v2 || !(req.hdr.flags & codec::kFlagReplayOperation)) return false;
+  auto o = ctx.server.durable.by_create_guid(ctx.conn.client_guid, ask.request_v2->create_guid);
+  if (!o) return false;
+  auto it = ctx.conn.opens.find(o->file_id.volatile_);
+  if (it == ctx.conn.opens.end() || it->second != o || o->session_id != req.session->session_id) return false;
+  NtStatus bad = NtStatus::success;
+  auto lease = lease_context_of(c, bad);
+  auto grant = ctx.nt.current_grant(o->nt);
+  rsp.file_id_out = o->file_id;
+  std::vector<codec::OwnedCreateContext> contexts;
+  contexts.push_back({codec::context_name(codec::kCtxDurableRequestV2),
+                      codec::encode_durable_response_v2(o->durable_timeout_ms, 0)});
+  if (lease && grant.lease) lease->version = grant.lease->version;
+  answer_existing(rsp, std::move(o), grant, lease, std::move(contexts));
+  return true;
+}
+
+void grant_durable(Ctx& ctx, Request& req, Open& open, const DurableAsk& ask, const nt::LeaseGrant& grant,
+                   std::vector<codec::OwnedCreateContext>& out) {
+  const auto& cfg = ctx.server.config;
+  if (!cfg.durable_handles || (!ask.request_v1 && !ask.request_v2) || open.is_directory) return;
+  // 3.3.5.9.6 / 3.3.5.9.10: only with a batch oplock or a lease that caches handles.
+  const bool qualifies = grant.oplock_level == nt::kOplockBatch ||
+                         (grant.oplock_level == nt::kOplockLease && grant.lease && (grant.lease->state & nt::kCacheHandle));
+  if (!qualifies) return;
+  auto n = ctx.conn.durable_per_session.find(open.session_id);
+  if (n != ctx.conn.durable_per_session.end() && n->second >= cfg.max_durable_opens_per_session) {
+    SMBSRV_LOG_DEBUG("{}: durable open limit of the session reached; granted without durability", ctx.peer);
+    return;
+  }
+  open.is_durable = true;
+  open.client_guid = ctx.conn.client_guid;
+  open.durable_owner = owner_of(*req.session);
+  if (ask.request_v2) {
+    // Persistent handles need continuously available shares, which there are not: durable only.
+    open.durable_v2 = true;
+    open.create_guid = ask.request_v2->create_guid;
+    const std::uint32_t asked = ask.request_v2->timeout_ms;
+    open.durable_timeout_ms = asked == 0 ? cfg.durable_v2_default_timeout_ms : std::min(asked, cfg.durable_v2_max_timeout_ms);
+    out.push_back({codec::context_name(codec::kCtxDurableRequestV2),
+                   codec::encode_durable_response_v2(open.durable_timeout_ms, 0)});
+  } else {
+    open.durable_timeout_ms = cfg.durable_v1_timeout_ms;
+    out.push_back({codec::context_name(codec::kCtxDurableRequest), codec::encode_durable_response()});
+  }
+}
+
+bool keep_durable(ServerState& server, const std::shared_ptr<Open>& open) {
+  if (!open->is_durable || !open->nt) return false;
+  if (!server.nt.orphan(open->nt)) return false;
+  const std::uint64_t expires_at = server.now() + ticks(open->durable_timeout_ms);
+  if (!server.durable.keep(open, expires_at, server.config.max_durable_orphans)) {
+    SMBSRV_LOG_WARN("durable open limit ({}) reached: closing an open whose connection dropped",
+                    server.config.max_durable_orphans);
+    return false;  // the core's orphan is closed by the caller's close_open
+  }
+  return true;
+}
+
+}  // namespace smbsrv::engine::handlers

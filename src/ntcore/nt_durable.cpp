@@ -1,0 +1,107 @@
+// NtCore: durable opens whose connection is gone (MS-SMB2 3.3.5.9.6 – 3.3.5.9.12, 3.3.7.1). The
+// core keeps such an orphan's share mode, locks and lease as if it were open; the engine keeps
+// its backend file and its scavenger deadline (engine/durable_opens.hpp).
+#include <algorithm>
+
+#include "codec/access_mask.hpp"
+#include "ntcore/nt_core.hpp"
+#include "ntcore/nt_internal.hpp"
+#include "util/upcase.hpp"
+
+namespace smbsrv::nt {
+
+using namespace smbsrv::access;
+
+bool NtCore::orphan(const OpenRef& open) {
+  Outbox out;
+  std::lock_guard lk(mu_);
+  Open& o = *open;
+  if (o.closed) return false;
+  // 3.3.7.1: only an open that still caches handles (batch oplock, or a lease with H) survives
+  // its connection; one whose break is unacknowledged cannot be acknowledged any more.
+  const Lease* l = o.lease.get();
+  const bool caches_handles = l && (l->state & kCacheHandle) && (!l->is_oplock || l->state == (kCacheRead | kCacheWrite | kCacheHandle));
+  if (!caches_handles || l->breaking || o.delete_on_close || o.file->delete_pending) return false;
+  end_lock_waits_locked(*o.file, o, out);
+  o.orphaned = true;
+  o.owner.reset();
+  o.who = nullptr;
+  return true;
+}
+
+Result<LeaseGrant> NtCore::reconnect(const OpenRef& open, const Reconnect& r) {
+  Outbox out;
+  std::lock_guard lk(mu_);
+  Open& o = *open;
+  if (o.closed || !o.orphaned) return NtStatus::object_name_not_found;
+  Lease* l = o.lease.get();
+  const bool leased = l && !l->is_oplock;
+  // 3.3.5.9.7 / 3.3.5.9.12: a leased open comes back only with its lease key, to its client.
+  if (leased != r.lease_key.has_value()) return NtStatus::object_name_not_found;
+  if (leased) {
+    if (*r.lease_key != l->key || r.client_guid != l->client_guid) return NtStatus::object_name_not_found;
+    // The name must be the open's (Windows answers invalid_parameter, smbtorture
+    // smb2.durable-v2-open.reopen2-lease); an oplocked open ignores the name.
+    const Vfs* vfs = o.file->key.vfs;
+    const auto& a = o.file->path.components();
+    const auto& b = r.path ? r.path->components() : std::vector<std::string>{};
+    bool same = a.size() == b.size();
+    for (std::size_t i = 0; same && i < a.size(); ++i)
+      same = vfs->case_sensitive() ? a[i] == b[i] : iequal_names(a[i], b[i]);
+    if (!same) return NtStatus::invalid_parameter;
+  }
+  o.orphaned = false;
+  o.owner = r.owner;
+  o.who = r.owner.lock().get();
+  o.tag = r.tag;
+  if (l) {
+    l->owner = r.owner;
+    l->tag = r.tag;
+  }
+  return grant_of_locked(o);
+}
+
+LeaseGrant NtCore::grant_of_locked(const Open& o) {
+  LeaseGrant g;
+  const Lease* l = o.lease.get();
+  if (!l) return g;
+  if (l->is_oplock) {
+    g.oplock_level = l->state == (kCacheRead | kCacheWrite | kCacheHandle) ? kOplockBatch
+                     : (l->state & kCacheWrite)                           ? kOplockExclusive
+                     : (l->state & kCacheRead)                            ? kOplockLevelII
+                                                                          : kOplockNone;
+    return g;
+  }
+  g.oplock_level = kOplockLease;
+  g.lease = LeaseGrant::Lease{l->state, l->version, l->epoch, l->breaking};
+  return g;
+}
+
+LeaseGrant NtCore::current_grant(const OpenRef& open) const {
+  std::lock_guard lk(mu_);
+  return grant_of_locked(*open);
+}
+
+bool NtCore::ended(const OpenRef& open) const {
+  std::lock_guard lk(mu_);
+  return open->closed;
+}
+
+void NtCore::end_conflicting_orphans_locked(File& f, const OpenRequest& req, Outbox& out) {
+  std::vector<Open*> doomed;
+  for (Open* o : f.opens) {
+    if (!o->orphaned) continue;
+    const Lease* l = o->lease.get();
+    if (l && mine(*l, req)) continue;  // its own client, opening again before reconnecting
+    const bool sharing = (req.access & kSharingRelevant) && (o->access & kSharingRelevant) &&
+                         (share_conflict(req.access, o->share_access) || share_conflict(o->access, req.share_access));
+    // What a break would take away, with no client left to acknowledge it (MS-SMB2 3.3.4.6:
+    // Windows closes such an orphan rather than wait; smbtorture smb2.durable-open.oplock/.lease).
+    const bool must_break = l && (req.truncating || ((req.access & kBreakingAccess) && (l->state & kCacheWrite)));
+    if (sharing || must_break) doomed.push_back(o);
+  }
+  // Not a deletion: the new open is being made, so the file is not left pending removal.
+  for (Open* o : doomed) close_locked(*o, false, out, true);
+}
+
+}  // namespace smbsrv::nt
