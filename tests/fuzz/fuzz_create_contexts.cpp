@@ -1,5 +1,6 @@
 // A CREATE request including its create-context chain; every name/data view must lie inside the
-// message. Each context's data is also decoded as a lease request.
+// message. Each context's data is also decoded as a lease request and as each durable-handle
+// context (DHnQ, DHnC, DH2Q, DH2C).
 #include "codec/messages.hpp"
 
 using namespace smbsrv;
@@ -20,6 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Every context's data also goes through the lease decoder (RqLs, 2.2.13.2.8/2.2.13.2.10):
     // it must accept exactly the two sizes and never read past the data.
     if (auto l = codec::decode_lease_context(c.data)) total = total + l->state;
+    // Durable-handle contexts (2.2.13.2.3/.4/.11/.12): fixed sizes, nothing read past the data.
+    if (codec::decode_durable_request(c.data)) total = total + 1;
+    if (auto d = codec::decode_durable_reconnect(c.data)) total = total + d->persistent;
+    if (auto d = codec::decode_durable_request_v2(c.data)) total = total + d->timeout_ms + d->create_guid[15];
+    if (auto d = codec::decode_durable_reconnect_v2(c.data)) total = total + d->flags + d->create_guid[15];
   }
   (void)total;
   return 0;

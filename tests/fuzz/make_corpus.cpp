@@ -101,11 +101,17 @@ std::vector<std::pair<std::string, Vec>> all_contexts() {
   alsi.u64(4096);
   W mxac;
   mxac.u64(0);
+  W dhnc;
+  dhnc.u64(7).u64(9);
+  W dh2c;
+  dh2c.u64(7).u64(9);
+  for (std::uint8_t i = 0; i < 16; ++i) dh2c.u8(static_cast<std::uint8_t>(i + 1));
+  dh2c.u32(0);
   Vec lease_v1 = lease_v2();
   lease_v1.resize(32);
   return {{"MxAc", {}},        {"QFid", {}},          {"DHnQ", Vec(16, 0)},   {"DH2Q", dh2q.b},
           {"RqLs", lease_v2()}, {"AlSi", alsi.b},     {"TWrp", twrp.b},       {"ExtA", Vec(12, 0)},
-          {"SecD", Vec(20, 0)}, {"MxAc", mxac.b}};
+          {"SecD", Vec(20, 0)}, {"MxAc", mxac.b},     {"DHnC", dhnc.b},       {"DH2C", dh2c.b}};
 }
 
 struct Bodies {

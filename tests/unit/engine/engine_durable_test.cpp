@@ -1,0 +1,242 @@
+// Durable handles through the engine (MS-SMB2 3.3.5.9.6/.7/.10/.12, 3.3.7.1): granted only with
+// a batch oplock or a handle lease; an open that survives its connection or a LOGOFF keeps its
+// data position and comes back on a new connection of the same user; another user is refused;
+// the scavenger closes it after its timeout; the limits of ServerConfig hold.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "support/engine_client.hpp"
+
+namespace smbsrv::test {
+namespace {
+
+using codec::Command;
+using Guid = std::array<std::uint8_t, 16>;
+
+struct Context {
+  std::string tag;
+  Vec data;
+};
+
+/// CREATE of `name` (share all, open_if) with RequestedOplockLevel `oplock` and `contexts`.
+Vec create_with(std::string_view name, std::uint8_t oplock, const std::vector<Context>& contexts) {
+  const Vec name16 = to_utf16le(name);
+  Body b;
+  b.u16(57).u8(0).u8(oplock).u32(2).u64(0).u64(0).u32(access::kFullAccess).u32(0).u32(kShareAll).u32(3).u32(0);
+  b.u16(0x78).u16(static_cast<std::uint16_t>(name16.size()));
+  const std::size_t ctx_at = b.b.size();
+  b.u32(0).u32(0);
+  if (name16.empty()) b.u8(0);
+  else b.bytes(name16);
+  std::size_t first = 0, prev = 0;
+  for (std::size_t i = 0; i < contexts.size(); ++i) {
+    b.align8();
+    const std::size_t at = b.off();
+    if (i == 0) first = at;
+    else b.put32(prev - 64, static_cast<std::uint32_t>(at - prev));
+    prev = at;
+    b.u32(0).u16(16).u16(4).u16(0).u16(24).u32(static_cast<std::uint32_t>(contexts[i].data.size()));
+    b.bytes(Vec(contexts[i].tag.begin(), contexts[i].tag.end())).zeros(4).bytes(contexts[i].data);
+  }
+  if (!contexts.empty()) {
+    b.put32(ctx_at, static_cast<std::uint32_t>(first));
+    b.put32(ctx_at + 4, static_cast<std::uint32_t>(b.off() - first));
+  }
+  return b.b;
+}
+
+Context dh2q(const Guid& g, std::uint32_t timeout_ms = 0) {
+  Body d;
+  d.u32(timeout_ms).u32(0).u64(0).bytes(g);
+  return {"DH2Q", d.b};
+}
+Context dh2c(const codec::FileId& f, const Guid& g) { return {"DH2C", Body{}.fid(f).bytes(g).u32(0).b}; }
+Context dhnq() { return {"DHnQ", Vec(16, 0)}; }
+Context dhnc(const codec::FileId& f) { return {"DHnC", Body{}.fid(f).b}; }
+
+/// The data of the response context `tag`, if the CREATE response has one.
+std::optional<Vec> response_context(const Rsp& r, std::string_view tag) {
+  std::size_t pos = r.u32(80);
+  const std::size_t len = r.u32(84);
+  const std::size_t end = pos + len;
+  while (len && pos + 16 <= end && end <= r.msg.size()) {
+    const std::uint32_t next = le32(r.msg, pos);
+    const std::uint16_t noff = le16(r.msg, pos + 4);
+    const std::uint16_t doff = le16(r.msg, pos + 10);
+    const std::uint32_t dlen = le32(r.msg, pos + 12);
+    if (std::memcmp(r.msg.data() + pos + noff, tag.data(), 4) == 0)
+      return Vec(r.msg.begin() + static_cast<std::ptrdiff_t>(pos + doff),
+                 r.msg.begin() + static_cast<std::ptrdiff_t>(pos + doff + dlen));
+    if (!next) break;
+    pos += next;
+  }
+  return std::nullopt;
+}
+
+codec::FileId fid_of(const Rsp& r) { return {r.u64(64), r.u64(72)}; }
+
+struct Durable : ::testing::Test {
+  std::shared_ptr<std::atomic<std::uint64_t>> t = std::make_shared<std::atomic<std::uint64_t>>(0x01DA000000000000);
+  std::shared_ptr<engine::ServerState> st;
+  Guid guid{};
+
+  void SetUp() override { make(ServerConfig{}); }
+  void make(ServerConfig cfg) {
+    auto creds = std::make_shared<InMemoryCredentialStore>();
+    creds->add_user("alice", "Secret1");
+    creds->add_user("bob", "Secret2");
+    st = engine::make_server_state(std::move(cfg), creds);
+    st->now = [t = t] { return t->load(); };
+    st->random = [counter = std::make_shared<std::uint32_t>(0)](std::span<std::uint8_t> out) {
+      for (auto& b : out) b = static_cast<std::uint8_t>((*counter)++ * 37u + 11u);
+    };
+    Share s;
+    s.name = "share";
+    s.vfs = make_memory_vfs();
+    st->add_share(std::move(s));
+    guid.fill(0x5A);
+  }
+  std::unique_ptr<EngineClient> client(const std::string& user = "alice", const std::string& pw = "Secret1") {
+    auto c = std::make_unique<EngineClient>(st);
+    EXPECT_EQ(c->negotiate({0x0311}).status(), NtStatus::success);
+    EXPECT_EQ(c->session_setup(user, pw), NtStatus::success);
+    EXPECT_EQ(c->tree_connect("share").status(), NtStatus::success);
+    return c;
+  }
+  void advance_seconds(std::uint64_t s) { *t += s * 10'000'000; }
+};
+
+TEST_F(Durable, V2SurvivesTheConnectionAndComesBackWithItsData) {
+  auto a = client();
+  auto r = a->one({Command::create, create_with("d.txt", 0x09 /*batch*/, {dh2q(guid)})});
+  ASSERT_EQ(r.status(), NtStatus::success);
+  auto ctx = response_context(r, "DH2Q");
+  ASSERT_TRUE(ctx.has_value());
+  EXPECT_EQ(le32(*ctx, 0), 60000u);  // the default timeout when the client asks for 0
+  const auto fid = fid_of(r);
+  const Vec data{'h', 'e', 'l', 'l', 'o'};
+  ASSERT_EQ(a->write(fid, 0, data).status(), NtStatus::success);
+  a->shutdown();
+  EXPECT_EQ(st->durable.size(), 1u);
+  EXPECT_EQ(st->nt.census().durable, 1u);
+
+  auto b = client();
+  // Without the CreateGuid: not found; with it: the same open.
+  Guid wrong = guid;
+  wrong[0] ^= 1;
+  EXPECT_EQ(b->one({Command::create, create_with("d.txt", 0, {dh2c(fid, wrong)})}).status(),
+            NtStatus::object_name_not_found);
+  auto back = b->one({Command::create, create_with("ignored-for-oplocks", 0, {dh2c(fid, guid)})});
+  ASSERT_EQ(back.status(), NtStatus::success);
+  EXPECT_EQ(back.body()[2], 0x09);  // still batch
+  EXPECT_FALSE(response_context(back, "DH2Q").has_value());
+  const auto fid2 = fid_of(back);
+  EXPECT_EQ(fid2.persistent, fid.persistent);
+  EXPECT_EQ(EngineClient::read_data(b->read(fid2, 0, 5)), data);
+  EXPECT_EQ(st->durable.size(), 0u);
+  ASSERT_EQ(b->close(fid2).status(), NtStatus::success);
+  EXPECT_EQ(st->nt.census().opens, 0u);
+}
+
+TEST_F(Durable, OnlyWithBatchOrHandleCaching) {
+  auto a = client();
+  auto none = a->one({Command::create, create_with("n.txt", 0, {dh2q(guid)})});
+  ASSERT_EQ(none.status(), NtStatus::success);
+  EXPECT_FALSE(response_context(none, "DH2Q").has_value());
+  auto v1 = a->one({Command::create, create_with("b.txt", 0x09, {dhnq()})});
+  ASSERT_EQ(v1.status(), NtStatus::success);
+  EXPECT_TRUE(response_context(v1, "DHnQ").has_value());
+  // A v2 context beside any other durable context is refused.
+  EXPECT_EQ(a->one({Command::create, create_with("c.txt", 0x09, {dhnq(), dh2q(guid)})}).status(),
+            NtStatus::invalid_parameter);
+  // Malformed: the wrong size.
+  EXPECT_EQ(a->one({Command::create, create_with("c.txt", 0x09, {{"DHnQ", Vec(15, 0)}})}).status(),
+            NtStatus::invalid_parameter);
+  a->shutdown();
+  EXPECT_EQ(st->durable.size(), 1u);  // b.txt only; n.txt closed
+}
+
+TEST_F(Durable, AnotherUserIsRefusedAndTheOwnerStillGetsItBack) {
+  auto a = client();
+  auto r = a->one({Command::create, create_with("d.txt", 0x09, {dhnq()})});
+  ASSERT_EQ(r.status(), NtStatus::success);
+  const auto fid = fid_of(r);
+  a->shutdown();
+  auto bob = client("bob", "Secret2");
+  EXPECT_EQ(bob->one({Command::create, create_with("d.txt", 0, {dhnc(fid)})}).status(), NtStatus::access_denied);
+  auto alice = client();
+  EXPECT_EQ(alice->one({Command::create, create_with("d.txt", 0, {dhnc(fid)})}).status(), NtStatus::success);
+}
+
+TEST_F(Durable, LogoffKeepsItTreeDisconnectDoesNot) {
+  auto a = client();
+  auto r = a->one({Command::create, create_with("d.txt", 0x09, {dhnq()})});
+  const auto fid = fid_of(r);
+  ASSERT_EQ(a->logoff().status(), NtStatus::success);
+  EXPECT_EQ(st->durable.size(), 1u);
+  ASSERT_EQ(a->session_setup(), NtStatus::success);
+  ASSERT_EQ(a->tree_connect("share").status(), NtStatus::success);
+  auto back = a->one({Command::create, create_with("d.txt", 0, {dhnc(fid)})});
+  ASSERT_EQ(back.status(), NtStatus::success);
+  ASSERT_EQ(a->tree_disconnect().status(), NtStatus::success);
+  EXPECT_EQ(st->durable.size(), 0u);
+  EXPECT_EQ(st->nt.census().opens, 0u);
+}
+
+TEST_F(Durable, ScavengerClosesItAfterTheTimeout) {
+  auto a = client();
+  auto r = a->one({Command::create, create_with("d.txt", 0x09, {dh2q(guid, 2000)})});
+  ASSERT_EQ(le32(*response_context(r, "DH2Q"), 0), 2000u);
+  const auto fid = fid_of(r);
+  a->shutdown();
+  advance_seconds(1);
+  st->tick();
+  EXPECT_EQ(st->durable.size(), 1u);
+  advance_seconds(2);
+  st->tick();
+  EXPECT_EQ(st->durable.size(), 0u);
+  EXPECT_EQ(st->nt.census().opens, 0u);
+  auto b = client();
+  EXPECT_EQ(b->one({Command::create, create_with("d.txt", 0, {dh2c(fid, guid)})}).status(),
+            NtStatus::object_name_not_found);
+}
+
+TEST_F(Durable, ConflictingOpenEndsTheOrphanAndTheScavengerReleasesIt) {
+  auto a = client();
+  auto r = a->one({Command::create, create_with("d.txt", 0x09, {dh2q(guid)})});
+  const auto fid = fid_of(r);
+  a->shutdown();
+  auto b = client();
+  b->client_guid[0] = 0x77;  // another client: its batch request breaks the orphan's batch
+  auto other = b->one({Command::create, create_with("d.txt", 0x09, {})});
+  ASSERT_EQ(other.status(), NtStatus::success);
+  EXPECT_EQ(other.body()[2], 0x09);
+  st->tick();
+  EXPECT_EQ(st->durable.size(), 0u);
+  auto c = client();
+  EXPECT_EQ(c->one({Command::create, create_with("d.txt", 0, {dh2c(fid, guid)})}).status(),
+            NtStatus::object_name_not_found);
+}
+
+TEST_F(Durable, LimitsHold) {
+  ServerConfig cfg;
+  cfg.max_durable_orphans = 1;
+  cfg.max_durable_opens_per_session = 2;
+  make(cfg);
+  auto a = client();
+  int granted = 0;
+  for (const char* n : {"1", "2", "3"}) {
+    auto r = a->one({Command::create, create_with(n, 0x09, {dhnq()})});
+    ASSERT_EQ(r.status(), NtStatus::success);
+    granted += response_context(r, "DHnQ").has_value() ? 1 : 0;
+  }
+  EXPECT_EQ(granted, 2);
+  a->shutdown();
+  EXPECT_EQ(st->durable.size(), 1u);
+  EXPECT_EQ(st->nt.census().opens, 1u);
+}
+
+}  // namespace
+}  // namespace smbsrv::test
