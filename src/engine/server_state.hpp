@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/resume_keys.hpp"
+#include "engine/session_table.hpp"
 #include "ntcore/nt_core.hpp"
 #include "smbsrv/server.hpp"
 #include "util/buffer_pool.hpp"
@@ -42,6 +43,9 @@ struct ServerState {
   static constexpr std::size_t kMaxZeroCopyFds = 1024;
   /// Server-side copy: resume key → source open, for every connection (engine/resume_keys.hpp).
   ResumeKeys resume_keys;
+  /// GlobalSessionTable (3.3.1.5): every session of every connection, by SessionId, with its
+  /// owner (engine/session_table.hpp).
+  SessionTable sessions;
 
   void add_share(Share share);
   void remove_share(std::string_view name);
