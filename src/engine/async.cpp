@@ -145,7 +145,8 @@ std::optional<std::vector<std::uint8_t>> encode_break(Ctx& ctx, const nt::BreakN
 Output Connection::on_wake() {
   Output out;
   Ctx ctx = context(out);
-  for (auto& e : mailbox_->take()) {
+  auto taken = mailbox_->take();
+  for (auto& e : taken.events) {
     if (dropped_) continue;
     if (auto* b = std::get_if<nt::BreakNotice>(&e)) {
       if (auto f = encode_break(ctx, *b)) out.frames.push_back(std::move(*f));
@@ -159,8 +160,30 @@ Output Connection::on_wake() {
       state_.to_resume.push_back(token);
     }
   }
+  // Sessions that a SESSION_SETUP with PreviousSessionId replaced, on another connection
+  // (3.3.5.5.3): their later requests get USER_SESSION_DELETED; their opens close.
+  for (auto sid : taken.expired_sessions) {
+    if (dropped_) continue;  // shutdown() closes everything anyway
+    SMBSRV_LOG_INFO("{}: session 0x{:x} ends: a new session of its user replaced it", peer_, sid);
+    close_in_background(ctx, ctx.end_session(sid));
+  }
   drain_resumes(out);
   return out;
+}
+
+void Connection::close_in_background(Ctx& ctx, std::vector<std::shared_ptr<Open>> opens) {
+  if (opens.empty()) return;
+  Chain& c = new_chain();  // a chain with no messages, parked on the closing job
+  c.rsp.defer(make_job(
+      std::move(opens),
+      [&nt = server_->nt](std::vector<std::shared_ptr<Open>>& os) {
+        for (auto& o : os) close_open(nt, *o);
+      },
+      [](Ctx&, Request&, Response&, std::vector<std::shared_ptr<Open>>&) {}));
+  c.parts.push_back({});
+  c.in_message = true;
+  c.rsp.no_response = true;
+  run_chain(ctx, c);
 }
 
 void Connection::resume(Ctx& ctx, std::uint64_t id) {
@@ -195,21 +218,11 @@ Output Connection::shutdown() {
   }
   state_.opens.clear();
   state_.opens_per_session.clear();
+  for (auto& [sid, s] : state_.sessions) server_->sessions.forget(sid, mailbox_.get());
   state_.sessions.clear();
   state_.logged_off.clear();
-  if (opens.empty()) return out;
   Ctx ctx = context(out);
-  Chain& c = new_chain();  // a chain with no messages, parked on the closing job
-  c.rsp.defer(make_job(
-      std::move(opens),
-      [&nt = server_->nt](std::vector<std::shared_ptr<Open>>& os) {
-        for (auto& o : os) close_open(nt, *o);
-      },
-      [](Ctx&, Request&, Response&, std::vector<std::shared_ptr<Open>>&) {}));
-  c.parts.push_back({});
-  c.in_message = true;
-  c.rsp.no_response = true;
-  run_chain(ctx, c);
+  close_in_background(ctx, std::move(opens));
   return out;
 }
 

@@ -29,6 +29,7 @@ Connection::~Connection() {
   for (auto& [id, a] : state_.async_commands)
     if (a.waits_in_core) server_->nt.cancel_wait(mailbox_.get(), id);
   for (auto& [id, o] : state_.opens) close_open(server_->nt, *o);
+  for (auto& [sid, s] : state_.sessions) server_->sessions.forget(sid, mailbox_.get());
   for (auto& c : chains_) server_->buffers.give(std::move(c->frame));
 }
 
@@ -45,7 +46,7 @@ std::size_t Connection::max_frame_size() const {
 }
 
 Ctx Connection::context(Output& out) {
-  return Ctx{*server_, server_->nt, state_, out, peer_, mailbox_, mailbox_.get()};
+  return Ctx{*server_, server_->nt, state_, out, peer_, mailbox_, mailbox_.get(), mailbox_};
 }
 
 Connection::Chain& Connection::new_chain() {

@@ -32,6 +32,7 @@
 namespace smbsrv::engine {
 
 struct Ctx;
+struct Open;
 struct Request;
 struct Response;
 
@@ -88,6 +89,8 @@ class Connection {
   /// Runs the async command `id` again (its wait is over).
   void resume(Ctx& ctx, std::uint64_t id);
   void send_break(Ctx& ctx, const nt::BreakNotice& n);
+  /// Hands out a job that closes `opens` (unregistered already), on a chain with no messages.
+  void close_in_background(Ctx& ctx, std::vector<std::shared_ptr<Open>> opens);
 
   std::shared_ptr<ServerState> server_;
   std::string peer_;

@@ -1,6 +1,7 @@
-// Connection::Mailbox: how the NT core reaches a connection (nt::Owner). Events queue here on any
-// thread; the first one after a drain calls the wake callback, whose owner then calls
-// Connection::on_wake() on the connection's executor.
+// Connection::Mailbox: how the NT core (nt::Owner) and other connections (SessionHost: a
+// PreviousSessionId teardown, 3.3.5.5.3) reach a connection. Events queue here on any thread; the
+// first one after a drain calls the wake callback, whose owner then calls Connection::on_wake()
+// on the connection's executor.
 #pragma once
 
 #include <functional>
@@ -12,7 +13,7 @@
 
 namespace smbsrv::engine {
 
-class Connection::Mailbox final : public nt::Owner {
+class Connection::Mailbox final : public nt::Owner, public SessionHost {
  public:
   /// Before the first post() (the callback is then only read).
   void set_wake(std::function<void()> wake) {
@@ -28,15 +29,29 @@ class Connection::Mailbox final : public nt::Owner {
     }
     if (wake_) wake_();
   }
-  std::vector<nt::Event> take() {
+  void post_session_expired(std::uint64_t session_id) override {
+    {
+      std::lock_guard lk(mu_);
+      expired_.push_back(session_id);
+      if (scheduled_) return;
+      scheduled_ = true;
+    }
+    if (wake_) wake_();
+  }
+  struct Taken {
+    std::vector<nt::Event> events;
+    std::vector<std::uint64_t> expired_sessions;  // to tear down (another session replaced them)
+  };
+  Taken take() {
     std::lock_guard lk(mu_);
     scheduled_ = false;
-    return std::exchange(events_, {});
+    return {std::exchange(events_, {}), std::exchange(expired_, {})};
   }
 
  private:
   std::mutex mu_;
   std::vector<nt::Event> events_;
+  std::vector<std::uint64_t> expired_;
   bool scheduled_ = false;
   std::function<void()> wake_;
 };

@@ -148,6 +148,7 @@ struct Ctx {
   const std::string& peer;
   std::weak_ptr<nt::Owner> owner;  // this connection, as the NT core's events reach it
   const nt::Owner* owner_id = nullptr;
+  std::shared_ptr<SessionHost> host;  // this connection, as other connections reach it (session table)
 
   /// The Open a request names (with compound FileId inheritance, 3.3.5.2.7.2) → file_closed.
   Result<std::shared_ptr<Open>> find_open(Request& req, const codec::FileId& id);
@@ -157,6 +158,15 @@ struct Ctx {
   /// Takes `o` out of the connection's tables, so no later request finds it; a job then closes
   /// it (close_open()). CHANGE_NOTIFYs pending on it end with STATUS_NOTIFY_CLEANUP (3.3.5.10).
   void unregister_open(const std::shared_ptr<Open>& o);
+  /// Ends the session `sid` of this connection — LOGOFF (3.3.5.6), or another session of the same
+  /// user named it as PreviousSessionId (3.3.5.5.3) — and returns its opens, unregistered, for a
+  /// job to close (close_open()). The session leaves the connection's and the server's session
+  /// tables (its later requests get USER_SESSION_DELETED, still signed: `logged_off`); its waiting
+  /// requests are cancelled, but a waiting LOCK is decided by the closes, in open order (Windows:
+  /// smbtorture smb2.lock.cancel-logoff); CHANGE_NOTIFYs on its opens end with NOTIFY_CLEANUP.
+  /// The one place where a session's opens end: durable opens are to be preserved here (kept in
+  /// the NT core's DurableTable for a reconnect) instead of being returned for closing.
+  std::vector<std::shared_ptr<Open>> end_session(std::uint64_t sid);
 };
 
 /// Closes an unregistered open (blocking: run it in a job): the backend file, its state in the NT

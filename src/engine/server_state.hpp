@@ -16,6 +16,7 @@
 
 #include "engine/durable_opens.hpp"
 #include "engine/resume_keys.hpp"
+#include "engine/session_table.hpp"
 #include "ntcore/nt_core.hpp"
 #include "smbsrv/server.hpp"
 #include "util/buffer_pool.hpp"
@@ -52,6 +53,9 @@ struct ServerState {
   void tick();
   /// Server-side copy: resume key → source open, for every connection (engine/resume_keys.hpp).
   ResumeKeys resume_keys;
+  /// GlobalSessionTable (3.3.1.5): every session of every connection, by SessionId, with its
+  /// owner (engine/session_table.hpp).
+  SessionTable sessions;
 
   void add_share(Share share);
   void remove_share(std::string_view name);

@@ -3,12 +3,7 @@
 # ../shared/interop/linux-cifs (present on the project's machines, not in a user's clone).
 # Runs the harness's default file-operation test in each configuration below.
 # Usage: tests/kernel/linux_cifs.sh [BUILD_DIR]
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-H=../shared/interop/linux-cifs
-[ -f "$H/run.sh" ] || { echo "no linux-cifs harness here; skipped"; exit 0; }
-BUILD=${1:-build-test}
-bash "$H/setup.sh" >/dev/null || { echo "linux-cifs setup failed"; exit 1; }
+. "$(dirname "$0")/common.sh"
 # "vers | client options | share suffix (':encrypt' makes the share demand encryption) | server
 # options". With --signing enabled the client signs nothing and large READs go out by sendfile.
 CONFIGS=(

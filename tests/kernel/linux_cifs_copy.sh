@@ -7,12 +7,7 @@
 # in front of the server command and count the commands (December 2026: 1 RESUME_KEY, 64
 # COPYCHUNK_WRITE, no READ or WRITE of either file).
 # Usage: tests/kernel/linux_cifs_copy.sh [BUILD_DIR]
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-H=../shared/interop/linux-cifs
-[ -f "$H/run.sh" ] || { echo "no linux-cifs harness here; skipped"; exit 0; }
-BUILD=${1:-build-test}
-bash "$H/setup.sh" >/dev/null || { echo "linux-cifs setup failed"; exit 1; }
+. "$(dirname "$0")/common.sh"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 # The guest has busybox only: a static copier goes in through the share itself.

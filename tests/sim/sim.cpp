@@ -10,6 +10,10 @@
 //   - right after shutdown(): no wait of the connection is left but those of its jobs already run;
 //   - a disconnected client's old Connection, once every job it handed out has been run and
 //     completed: census_of(owner) is all zero (no open, lock or wait outlives its connection);
+//     every second disconnect instead abandons the connection (the server does not notice): the
+//     client's next SESSION_SETUP names the old session as PreviousSessionId, and once that has
+//     succeeded and the old connection has handled its wake and jobs, it holds nothing either
+//     (MS-SMB2 3.3.5.5.3: the previous session's opens are closed);
 //   - no live client is left with neither a request outstanding nor a credit.
 // On every answer:
 //   - it answers an outstanding MessageId of that command (so nothing is answered twice and CANCEL
@@ -73,6 +77,7 @@ void SimStats::add(const SimStats& o) {
   vfs_failures += o.vfs_failures;
   disconnects += o.disconnects;
   logoffs += o.logoffs;
+  sessions_replaced += o.sessions_replaced;
   tree_disconnects += o.tree_disconnects;
   compounds += o.compounds;
   sharing_violations += o.sharing_violations;
@@ -97,6 +102,7 @@ std::string SimStats::summary() const {
     << interims << ", cancels " << cancels_sent << " (cancelled " << cancelled << "), breaks " << oplock_breaks
     << " oplock / " << lease_breaks << " lease, acks " << acks << ", jobs " << jobs << " (held " << held_jobs
     << "), vfs failures " << vfs_failures << ", disconnects " << disconnects << ", logoffs " << logoffs
+    << ", sessions replaced (PreviousSessionId) " << sessions_replaced
     << ", tree disconnects " << tree_disconnects << ", sharing violations " << sharing_violations
     << ", lock conflicts " << lock_conflicts << ", lock waits " << lock_waits << " (granted " << lock_waits_granted
     << ")" << ", blocks checked " << blocks_checked << " (exact "
@@ -206,6 +212,8 @@ struct Conn {
   std::uint64_t serial = 0;
   int client = -1;
   std::vector<std::uint64_t> effects;  // of requests under way at shutdown: open until its jobs are done
+  bool abandoned = false;  // dropped by the client without shutdown(): the server still has it
+  bool replaced = false;   // abandoned, and a new session named its session as PreviousSessionId
 };
 
 struct Client {
@@ -220,6 +228,8 @@ struct Client {
   std::uint64_t next_mid = 0, mid_limit = 1;
   std::uint64_t session = 0;
   std::uint32_t tree = 0;
+  // The session of an abandoned connection, for the next SESSION_SETUP's PreviousSessionId.
+  std::uint64_t previous_session = 0, previous_serial = 0;
   test::BasicNtlmClient ntlm;
   Vec challenge;
   std::map<std::uint64_t, Req> pending;     // by MessageId
@@ -550,7 +560,7 @@ class Sim {
   }
 
   /// The client's transport goes away: shutdown(), the connection lives on until its jobs are done.
-  void disconnect(Client& c) {
+  void disconnect(Client& c, bool may_abandon = true) {
     trace("c%d disconnects (connection %" PRIu64 ")", c.idx, c.c.serial);
     ++stats_.disconnects;
     Conn k = c.c;
@@ -568,6 +578,16 @@ class Sim {
     c.breaks.clear();
     opens_.uncertain_conn(k.serial);
     locks_.uncertain_conn(k.serial);
+    // Every second disconnect (counted, so that the seeded schedule stays as it was) of a client
+    // with a session abandons the connection instead; the next session replaces the old one.
+    if (may_abandon && stats_.disconnects % 2 == 0 && c.session != 0) {
+      trace("c%d abandons connection %" PRIu64 " (session 0x%" PRIx64 ")", c.idx, k.serial, c.session);
+      k.abandoned = true;
+      c.previous_session = c.session;
+      c.previous_serial = k.serial;
+      zombies_.push_back(k);
+      return;
+    }
     std::size_t ran = 0;
     for (const auto& j : to_complete_) ran += j.serial == k.serial;
     zombies_.push_back(k);
@@ -620,7 +640,7 @@ class Sim {
   void reap_zombies() {
     for (std::size_t i = 0; i < zombies_.size();) {
       const Conn& z = zombies_[i];
-      if (has_jobs(z.serial) || z.conn->jobs_outstanding() != 0) {
+      if (has_jobs(z.serial) || z.conn->jobs_outstanding() != 0 || (z.abandoned && (!z.replaced || *z.woken))) {
         ++i;
         continue;
       }
@@ -631,6 +651,11 @@ class Sim {
         fail("connection " + std::to_string(z.serial) + " of client " + std::to_string(z.client) +
              " was shut down and all its jobs completed, but the core still holds " + std::to_string(cen.opens) +
              " opens, " + std::to_string(cen.locks) + " locks, " + std::to_string(cen.waiters) + " waits of it");
+      if (z.abandoned) {
+        // Its session was torn down: it holds nothing now; the transport finally goes.
+        const engine::Output out = z.conn->shutdown();
+        if (!out.work.empty()) fail("connection " + std::to_string(z.serial) + ": opens left after its session was replaced");
+      }
       opens_.remove_conn(z.serial);
       locks_.remove_conn(z.serial);
       trace("connection %" PRIu64 " of c%d is gone", z.serial, z.client);
@@ -668,6 +693,12 @@ class Sim {
 
   void finish() {
     trace("quiesce");
+    // Abandoned connections whose session no new one replaced: their transports go now.
+    for (auto& z : zombies_)
+      if (z.abandoned && !z.replaced) {
+        z.abandoned = false;
+        absorb(z, z.conn->shutdown());
+      }
     for (int round = 0; round < 16; ++round) {
       drain();
       cancel_waiting_locks();
@@ -695,7 +726,7 @@ class Sim {
     if (!zombies_.empty()) fail("a shut-down connection still has jobs after the simulation settled");
     if (data_.open_effects() != 0) fail("data model: effects left open");
     for (auto& cp : clients_)
-      if (cp->online) disconnect(*cp);
+      if (cp->online) disconnect(*cp, false);
     drain();
     if (!zombies_.empty()) fail("a shut-down connection still has jobs or waits in the core at the end");
     const auto all = state_->nt.census();
@@ -790,7 +821,7 @@ class Sim {
         const Vec auth = c.ntlm.make_authenticate(c.challenge);
         if (auth.empty()) fail("client " + std::to_string(c.idx) + ": the NTLM CHALLENGE does not parse");
         auto h = header(c, Command::session_setup);
-        send_one(c, Req{.kind = Kind::session2}, h, wire::session_setup_body(auth));
+        send_one(c, Req{.kind = Kind::session2}, h, wire::session_setup_body(auth, c.previous_session));
         return;
       }
       case Phase::tree: {
@@ -1498,6 +1529,14 @@ class Sim {
         // A SessionId may come again once its session is gone.
         c.logoff_sent.erase(c.session);
         std::erase_if(c.tdis_sent, [&](const auto& t) { return t.first == c.session; });
+        if (c.previous_session) {
+          for (auto& z : zombies_)
+            if (z.serial == c.previous_serial) {
+              z.replaced = true;
+              ++stats_.sessions_replaced;
+            }
+          c.previous_session = 0;
+        }
         c.phase = Phase::tree;
         return;
       case Kind::tree_connect:

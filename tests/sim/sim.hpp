@@ -35,7 +35,7 @@ struct SimStats {
                 disconnects = 0, logoffs = 0, tree_disconnects = 0, compounds = 0, sharing_violations = 0,
                 lock_conflicts = 0, probes = 0, blocks_checked = 0, exact_blocks = 0, timeouts_ticks = 0,
                 zombie_frames = 0, late_interims = 0, creates_ok = 0, reads_ok = 0, writes_ok = 0,
-                lock_waits = 0, lock_waits_granted = 0;
+                lock_waits = 0, lock_waits_granted = 0, sessions_replaced = 0;
   void add(const SimStats& o);
   std::string summary() const;
 };

@@ -107,10 +107,10 @@ inline Vec negotiate_body(std::uint16_t dialect, const Key16& client_guid) {
   return std::move(b.b);
 }
 
-inline Vec session_setup_body(std::span<const std::uint8_t> token) {
+inline Vec session_setup_body(std::span<const std::uint8_t> token, std::uint64_t previous_session_id = 0) {
   W b;
   b.u16(25).u8(0).u8(codec::kSigningEnabled).u32(0).u32(0);
-  b.u16(0x58).u16(static_cast<std::uint16_t>(token.size())).u64(0).bytes(token);
+  b.u16(0x58).u16(static_cast<std::uint16_t>(token.size())).u64(previous_session_id).bytes(token);
   return std::move(b.b);
 }
 

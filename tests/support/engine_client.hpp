@@ -629,7 +629,7 @@ class EngineClient {
   Req session_setup_req(std::span<const std::uint8_t> token) {
     Body b;
     b.u16(25).u8(0).u8(static_cast<std::uint8_t>(security_mode)).u32(0).u32(0);
-    b.u16(0x58).u16(static_cast<std::uint16_t>(token.size())).u64(0).bytes(token);
+    b.u16(0x58).u16(static_cast<std::uint16_t>(token.size())).u64(previous_session_id).bytes(token);
     Req r{Command::session_setup, b.b};
     r.sign = false;
     return r;
@@ -656,6 +656,8 @@ class EngineClient {
 
   Vec session_key_bytes;
   Rsp last_session_rsp;
+  /// PreviousSessionId of the next session_setup() (3.3.5.5.3: a reconnect replaces that session).
+  std::uint64_t previous_session_id = 0;
 
   /// NTLMv2 authentication; spnego wraps the tokens. Returns the final status.
   NtStatus session_setup(std::string user = "alice", std::string password = "Secret1", bool spnego = false) {

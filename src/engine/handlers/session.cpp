@@ -11,6 +11,34 @@
 
 namespace smbsrv::engine::handlers {
 
+namespace {
+
+/// A session that never became valid leaves both session tables.
+void forget_session(Ctx& ctx, std::uint64_t sid) {
+  ctx.conn.sessions.erase(sid);
+  ctx.server.sessions.forget(sid, ctx.host.get());
+}
+
+/// 3.3.5.5.3 PreviousSessionId: once `s` is authenticated, a previous session of the same user
+/// (compared by domain and user name, our security context) is removed — a client that lost its
+/// connection tells the server that the old session's opens are gone for good. Another user's
+/// session, an unknown id, or the session itself is ignored. The previous session lives on some
+/// connection, whose state only its own executor touches: another connection is sent the
+/// teardown through its mailbox (it ends the session on its executor, Ctx::end_session); on this
+/// connection it ends here and the returned opens are to be closed by the caller.
+std::vector<std::shared_ptr<Open>> replace_previous(Ctx& ctx, const Session& s, std::uint64_t previous) {
+  if (previous == 0 || previous == s.session_id || s.is_guest || s.is_anonymous) return {};
+  auto host = ctx.server.sessions.take_previous(previous, s.user, s.domain);
+  if (!host) return {};
+  SMBSRV_LOG_INFO("{}: session 0x{:x} replaces previous session 0x{:x} of {}\\{}", ctx.peer, s.session_id, previous,
+                  s.domain, s.user);
+  if (host == ctx.host) return ctx.end_session(previous);
+  host->post_session_expired(previous);
+  return {};
+}
+
+}  // namespace
+
 void session_setup(Ctx& ctx, Request& req, Response& rsp) {
   auto& conn = ctx.conn;
   const auto& cfg = ctx.server.config;
@@ -26,13 +54,14 @@ void session_setup(Ctx& ctx, Request& req, Response& rsp) {
       return rsp.fail(NtStatus::insufficient_resources);
     }
     s = std::make_shared<Session>();
+    // 3.3.5.5.1: unique in GlobalSessionTable; 0 and -1 are reserved.
     do {
       std::array<std::uint8_t, 8> r{};
       ctx.server.random(r);
       std::uint64_t id = 0;
       for (std::size_t i = 0; i < 8; ++i) id |= std::uint64_t{r[i]} << (8 * i);
       s->session_id = id;
-    } while (s->session_id == 0 || s->session_id == ~0ULL || conn.sessions.count(s->session_id));
+    } while (s->session_id == 0 || s->session_id == ~0ULL || !ctx.server.sessions.reserve(s->session_id, ctx.host));
     if (conn.dialect == Dialect::smb3_1_1) s->preauth_hash = conn.preauth_hash;
     conn.sessions[s->session_id] = s;
   } else {
@@ -72,11 +101,25 @@ void session_setup(Ctx& ctx, Request& req, Response& rsp) {
   if (step.status != NtStatus::success) {
     SMBSRV_LOG_INFO("{}: session setup failed: {}", ctx.peer, to_string(step.status));
     s->authenticator.reset();
-    if (!reauth) conn.sessions.erase(s->session_id);
-    else s->state = Session::State::expired;  // a failed reauth invalidates the session (3.3.5.5.3)
     rsp.session_for_signing = nullptr;
-    return rsp.fail(step.status == NtStatus::invalid_parameter ? NtStatus::invalid_parameter
-                                                               : NtStatus::logon_failure);
+    const NtStatus status =
+        step.status == NtStatus::invalid_parameter ? NtStatus::invalid_parameter : NtStatus::logon_failure;
+    if (!reauth) {
+      forget_session(ctx, s->session_id);
+      return rsp.fail(status);
+    }
+    // 3.3.5.5.3: a failed authentication removes the session — a reauthentication too — and
+    // closes its opens; its later requests get USER_SESSION_DELETED (smbtorture
+    // smb2.session.reauth6).
+    auto to_close = ctx.end_session(s->session_id);
+    if (to_close.empty()) return rsp.fail(status);
+    rsp.defer(make_job(
+        std::move(to_close),
+        [&nt = ctx.nt](std::vector<std::shared_ptr<Open>>& os) {
+          for (auto& o : os) close_open(nt, *o);
+        },
+        [status](Ctx&, Request&, Response& out, std::vector<std::shared_ptr<Open>>&) { out.fail(status); }));
+    return;
   }
 
   codec::SessionSetupResponse r;
@@ -97,13 +140,14 @@ void session_setup(Ctx& ctx, Request& req, Response& rsp) {
       if (!conn.cipher || s->is_guest || s->is_anonymous) {
         SMBSRV_LOG_WARN("{}: refused: the server requires encryption and this {} cannot encrypt", ctx.peer,
                         !conn.cipher ? "client" : "guest/anonymous session");
-        conn.sessions.erase(s->session_id);
+        forget_session(ctx, s->session_id);
         rsp.session_for_signing = nullptr;
         return rsp.fail(NtStatus::access_denied);
       }
       s->encrypt_data = true;
     }
     conn.any_session_valid = true;
+    if (!s->is_guest && !s->is_anonymous) ctx.server.sessions.authenticated(s->session_id, s->user, s->domain);
     SMBSRV_LOG_INFO("{}: {} logged on{} (dialect {}, signing {})", ctx.peer,
                     s->is_anonymous ? std::string("anonymous") : s->domain + "\\" + s->user,
                     s->is_guest ? " as guest" : "", to_string(conn.dialect),
@@ -116,34 +160,27 @@ void session_setup(Ctx& ctx, Request& req, Response& rsp) {
   s->authenticator.reset();
   // 3.3.5.5.3 step 12: the final response of a non-anonymous, non-guest session is signed.
   rsp.sign_anyway = !s->signing_key.empty();
-  Response::BodyBuilder b;
-  codec::encode_session_setup_response(b.w, 0, r);
-  rsp.set_body(b.buf);
+  auto respond = [r = std::move(r)](Ctx&, Request&, Response& out) {
+    Response::BodyBuilder b;
+    codec::encode_session_setup_response(b.w, 0, r);
+    out.set_body(b.buf);
+  };
+  auto to_close = replace_previous(ctx, *s, decoded->previous_session_id);
+  if (to_close.empty()) return respond(ctx, req, rsp);
+  // The previous session lived on this connection: its opens are closed before the answer, so
+  // that the client's next CREATE meets no trace of them.
+  rsp.defer(make_job(
+      std::move(to_close),
+      [&nt = ctx.nt](std::vector<std::shared_ptr<Open>>& os) {
+        for (auto& o : os) close_open(nt, *o);
+      },
+      [respond](Ctx& c, Request& q, Response& out, std::vector<std::shared_ptr<Open>>&) { respond(c, q, out); }));
 }
 
 void logoff(Ctx& ctx, Request& req, Response& rsp) {
   if (!codec::decode_logoff_request(req.msg)) return rsp.fail(NtStatus::invalid_parameter);
-  auto& conn = ctx.conn;
-  const auto sid = req.session->session_id;
-  // Its opens close (CHANGE_NOTIFYs on them end with NOTIFY_CLEANUP); requests of the session
-  // still waiting (a CREATE waiting for a break) are cancelled. A waiting LOCK is decided by the
-  // closes instead, in open order (Windows: smbtorture smb2.lock.cancel-logoff).
-  std::vector<std::shared_ptr<Open>> to_close;
-  for (auto& [id, o] : conn.opens)
-    if (o->session_id == sid) to_close.push_back(o);
-  for (auto& o : to_close) ctx.unregister_open(o);
-  // Durable opens outlive a LOGOFF as they outlive their connection: the user may reconnect them
-  // from a new session (Windows and Samba: smbtorture smb2.durable-open.reopen4).
-  std::erase_if(to_close, [&](const std::shared_ptr<Open>& o) { return keep_durable(ctx.server, o); });
-  end_async_commands(
-      ctx, [&](const AsyncCommand& a) { return a.session_id == sid && a.command != codec::Command::lock; },
-      NtStatus::cancelled);
-  if (!req.session->signing_key.empty()) {
-    if (conn.logged_off.size() >= 16) conn.logged_off.erase(conn.logged_off.begin());
-    conn.logged_off[sid] = req.session;
-  }
-  conn.sessions.erase(sid);
   // The response is still signed with the (now removed) session's key: req.session keeps it.
+  auto to_close = ctx.end_session(req.session->session_id);
   auto respond = [](Ctx&, Request&, Response& r) {
     Response::BodyBuilder b;
     codec::encode_logoff_response(b.w);
