@@ -35,8 +35,15 @@ inline constexpr std::uint32_t kDataRead = kFileReadData | kFileExecute;
 inline constexpr std::uint32_t kDataWrite = kFileWriteData | kFileAppendData;
 /// Opens with none of these take no part in share modes (MS-FSA 2.1.5.1.2).
 inline constexpr std::uint32_t kSharingRelevant = kDataRead | kDataWrite | kDelete;
-/// Opens with none of these break no oplock or lease (MS-FSA 2.1.5.1.2; stat opens).
+/// Opens with none of these get no oplock beside other opens and do not keep a lease from caching
+/// writes (MS-FSA 2.1.5.1.2; stat opens).
 inline constexpr std::uint32_t kBreakingAccess = kDataRead | kDataWrite | kDelete;
+/// Stat opens as far as breaking is concerned: an open asking for no more than these breaks no
+/// oplock (Windows: smbtorture smb2.oplock.statopen1: READ_EA, WRITE_DAC, READ_CONTROL... break)
+inline constexpr std::uint32_t kOplockStatAccess = kFileReadAttributes | kFileWriteAttributes | kSynchronize;
+/// ... and one asking for no more than these breaks no lease (smb2.lease.statopen4: READ_CONTROL
+/// does not break a lease).
+inline constexpr std::uint32_t kLeaseStatAccess = kOplockStatAccess | kReadControl;
 
 // ShareAccess (MS-SMB2 2.2.13)
 inline constexpr std::uint32_t kShareRead = 0x1, kShareWrite = 0x2, kShareDelete = 0x4;

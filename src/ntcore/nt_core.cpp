@@ -60,6 +60,13 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
     r.must_wait = true;
     return r;
   };
+  // The retry of an open that waited for breaks continues what it started: the breaks it sends
+  // now keep the V2 epoch of the acknowledged ones (Windows: smbtorture smb2.lease.v2_breaking3).
+  const auto retry = std::find_if(f.resumed.begin(), f.resumed.end(), [&](const Waiter& w) {
+    return req.wait_token && w.token == *req.wait_token && w.who == req.owner.lock().get();
+  });
+  const bool resumed = retry != f.resumed.end();
+  if (resumed) f.resumed.erase(retry);
   if (f.delete_pending || f.removing) return give_up(NtStatus::delete_pending);
   end_conflicting_orphans_locked(f, req, out);
   const bool leasing = options_.leasing;
@@ -88,16 +95,18 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
     // open is retried once those breaks are over (or fails at once when it may not wait).
     if (leasing) {
       if (key_elsewhere()) return give_up(NtStatus::invalid_parameter);
-      if (break_for_open_locked(f, req, BreakCause::sharing, out) && req.wait_token) return wait();
+      if (break_for_open_locked(f, req, BreakCause::sharing, out, true, !resumed) && req.wait_token) return wait();
     }
     return give_up(NtStatus::sharing_violation);
   }
-  // Then the oplock check: only opens for data or delete break others (MS-FSA 2.1.5.1.2;
-  // smbtorture smb2.lease.statopen).
-  if (leasing && (req.truncating || (req.access & kBreakingAccess))) {
+  // Then the oplock check: stat opens break nothing (MS-FSA 2.1.5.1.2; smbtorture
+  // smb2.lease.statopen, statopen4, smb2.oplock.statopen1); READ_CONTROL breaks oplocks only.
+  const bool breaks_oplocks = req.truncating || (req.access & ~kOplockStatAccess);
+  const bool breaks_leases = req.truncating || (req.access & ~kLeaseStatAccess);
+  if (leasing && breaks_oplocks) {
     if (key_elsewhere()) return give_up(NtStatus::invalid_parameter);
-    const bool waiting =
-        break_for_open_locked(f, req, req.truncating ? BreakCause::overwrite : BreakCause::open, out);
+    const auto cause = req.truncating ? BreakCause::overwrite : BreakCause::open;
+    const bool waiting = break_for_open_locked(f, req, cause, out, breaks_leases, !resumed);
     if (waiting && req.wait_token) return wait();
   }
   auto o = std::make_shared<Open>();
@@ -250,6 +259,7 @@ void NtCore::cancel_wait(const Owner* owner, std::uint64_t token) {
   for (auto it = files_.begin(); it != files_.end();) {
     File& f = *it->second;
     std::erase_if(f.waiters, [&](const Waiter& w) { return w.who == owner && w.token == token; });
+    std::erase_if(f.resumed, [&](const Waiter& w) { return w.who == owner && w.token == token; });
     std::erase_if(f.lock_waiters, [&](const LockWaiter& w) { return w.who == owner && w.token == token; });
     if (f.opens.empty() && f.waiters.empty() && !f.removing) it = files_.erase(it);
     else ++it;

@@ -150,9 +150,12 @@ class NtCore {
   Result<void> check_io(const OpenRef& open, std::uint64_t offset, std::uint64_t length, bool write) const;
 
   // ---- oplocks and leases ----------------------------------------------------------------------
-  /// Data changed through `by` (WRITE, truncation, end of file): every other open's caching goes.
-  /// Nothing waits (MS-FSA: such breaks complete immediately).
-  void data_changed(const OpenRef& by);
+  /// Data changed through `by` (WRITE, truncation, end of file): every other open's caching goes,
+  /// and so does `by`'s own level II oplock. Nothing waits (MS-FSA: such breaks complete
+  /// immediately). `create_truncation`: the truncation of an overwriting CREATE, which finishes
+  /// the breaks the CREATE started: `by`'s oplock (granted after it) stays, and V2 lease epochs
+  /// do not move (Windows: smbtorture smb2.lease.v2_breaking3).
+  void data_changed(const OpenRef& by, bool create_truncation = false);
   /// A delete or rename through `by`: other opens lose handle caching (an oplock drops to level
   /// II at most) so that clients close the handles they keep. Nothing waits.
   void handles_affected(const OpenRef& by);
@@ -221,15 +224,19 @@ class NtCore {
   enum class BreakCause { open, overwrite, sharing };
 
   // All *_locked members run with mu_ held.
-  void break_locked(Lease& l, std::uint32_t to, Outbox& out);
-  /// Breaks what `cause` requires in the leases of `file` other than `who`'s; true when one of
-  /// them is now waiting for an acknowledgment.
-  bool break_for_open_locked(File& f, const OpenRequest& who, BreakCause cause, Outbox& out);
+  /// Breaks `l` to `to` (or lowers the target of the break under way). `new_epoch`: a V2 lease's
+  /// epoch goes up with the notification (not for a break that continues an acknowledged one).
+  void break_locked(Lease& l, std::uint32_t to, Outbox& out, bool new_epoch = true);
+  /// Breaks what `cause` requires in the leases of `file` other than `who`'s (oplocks only unless
+  /// `leases_too`); true when the open must wait for an acknowledgment. `new_epoch` as for
+  /// break_locked.
+  bool break_for_open_locked(File& f, const OpenRequest& who, BreakCause cause, Outbox& out, bool leases_too = true,
+                             bool new_epoch = true);
   LeaseGrant grant_locked(File& f, Open& o, const OpenRequest& req, Outbox& out);
   void collect_ready_locked(File& f, Outbox& out);
   bool mine(const Lease& l, const OpenRequest& who) const;
   template <class Keep>
-  void break_others_locked(const Open& by, Keep keep, Outbox& out);
+  void break_others_locked(const Open& by, Keep keep, Outbox& out, bool new_epoch = true);
   void erase_if_unused_locked(const FileKey& key);
   /// MS-FSA 2.1.4.12 for BYTE_RANGE_LOCK through `by`.
   void break_for_lock_locked(const Open& by, Outbox& out);

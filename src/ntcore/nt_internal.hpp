@@ -64,6 +64,7 @@ struct NtCore::File {
   std::vector<Open*> opens;     // File.OpenList, in open order
   std::vector<ByteRangeLock> locks;
   std::vector<Waiter> waiters;  // opens waiting for this file's breaks to complete
+  std::vector<Waiter> resumed;  // woken waiters whose retry has not come yet
   std::vector<LockWaiter> lock_waiters;  // in the order they were queued
 };
 

@@ -36,7 +36,7 @@ bool NtCore::mine(const Lease& l, const OpenRequest& who) const {
          l.client_guid == who.client_guid && l.key == who.lease->key;
 }
 
-void NtCore::break_locked(Lease& l, std::uint32_t to, Outbox& out) {
+void NtCore::break_locked(Lease& l, std::uint32_t to, Outbox& out, bool new_epoch) {
   if (l.breaking) {
     // A second reason to break while the first is unacknowledged: lower the target; the rest is
     // broken when the acknowledgment for the first arrives (ack_lease).
@@ -49,7 +49,7 @@ void NtCore::break_locked(Lease& l, std::uint32_t to, Outbox& out) {
   // MS-FSA: a break from read caching alone completes at once; anything that cached writes or
   // handles must be acknowledged (MS-SMB2 3.3.4.7 SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED).
   const bool ack = (from & (kCacheWrite | kCacheHandle)) != 0;
-  if (l.version == 2) ++l.epoch;
+  if (l.version == 2 && new_epoch) ++l.epoch;
   BreakNotice n;
   n.is_oplock = l.is_oplock;
   n.version = l.version;
@@ -70,24 +70,33 @@ void NtCore::break_locked(Lease& l, std::uint32_t to, Outbox& out) {
   }
 }
 
-bool NtCore::break_for_open_locked(File& f, const OpenRequest& who, BreakCause cause, Outbox& out) {
+bool NtCore::break_for_open_locked(File& f, const OpenRequest& who, BreakCause cause, Outbox& out, bool leases_too,
+                                   bool new_epoch) {
   for (Open* o : f.opens) {
     Lease* l = o->lease.get();
-    if (!l || mine(*l, who)) continue;
+    if (!l || mine(*l, who) || (!l->is_oplock && !leases_too)) continue;
     std::uint32_t keep = l->state;
     switch (cause) {
       case BreakCause::open: keep &= ~kCacheWrite; break;
-      // Leases keep R, which the truncation then breaks; oplocks go straight to none
-      // (smbtorture smb2.lease.breaking3, smb2.oplock.exclusive5).
-      case BreakCause::overwrite: keep = l->is_oplock ? 0 : (keep & kCacheRead); break;
+      // Everything goes (smbtorture smb2.lease.breaking2, breaking4, smb2.oplock.exclusive5).
+      // A lease already breaking only loses H now: once that break is acknowledged, the
+      // truncation itself breaks R (as Windows: smb2.lease.breaking3 / v2_breaking3 see
+      // RH -> R and then R -> none).
+      case BreakCause::overwrite: keep = (l->is_oplock || !l->breaking) ? 0 : (keep & kCacheRead); break;
       case BreakCause::sharing: keep &= ~kCacheHandle; break;
     }
     // An oplock cannot keep handle caching without write caching (batch → level II).
     if (l->is_oplock && !(keep & kCacheWrite)) keep &= ~kCacheHandle;
-    break_locked(*l, keep, out);
+    break_locked(*l, keep, out, new_epoch);
   }
+  // The open waits for breaks of write caching (the holder must flush first), and for every
+  // break on a sharing violation (the holder may close its handle). A break of handle caching
+  // alone lets a compatible open go on at once (MS-FSA 2.1.4.12; smbtorture
+  // smb2.lease.breaking4: an overwrite is not held up by an RH -> none break).
   return std::any_of(f.opens.begin(), f.opens.end(), [&](const Open* o) {
-    return o->lease && !mine(*o->lease, who) && o->lease->breaking;
+    const Lease* l = o->lease.get();
+    return l && !mine(*l, who) && (l->is_oplock || leases_too) && l->breaking &&
+           (cause == BreakCause::sharing || (l->state & kCacheWrite));
   });
 }
 
@@ -122,7 +131,10 @@ LeaseGrant NtCore::grant_locked(File& f, Open& open, const OpenRequest& req, Out
     lease = slot;
     wanted = req.lease->state & (kCacheRead | kCacheWrite | kCacheHandle);
     if (!(wanted & kCacheRead)) wanted = 0;  // only R, RW, RH and RWH are lease states
-  } else if (req.oplock_level != kOplockNone && req.oplock_level != kOplockLease && data_access) {
+  } else if (req.oplock_level != kOplockNone && req.oplock_level != kOplockLease && (data_access || f.opens.empty())) {
+    // An open without data access gets the oplock it asks for only while it is the file's only
+    // open (smbtorture smb2.oplock.batch9, batch9a); beside others it gets none and breaks
+    // nothing (batch8).
     wanted = state_of_oplock(req.oplock_level);
     if (wanted) {
       lease = std::make_shared<Lease>();
@@ -135,7 +147,13 @@ LeaseGrant NtCore::grant_locked(File& f, Open& open, const OpenRequest& req, Out
   }
   if (lease) {
     std::uint32_t allowed = req.is_directory ? 0 : wanted;
-    const bool others = std::any_of(f.opens.begin(), f.opens.end(), [&](const Open* o) { return o->lease != lease; });
+    // A stat open (no data or delete access) holding no caching does not keep a lease from
+    // caching writes (Windows: smbtorture smb2.lease.statopen3); for oplocks every open counts.
+    const bool others = std::any_of(f.opens.begin(), f.opens.end(), [&](const Open* o) {
+      if (o->lease == lease) return false;
+      const bool stat_open = !(o->access & kBreakingAccess) && (!o->lease || o->lease->state == 0);
+      return lease->is_oplock || !stat_open;
+    });
     if (others) allowed &= ~kCacheWrite;                       // write caching needs the file to itself
     if (lease->is_oplock && others) allowed &= ~kCacheHandle;  // level II at most
     // Oplocks and handle caching do not mix (Windows; smbtorture smb2.lease.oplock): no oplock
@@ -185,23 +203,29 @@ void NtCore::collect_ready_locked(File& f, Outbox& out) {
   for (const Open* o : f.opens)
     if (o->lease && o->lease->breaking) return;
   for (auto& w : f.waiters) out.add(w.owner, Wake{w.token});
+  f.resumed.insert(f.resumed.end(), f.waiters.begin(), f.waiters.end());
   f.waiters.clear();
 }
 
 template <class Keep>
-void NtCore::break_others_locked(const Open& by, Keep keep, Outbox& out) {
+void NtCore::break_others_locked(const Open& by, Keep keep, Outbox& out, bool new_epoch) {
   if (by.closed) return;
   for (Open* o : by.file->opens) {
     Lease* l = o->lease.get();
-    if (l && l != by.lease.get()) break_locked(*l, keep(*l), out);
+    if (l && l != by.lease.get()) break_locked(*l, keep(*l), out, new_epoch);
   }
 }
 
-void NtCore::data_changed(const OpenRef& by) {
+void NtCore::data_changed(const OpenRef& by, bool create_truncation) {
   if (!options_.leasing) return;
   Outbox out;
   std::lock_guard lk(mu_);
-  break_others_locked(*by, [](const Lease&) { return std::uint32_t{0}; }, out);
+  break_others_locked(*by, [](const Lease&) { return std::uint32_t{0}; }, out, !create_truncation);
+  // A level II oplock breaks even on its own open's write (MS-FSA 2.1.4.12: level II oplocks
+  // are not owner-keyed; smbtorture smb2.oplock.batch1, levelii500). A lease is keyed: its own
+  // writes leave it alone.
+  Lease* own = by->closed || create_truncation ? nullptr : by->lease.get();
+  if (own && own->is_oplock && !(own->state & kCacheWrite)) break_locked(*own, 0, out);
 }
 
 void NtCore::handles_affected(const OpenRef& by) {
@@ -226,8 +250,9 @@ Result<std::uint32_t> NtCore::ack_lease(const Key16& client_guid, const Key16& k
   if (state & ~l.notified_to) return NtStatus::request_not_accepted;
   l.state = state;
   l.breaking = false;
-  // A further break arrived while this one was pending: send it now.
-  if (l.state & ~l.breaking_to) break_locked(l, l.breaking_to, out);
+  // A further break arrived while this one was pending: send it now, under the epoch of the
+  // break it continues (Windows: smbtorture smb2.lease.v2_breaking3).
+  if (l.state & ~l.breaking_to) break_locked(l, l.breaking_to, out, false);
   if (auto f = files_.find(l.file); f != files_.end()) collect_ready_locked(*f->second, out);
   return state;
 }
@@ -236,6 +261,10 @@ Result<std::uint8_t> NtCore::ack_oplock(const OpenRef& open, std::uint8_t level)
   Outbox out;
   std::lock_guard lk(mu_);
   Lease* l = open->closed ? nullptr : open->lease.get();
+  // An oplock broken from level II to none was never waiting for this: Windows answers
+  // INVALID_OPLOCK_PROTOCOL (smbtorture smb2.oplock.levelii500) where 3.3.5.22.1 says
+  // INVALID_DEVICE_STATE, which is kept for opens without an oplock.
+  if (l && l->is_oplock && !l->breaking && l->state == 0) return NtStatus::invalid_oplock_protocol;
   if (!l || !l->is_oplock || !l->breaking) return NtStatus::invalid_device_state;
   const std::uint32_t acked = state_of_oplock(level);
   l->breaking = false;
@@ -265,8 +294,10 @@ void NtCore::tick() {
     for (Open* o : f->opens) {
       Lease* l = o->lease.get();
       if (l && l->breaking && l->deadline <= now) {
-        // No acknowledgment in time: the server completes the break itself (3.3.2.5).
-        l->state = l->breaking_to;
+        // No acknowledgment in time: the server completes the break itself (3.3.2.5). A lease
+        // loses all its caching then (3.3.6.3; Windows: smbtorture smb2.lease.timeout finds
+        // the lease at none); an oplock keeps the level it was offered (smb2.oplock.batch22a).
+        l->state = l->is_oplock ? l->breaking_to : 0;
         l->breaking = false;
         touched = true;
       }

@@ -79,7 +79,7 @@ void run_create(CreateWork& w) {
       return;
     }
     w.action = w.disposition == CreateDisposition::supersede ? CreateAction::superseded : CreateAction::overwritten;
-    w.nt->data_changed(granted.open);
+    w.nt->data_changed(granted.open, true);
     if (auto again = file->stat()) info = std::move(again);
   }
   auto o = std::make_shared<Open>();
