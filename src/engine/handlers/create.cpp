@@ -55,7 +55,13 @@ void run_create(CreateWork& w) {
     return;
   }
   if (w.core.delete_on_close && (info->attributes & kAttrReadonly)) {
+    // A read-only file cannot be deleted on close; one this CREATE made does not stay behind
+    // (Windows refuses before creating: smbtorture smb2.delete-on-close-perms.READONLY).
     w.status = NtStatus::cannot_delete;
+    if (w.action == CreateAction::created) {
+      file.reset();
+      (void)vfs.remove(w.path);
+    }
     return;
   }
   w.core.file = {&vfs, info->file_id};
