@@ -883,11 +883,33 @@ class EngineClient {
   Exchange exchange_;
 };
 
-/// A server state with deterministic time and randomness, user alice/Secret1, and a memory share
-/// named "share".
-inline std::shared_ptr<engine::ServerState> make_test_state(ServerConfig cfg = {}) {
+/// The data of the create context `tag` in a CREATE response (2.2.14.2), if it has one.
+inline std::optional<Vec> create_response_context(const Rsp& r, std::string_view tag) {
+  std::size_t pos = r.u32(80);
+  const std::size_t len = r.u32(84);
+  const std::size_t end = pos + len;
+  while (len && pos + 16 <= end && end <= r.msg.size()) {
+    const std::uint32_t next = le32(r.msg, pos);
+    const std::uint16_t noff = le16(r.msg, pos + 4);
+    const std::uint16_t doff = le16(r.msg, pos + 10);
+    const std::uint32_t dlen = le32(r.msg, pos + 12);
+    if (pos + noff + tag.size() <= r.msg.size() && std::memcmp(r.msg.data() + pos + noff, tag.data(), tag.size()) == 0 &&
+        pos + doff + dlen <= r.msg.size())
+      return Vec(r.msg.begin() + static_cast<std::ptrdiff_t>(pos + doff),
+                 r.msg.begin() + static_cast<std::ptrdiff_t>(pos + doff + dlen));
+    if (!next) break;
+    pos += next;
+  }
+  return std::nullopt;
+}
+
+/// A server state with deterministic time and randomness, user alice/Secret1 (plus
+/// `more_users`, name and password), and a memory share named "share".
+inline std::shared_ptr<engine::ServerState> make_test_state(
+    ServerConfig cfg = {}, const std::vector<std::pair<std::string, std::string>>& more_users = {}) {
   auto creds = std::make_shared<InMemoryCredentialStore>();
   creds->add_user("alice", "Secret1");
+  for (const auto& [user, password] : more_users) creds->add_user(user, password);
   auto st = engine::make_server_state(std::move(cfg), creds);
   st->now = [] { return std::uint64_t{0x01DA000000000000}; };
   st->random = [counter = std::make_shared<std::uint32_t>(0)](std::span<std::uint8_t> out) {

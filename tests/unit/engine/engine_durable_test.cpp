@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstring>
 
 #include "support/engine_client.hpp"
 
@@ -56,25 +55,6 @@ Context dh2c(const codec::FileId& f, const Guid& g) { return {"DH2C", Body{}.fid
 Context dhnq() { return {"DHnQ", Vec(16, 0)}; }
 Context dhnc(const codec::FileId& f) { return {"DHnC", Body{}.fid(f).b}; }
 
-/// The data of the response context `tag`, if the CREATE response has one.
-std::optional<Vec> response_context(const Rsp& r, std::string_view tag) {
-  std::size_t pos = r.u32(80);
-  const std::size_t len = r.u32(84);
-  const std::size_t end = pos + len;
-  while (len && pos + 16 <= end && end <= r.msg.size()) {
-    const std::uint32_t next = le32(r.msg, pos);
-    const std::uint16_t noff = le16(r.msg, pos + 4);
-    const std::uint16_t doff = le16(r.msg, pos + 10);
-    const std::uint32_t dlen = le32(r.msg, pos + 12);
-    if (std::memcmp(r.msg.data() + pos + noff, tag.data(), 4) == 0)
-      return Vec(r.msg.begin() + static_cast<std::ptrdiff_t>(pos + doff),
-                 r.msg.begin() + static_cast<std::ptrdiff_t>(pos + doff + dlen));
-    if (!next) break;
-    pos += next;
-  }
-  return std::nullopt;
-}
-
 codec::FileId fid_of(const Rsp& r) { return {r.u64(64), r.u64(72)}; }
 
 struct Durable : ::testing::Test {
@@ -84,18 +64,8 @@ struct Durable : ::testing::Test {
 
   void SetUp() override { make(ServerConfig{}); }
   void make(ServerConfig cfg) {
-    auto creds = std::make_shared<InMemoryCredentialStore>();
-    creds->add_user("alice", "Secret1");
-    creds->add_user("bob", "Secret2");
-    st = engine::make_server_state(std::move(cfg), creds);
+    st = make_test_state(std::move(cfg), {{"bob", "Secret2"}});
     st->now = [t = t] { return t->load(); };
-    st->random = [counter = std::make_shared<std::uint32_t>(0)](std::span<std::uint8_t> out) {
-      for (auto& b : out) b = static_cast<std::uint8_t>((*counter)++ * 37u + 11u);
-    };
-    Share s;
-    s.name = "share";
-    s.vfs = make_memory_vfs();
-    st->add_share(std::move(s));
     guid.fill(0x5A);
   }
   std::unique_ptr<EngineClient> client(const std::string& user = "alice", const std::string& pw = "Secret1") {
@@ -112,7 +82,7 @@ TEST_F(Durable, V2SurvivesTheConnectionAndComesBackWithItsData) {
   auto a = client();
   auto r = a->one({Command::create, create_with("d.txt", 0x09 /*batch*/, {dh2q(guid)})});
   ASSERT_EQ(r.status(), NtStatus::success);
-  auto ctx = response_context(r, "DH2Q");
+  auto ctx = create_response_context(r, "DH2Q");
   ASSERT_TRUE(ctx.has_value());
   EXPECT_EQ(le32(*ctx, 0), 60000u);  // the default timeout when the client asks for 0
   const auto fid = fid_of(r);
@@ -131,7 +101,7 @@ TEST_F(Durable, V2SurvivesTheConnectionAndComesBackWithItsData) {
   auto back = b->one({Command::create, create_with("ignored-for-oplocks", 0, {dh2c(fid, guid)})});
   ASSERT_EQ(back.status(), NtStatus::success);
   EXPECT_EQ(back.body()[2], 0x09);  // still batch
-  EXPECT_FALSE(response_context(back, "DH2Q").has_value());
+  EXPECT_FALSE(create_response_context(back, "DH2Q").has_value());
   const auto fid2 = fid_of(back);
   EXPECT_EQ(fid2.persistent, fid.persistent);
   EXPECT_EQ(EngineClient::read_data(b->read(fid2, 0, 5)), data);
@@ -144,10 +114,10 @@ TEST_F(Durable, OnlyWithBatchOrHandleCaching) {
   auto a = client();
   auto none = a->one({Command::create, create_with("n.txt", 0, {dh2q(guid)})});
   ASSERT_EQ(none.status(), NtStatus::success);
-  EXPECT_FALSE(response_context(none, "DH2Q").has_value());
+  EXPECT_FALSE(create_response_context(none, "DH2Q").has_value());
   auto v1 = a->one({Command::create, create_with("b.txt", 0x09, {dhnq()})});
   ASSERT_EQ(v1.status(), NtStatus::success);
-  EXPECT_TRUE(response_context(v1, "DHnQ").has_value());
+  EXPECT_TRUE(create_response_context(v1, "DHnQ").has_value());
   // A v2 context beside any other durable context is refused.
   EXPECT_EQ(a->one({Command::create, create_with("c.txt", 0x09, {dhnq(), dh2q(guid)})}).status(),
             NtStatus::invalid_parameter);
@@ -188,7 +158,7 @@ TEST_F(Durable, LogoffKeepsItTreeDisconnectDoesNot) {
 TEST_F(Durable, ScavengerClosesItAfterTheTimeout) {
   auto a = client();
   auto r = a->one({Command::create, create_with("d.txt", 0x09, {dh2q(guid, 2000)})});
-  ASSERT_EQ(le32(*response_context(r, "DH2Q"), 0), 2000u);
+  ASSERT_EQ(le32(*create_response_context(r, "DH2Q"), 0), 2000u);
   const auto fid = fid_of(r);
   a->shutdown();
   advance_seconds(1);
@@ -230,7 +200,7 @@ TEST_F(Durable, LimitsHold) {
   for (const char* n : {"1", "2", "3"}) {
     auto r = a->one({Command::create, create_with(n, 0x09, {dhnq()})});
     ASSERT_EQ(r.status(), NtStatus::success);
-    granted += response_context(r, "DHnQ").has_value() ? 1 : 0;
+    granted += create_response_context(r, "DHnQ").has_value() ? 1 : 0;
   }
   EXPECT_EQ(granted, 2);
   a->shutdown();

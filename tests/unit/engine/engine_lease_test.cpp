@@ -58,22 +58,12 @@ struct LeaseRsp {
 };
 LeaseRsp lease_of(const Rsp& r) {
   LeaseRsp out;
-  std::size_t pos = r.u32(80);
-  const std::size_t len = r.u32(84);
-  const std::size_t end = pos + len;
-  while (len && pos + 16 <= end && end <= r.msg.size()) {
-    const std::uint32_t next = le32(r.msg, pos);
-    const std::uint16_t noff = le16(r.msg, pos + 4);
-    const std::uint16_t doff = le16(r.msg, pos + 10);
-    const std::uint32_t dlen = le32(r.msg, pos + 12);
-    if (std::memcmp(r.msg.data() + pos + noff, "RqLs", 4) == 0 && dlen >= 32) {
-      out.present = true;
-      out.state = le32(r.msg, pos + doff + 16);
-      out.flags = le32(r.msg, pos + doff + 20);
-      if (dlen == 52) out.epoch = le16(r.msg, pos + doff + 48);
-    }
-    if (!next) break;
-    pos += next;
+  auto d = create_response_context(r, "RqLs");
+  if (d && d->size() >= 32) {
+    out.present = true;
+    out.state = le32(*d, 16);
+    out.flags = le32(*d, 20);
+    if (d->size() == 52) out.epoch = le16(*d, 48);
   }
   return out;
 }

@@ -18,19 +18,7 @@ struct Reconnect : ::testing::Test {
   std::unique_ptr<EngineClient> a, b;
 
   void SetUp() override {
-    auto creds = std::make_shared<InMemoryCredentialStore>();
-    creds->add_user("alice", "Secret1");
-    creds->add_user("bob", "Secret2");
-    // As make_test_state(), with a second user.
-    st = engine::make_server_state(ServerConfig{}, creds);
-    st->now = [] { return std::uint64_t{0x01DA000000000000}; };
-    st->random = [counter = std::make_shared<std::uint32_t>(0)](std::span<std::uint8_t> out) {
-      for (auto& x : out) x = static_cast<std::uint8_t>((*counter)++ * 37u + 11u);
-    };
-    Share s;
-    s.name = "share";
-    s.vfs = make_memory_vfs();
-    st->add_share(std::move(s));
+    st = make_test_state({}, {{"bob", "Secret2"}});
     a = std::make_unique<EngineClient>(st);
     b = std::make_unique<EngineClient>(st);
     ASSERT_NO_FATAL_FAILURE(a->connect({0x0311}));
