@@ -27,11 +27,11 @@ bool is_below(const Vfs* vfs, const SmbPath& dir, const SmbPath& p, bool or_equa
   return true;
 }
 
+}  // namespace
+
 bool same_path(const Vfs* vfs, const SmbPath& a, const SmbPath& b) {
   return a.components().size() == b.components().size() && is_below(vfs, a, b, true);
 }
-
-}  // namespace
 
 NtCore::NtCore(const std::function<std::uint64_t()>& clock, Options options) : clock_(clock), options_(options) {}
 

@@ -6,7 +6,6 @@
 #include "codec/access_mask.hpp"
 #include "ntcore/nt_core.hpp"
 #include "ntcore/nt_internal.hpp"
-#include "util/upcase.hpp"
 
 namespace smbsrv::nt {
 
@@ -20,7 +19,8 @@ bool NtCore::orphan(const OpenRef& open) {
   // 3.3.7.1: only an open that still caches handles (batch oplock, or a lease with H) survives
   // its connection; one whose break is unacknowledged cannot be acknowledged any more.
   const Lease* l = o.lease.get();
-  const bool caches_handles = l && (l->state & kCacheHandle) && (!l->is_oplock || l->state == (kCacheRead | kCacheWrite | kCacheHandle));
+  const bool caches_handles =
+      l && (l->state & kCacheHandle) && (!l->is_oplock || oplock_of_state(l->state) == kOplockBatch);
   if (!caches_handles || l->breaking || o.delete_on_close || o.file->delete_pending) return false;
   end_lock_waits_locked(*o.file, o, out);
   o.orphaned = true;
@@ -42,13 +42,7 @@ Result<LeaseGrant> NtCore::reconnect(const OpenRef& open, const Reconnect& r) {
     if (*r.lease_key != l->key || r.client_guid != l->client_guid) return NtStatus::object_name_not_found;
     // The name must be the open's (Windows answers invalid_parameter, smbtorture
     // smb2.durable-v2-open.reopen2-lease); an oplocked open ignores the name.
-    const Vfs* vfs = o.file->key.vfs;
-    const auto& a = o.file->path.components();
-    const auto& b = r.path ? r.path->components() : std::vector<std::string>{};
-    bool same = a.size() == b.size();
-    for (std::size_t i = 0; same && i < a.size(); ++i)
-      same = vfs->case_sensitive() ? a[i] == b[i] : iequal_names(a[i], b[i]);
-    if (!same) return NtStatus::invalid_parameter;
+    if (!r.path || !same_path(o.file->key.vfs, o.file->path, *r.path)) return NtStatus::invalid_parameter;
   }
   o.orphaned = false;
   o.owner = r.owner;
@@ -66,10 +60,7 @@ LeaseGrant NtCore::grant_of_locked(const Open& o) {
   const Lease* l = o.lease.get();
   if (!l) return g;
   if (l->is_oplock) {
-    g.oplock_level = l->state == (kCacheRead | kCacheWrite | kCacheHandle) ? kOplockBatch
-                     : (l->state & kCacheWrite)                           ? kOplockExclusive
-                     : (l->state & kCacheRead)                            ? kOplockLevelII
-                                                                          : kOplockNone;
+    g.oplock_level = oplock_of_state(l->state);
     return g;
   }
   g.oplock_level = kOplockLease;

@@ -26,6 +26,18 @@ class NtCore::Outbox {
   std::vector<std::pair<std::weak_ptr<Owner>, Event>> events_;
 };
 
+/// The oplock level an oplock's caching state stands for (types.hpp: batch = RWH, exclusive =
+/// RW, level II = R).
+constexpr std::uint8_t oplock_of_state(std::uint32_t s) {
+  if ((s & kCacheWrite) && (s & kCacheHandle)) return kOplockBatch;
+  if (s & kCacheWrite) return kOplockExclusive;
+  if (s & kCacheRead) return kOplockLevelII;
+  return kOplockNone;
+}
+
+/// Whether two share-relative paths name the same file on `vfs` (its case rule).
+bool same_path(const Vfs* vfs, const SmbPath& a, const SmbPath& b);
+
 struct ByteRangeLock {
   const NtCore::Open* open = nullptr;
   std::uint64_t offset = 0, length = 0;

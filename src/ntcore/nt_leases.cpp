@@ -22,13 +22,6 @@ constexpr std::uint32_t state_of_oplock(std::uint8_t level) {
   }
 }
 
-constexpr std::uint8_t oplock_of_state(std::uint32_t s) {
-  if ((s & kCacheWrite) && (s & kCacheHandle)) return kOplockBatch;
-  if (s & kCacheWrite) return kOplockExclusive;
-  if (s & kCacheRead) return kOplockLevelII;
-  return kOplockNone;
-}
-
 }  // namespace
 
 bool NtCore::mine(const Lease& l, const OpenRequest& who) const {
