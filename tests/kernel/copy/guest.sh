@@ -1,10 +1,10 @@
 #!/bin/sh
-# Guest script: copy_file_range(2) of a 64 MiB file inside the mount (the kernel sends it as
+# Guest script: copy_file_range(2) of a 32 MiB file inside the mount (the kernel sends it as
 # server-side copy), then a remount and the copy's hash compared with the original's.
 . /smbi/lib.sh
 smb_mount || { fail mount "see dmesg"; finish; exit 1; }
 check copier-present test -x $MNT/copy_file_range
-dd if=/dev/urandom of=/tmp/big.bin bs=1M count=64 2>/dev/null
+dd if=/dev/urandom of=/tmp/big.bin bs=1M count=32 2>/dev/null
 check put-big sh -c "cat /tmp/big.bin > $MNT/big.bin && sync"
 check copy_file_range $MNT/copy_file_range $MNT/big.bin $MNT/big.copy
 smb_umount
