@@ -102,6 +102,10 @@ Server::~Server() {
 
 void Server::add_share(Share share) { impl_->state->add_share(std::move(share)); }
 void Server::remove_share(std::string_view name) { impl_->state->remove_share(name); }
+void Server::add_pipe_service(std::string_view name, PipeFactory factory) {
+  impl_->state->add_pipe_service(name, std::move(factory));
+}
+void Server::remove_pipe_service(std::string_view name) { impl_->state->remove_pipe_service(name); }
 
 void Server::start() {
   std::error_code ec;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace smbsrv {
 
@@ -26,6 +27,9 @@ class CredentialStore {
   /// The NT hash of `user` (case-insensitive) in `domain`, or nullopt when unknown.
   /// Called from network threads; must be thread-safe and must not block for long.
   virtual std::optional<NtHash> nt_hash(std::string_view user, std::string_view domain) const = 0;
+  /// The users this store knows, for name and SID lookups (lsarpc: the Security tab, smbcacls).
+  /// A store that cannot list its users returns none; logons work the same.
+  virtual std::vector<std::string> user_names() const { return {}; }
 };
 
 /// A thread-safe map of users; the domain is ignored.
@@ -34,10 +38,12 @@ class InMemoryCredentialStore : public CredentialStore {
   void add_user(std::string_view user, std::string_view password);
   void add_user_hash(std::string_view user, const NtHash& hash);
   std::optional<NtHash> nt_hash(std::string_view user, std::string_view domain) const override;
+  std::vector<std::string> user_names() const override;  // as added (not lower-cased), in order
 
  private:
   mutable std::mutex mu_;
-  std::map<std::string, NtHash, std::less<>> users_;  // key: lower-cased user name
+  std::map<std::string, NtHash, std::less<>> users_;  // key: upper-cased user name
+  std::vector<std::string> names_;                    // as first added
 };
 
 }  // namespace smbsrv

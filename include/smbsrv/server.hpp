@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "smbsrv/credentials.hpp"
+#include "smbsrv/pipe.hpp"
 #include "smbsrv/vfs.hpp"
 
 namespace smbsrv {
@@ -47,7 +48,9 @@ struct Share {
   /// Per-user overrides of default_access (user names lower-case).
   std::map<std::string, Access, std::less<>> user_access;
   bool encrypt_data = false;
-  std::string comment;
+  std::string comment;  // shown by share listings (srvsvc NetrShareEnum: `smbclient -L`, Explorer)
+  /// Listed by share enumeration. A share that is not still works for whoever names it.
+  bool browseable = true;
   /// Refuse the names Win32 cannot use (smbsrv/path.hpp is_win32_reserved_name: CON, NUL.txt,
   /// COM1, a name ending in a dot or a space) with STATUS_OBJECT_NAME_INVALID, as Windows does,
   /// so that no Windows client meets a file it cannot open or delete. Off: any valid name.
@@ -150,6 +153,16 @@ struct ServerConfig {
   std::uint32_t copychunk_max_chunks = 256;
   std::uint32_t copychunk_max_chunk_size = 1u << 20;
   std::uint32_t copychunk_max_data_size = 16u << 20;
+  /// Named pipes (IPC$: srvsvc, lsarpc, the application's own) one session may hold open; more
+  /// fail with STATUS_INSUFFICIENT_RESOURCES. Each holds a service instance and its unread answers.
+  std::size_t max_pipe_opens_per_session = 64;
+  /// READs and FSCTL_PIPE_TRANSCEIVEs of one connection waiting on empty pipes (they pend until the
+  /// pipe has data, as on Windows); more fail with STATUS_INSUFFICIENT_RESOURCES.
+  std::size_t max_pending_pipe_reads_per_connection = 64;
+  /// Answer bytes a pipe may hold that its client has not read; a WRITE to a pipe holding more
+  /// fails with STATUS_INSUFFICIENT_RESOURCES until the client reads (a client that only writes
+  /// cannot make the server buffer without bound).
+  std::size_t max_pipe_unread_bytes = 4u << 20;
   /// A connection with no request for this long (and none in progress) is closed.
   std::uint32_t idle_timeout_seconds = 15 * 60;
   /// Pre-authentication timeout: a connection on which no session has completed authentication
@@ -164,6 +177,10 @@ struct ServerConfig {
   /// OplockBreakAckTimeout / LeaseBreakAckTimeout: 35 s on Windows).
   std::uint32_t lease_break_timeout_seconds = 35;
   std::string server_name = "SMBSRV";
+  /// This server's accounts domain, "S-1-5-21-a-b-c" (lsarpc: the users are this SID plus a RID
+  /// each, and security descriptors name them). Empty: a random one for this process; an
+  /// application that restarts should persist one, as the example server does.
+  std::string machine_sid;
   std::string domain_name = "WORKGROUP";
   std::string logger_name = "smbsrv";
 };
@@ -178,6 +195,11 @@ class Server {
   /// Adds or replaces a share. Thread-safe; allowed while running.
   void add_share(Share share);
   void remove_share(std::string_view name);
+
+  /// Serves the named pipe `name` on IPC$ (smbsrv/pipe.hpp), replacing a service of that name —
+  /// including the built-in srvsvc, wkssvc and lsarpc. Thread-safe; allowed while running.
+  void add_pipe_service(std::string_view name, PipeFactory factory);
+  void remove_pipe_service(std::string_view name);
 
   /// Binds and starts serving. Throws std::system_error (bind failure, ...).
   void start();

@@ -6,6 +6,7 @@
 #include "smbsrv/memory_vfs.hpp"
 #include "smbsrv/ntstatus.hpp"
 #include "smbsrv/path.hpp"
+#include "smbsrv/pipe.hpp"
 #include "smbsrv/result.hpp"
 #include "smbsrv/server.hpp"
 #include "smbsrv/vfs.hpp"

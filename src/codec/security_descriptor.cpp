@@ -20,6 +20,50 @@ Sid everyone_sid() {
   return s;
 }
 
+std::string sid_to_string(const Sid& sid) {
+  std::uint64_t authority = 0;
+  for (const std::uint8_t b : sid.authority) authority = (authority << 8) | b;
+  std::string out = "S-" + std::to_string(sid.revision) + "-";
+  if (authority >> 32) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    out += "0x";
+    for (const std::uint8_t b : sid.authority) {
+      out += kHex[b >> 4];
+      out += kHex[b & 15];
+    }
+  } else {
+    out += std::to_string(authority);
+  }
+  for (const std::uint32_t sub : sid.sub_authorities) out += "-" + std::to_string(sub);
+  return out;
+}
+
+std::optional<Sid> parse_sid(std::string_view text) {
+  if (text.size() < 4 || (text[0] != 'S' && text[0] != 's') || text.substr(1, 3) != "-1-") return std::nullopt;
+  text.remove_prefix(4);
+  std::vector<std::uint64_t> parts;
+  while (true) {
+    std::uint64_t v = 0;
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+      v = v * 10 + static_cast<std::uint64_t>(text[digits] - '0');
+      if (v > 0xFFFFFFFFu) return std::nullopt;
+      ++digits;
+    }
+    if (digits == 0) return std::nullopt;
+    parts.push_back(v);
+    text.remove_prefix(digits);
+    if (text.empty()) break;
+    if (text[0] != '-') return std::nullopt;
+    text.remove_prefix(1);
+  }
+  if (parts.size() > kMaxSubAuthorities + 1) return std::nullopt;
+  Sid sid;
+  for (int i = 0; i < 4; ++i) sid.authority[static_cast<std::size_t>(2 + i)] = static_cast<std::uint8_t>(parts[0] >> (24 - 8 * i));
+  for (std::size_t i = 1; i < parts.size(); ++i) sid.sub_authorities.push_back(static_cast<std::uint32_t>(parts[i]));
+  return sid;
+}
+
 std::size_t sid_size(const Sid& sid) { return 8 + 4 * sid.sub_authorities.size(); }
 
 // 2.4.2.2 SID: Revision 0, SubAuthorityCount 1, IdentifierAuthority 2 (6 bytes, big-endian),

@@ -5,6 +5,8 @@
 
 #include <array>
 #include <cstdint>
+#include <string_view>
+#include <string>
 #include <optional>
 #include <vector>
 
@@ -38,6 +40,11 @@ struct Sid {
 inline constexpr std::size_t kMaxSubAuthorities = 15;
 /// S-1-1-0, Everyone (MS-DTYP 2.4.2.4).
 Sid everyone_sid();
+/// "S-1-5-21-1-2-3" (MS-DTYP 2.4.2.1; an authority of 2^32 or more in hex, "0x...").
+std::string sid_to_string(const Sid& sid);
+/// The string form back: "S-1-" then a decimal authority below 2^32 and up to 15 decimal
+/// sub-authorities, each below 2^32; nullopt otherwise.
+std::optional<Sid> parse_sid(std::string_view text);
 /// 8 + 4 * sub-authority count.
 std::size_t sid_size(const Sid& sid);
 /// Appends the SID: Revision, SubAuthorityCount, IdentifierAuthority (6), SubAuthority (4 each,

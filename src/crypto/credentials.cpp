@@ -17,7 +17,13 @@ void InMemoryCredentialStore::add_user(std::string_view user, std::string_view p
 
 void InMemoryCredentialStore::add_user_hash(std::string_view user, const NtHash& hash) {
   std::lock_guard<std::mutex> lock(mu_);
-  users_[upcase_utf8(user)] = hash;
+  const auto [it, added] = users_.insert_or_assign(upcase_utf8(user), hash);
+  if (added) names_.emplace_back(user);
+}
+
+std::vector<std::string> InMemoryCredentialStore::user_names() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return names_;
 }
 
 std::optional<NtHash> InMemoryCredentialStore::nt_hash(std::string_view user, std::string_view) const {

@@ -19,7 +19,8 @@ struct CommandRules {
   bool unsigned_ok = false;       // accepted unsigned where signing is required (CANCEL, ECHO)
   bool plaintext_ok = false;      // accepted unencrypted where the session encrypts (NEGOTIATE)
   bool may_go_async = false;      // may answer STATUS_PENDING (3.3.4.2)
-  /// The answer on an IPC$ tree, for commands not served there (no named pipes yet).
+  /// The answer on an IPC$ tree, for commands not served there (none yet: the handlers of the
+  /// commands that work on pipes hand pipe opens to engine/handlers/pipe.cpp).
   std::optional<NtStatus> on_ipc;
 };
 // SESSION_SETUP on a session still authenticating is accepted unsigned and unencrypted: it is

@@ -40,11 +40,19 @@ void Ctx::unregister_open(const std::shared_ptr<Open>& o) {
     auto d = conn.durable_per_session.find(o->session_id);
     if (d != conn.durable_per_session.end() && --d->second == 0) conn.durable_per_session.erase(d);
   }
-  // CHANGE_NOTIFY requests pending on this handle end with STATUS_NOTIFY_CLEANUP (3.3.5.10).
+  // CHANGE_NOTIFY requests pending on this handle end with STATUS_NOTIFY_CLEANUP (3.3.5.10);
+  // READs and transceives waiting on a pipe are cancelled, as the handle's cleanup does on Windows.
   const codec::FileId fid = o->file_id;
   end_async_commands(
       *this, [&](const AsyncCommand& a) { return a.command == codec::Command::change_notify && a.file_id == fid; },
       NtStatus::notify_cleanup);
+  if (o->pipe)
+    end_async_commands(
+        *this,
+        [&](const AsyncCommand& a) {
+          return (a.command == codec::Command::read || a.command == codec::Command::ioctl) && a.file_id == fid;
+        },
+        NtStatus::cancelled);
 }
 
 void close_in_core(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::OpenRef& open, bool apply_delete_on_close) {

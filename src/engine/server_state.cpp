@@ -4,6 +4,7 @@
 
 #include "crypto/crypto.hpp"
 #include "engine/request.hpp"
+#include "engine/rpc_directory.hpp"
 #include "util/upcase.hpp"
 
 namespace smbsrv::engine {
@@ -21,6 +22,8 @@ nt::NtCore::Options core_options(const ServerConfig& c) {
 ServerState::ServerState(ServerConfig cfg, std::shared_ptr<const CredentialStore> creds)
     : config(std::move(cfg)),
       credentials(std::move(creds)),
+      machine_sid(machine_sid_of(config.machine_sid, [](std::span<std::uint8_t> out) { crypto::random_bytes(out); })),
+      directory(make_directory(*this, machine_sid)),
       now([] {
         const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
         const auto ticks = std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count() / 100;
@@ -56,6 +59,31 @@ std::shared_ptr<const Share> ServerState::find_share(std::string_view name) cons
   std::lock_guard lk(shares_mu_);
   auto it = shares_.find(upcase_utf8(name));
   return it == shares_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<const Share>> ServerState::all_shares() const {
+  std::lock_guard lk(shares_mu_);
+  std::vector<std::shared_ptr<const Share>> out;
+  out.reserve(shares_.size());
+  for (const auto& [key, share] : shares_) out.push_back(share);
+  return out;
+}
+
+void ServerState::add_pipe_service(std::string_view name, PipeFactory factory) {
+  auto key = upcase_utf8(name);
+  std::lock_guard lk(pipes_mu_);
+  pipes_[std::move(key)] = std::move(factory);
+}
+
+void ServerState::remove_pipe_service(std::string_view name) {
+  std::lock_guard lk(pipes_mu_);
+  pipes_.erase(upcase_utf8(name));
+}
+
+PipeFactory ServerState::find_pipe_service(std::string_view name) const {
+  std::lock_guard lk(pipes_mu_);
+  auto it = pipes_.find(upcase_utf8(name));
+  return it == pipes_.end() ? nullptr : it->second;
 }
 
 std::shared_ptr<ServerState> make_server_state(ServerConfig config,

@@ -18,6 +18,8 @@
 #include "engine/resume_keys.hpp"
 #include "engine/session_table.hpp"
 #include "ntcore/nt_core.hpp"
+#include "rpc/rpc.hpp"
+#include "smbsrv/pipe.hpp"
 #include "smbsrv/server.hpp"
 #include "util/buffer_pool.hpp"
 
@@ -30,6 +32,11 @@ struct ServerState {
   const ServerConfig config;
   const std::shared_ptr<const CredentialStore> credentials;
   std::array<std::uint8_t, 16> server_guid{};
+  /// The accounts domain (ServerConfig::machine_sid, else random for this process): users are
+  /// this SID plus rid_of_account(name) (engine/rpc_directory.hpp).
+  const codec::Sid machine_sid;
+  /// What the DCE/RPC services see of this server.
+  const std::shared_ptr<const rpc::Directory> directory;
   /// Current time as FILETIME. Tests may replace it before the server is used.
   std::function<std::uint64_t()> now;
   /// Cryptographically secure random bytes. Tests may replace it before the server is used.
@@ -61,10 +68,21 @@ struct ServerState {
   void remove_share(std::string_view name);
   /// Case-insensitive lookup.
   std::shared_ptr<const Share> find_share(std::string_view name) const;
+  /// Every share, in name order.
+  std::vector<std::shared_ptr<const Share>> all_shares() const;
+
+  /// Named pipes served on IPC$ (smbsrv/pipe.hpp), by name, case-insensitively. Adding a name
+  /// again replaces its service; opens already made keep their instance.
+  void add_pipe_service(std::string_view name, PipeFactory factory);
+  void remove_pipe_service(std::string_view name);
+  /// The factory for `name` (no "\\PIPE\\" prefix), or null.
+  PipeFactory find_pipe_service(std::string_view name) const;
 
  private:
   mutable std::mutex shares_mu_;  // a leaf lock: nothing else is taken while it is held
   std::map<std::string, std::shared_ptr<const Share>, std::less<>> shares_;  // key: upper-case
+  mutable std::mutex pipes_mu_;  // a leaf lock
+  std::map<std::string, PipeFactory, std::less<>> pipes_;  // key: upper-case
 };
 
 /// Defaults for production: the system clock and OpenSSL's RNG.

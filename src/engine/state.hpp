@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include "crypto/crypto.hpp"
 #include "engine/credits.hpp"
 #include "ntcore/nt_core.hpp"
+#include "smbsrv/pipe.hpp"
 #include "smbsrv/server.hpp"
 
 namespace smbsrv::engine {
@@ -47,6 +49,17 @@ struct OpenHandle {
   std::size_t enum_pos = 0;
 };
 
+/// The open of a named pipe on IPC$ (engine/handlers/pipe.cpp): the service's instance and the
+/// messages it answered that the client has not read yet. Touched only on the connection's
+/// executor.
+struct PipeOpen {
+  std::string name;  // as the service was registered, lower-case ("srvsvc")
+  std::unique_ptr<PipeInstance> instance;
+  std::deque<std::vector<std::uint8_t>> unread;  // whole messages; the front one may be part read
+  std::size_t front_read = 0;                    // bytes of unread.front() already read
+  std::size_t unread_bytes = 0;                  // all of unread, less front_read
+};
+
 /// MS-SMB2 3.3.1.10 Open. Everything but `handle` is fixed once the open is registered.
 struct Open {
   codec::FileId file_id;
@@ -55,6 +68,7 @@ struct Open {
   std::shared_ptr<TreeConnect> tree;
   std::uint32_t granted_access = 0;
   bool is_directory = false;
+  std::unique_ptr<PipeOpen> pipe;  // a named pipe (IPC$): no backend file, no NT-core state
   nt::NtCore::OpenRef nt;  // its share mode, deletion state, locks and lease, in the NT core
   OpenHandle handle;
   // Open.IsResilient (FSCTL_LMR_REQUEST_RESILIENCY, 3.3.5.15.9) / IsDurable / IsPersistent

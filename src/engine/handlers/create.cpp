@@ -4,6 +4,7 @@
 #include "codec/access_mask.hpp"
 #include "codec/fscc.hpp"
 #include "engine/dispatch.hpp"
+#include "engine/handlers/pipe.hpp"
 #include "engine/handlers/durable.hpp"
 #include "log.hpp"
 
@@ -195,13 +196,13 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   const auto& cfg = ctx.server.config;
   const auto& c = *decoded;
   const auto& tree = *req.tree;
+  if (tree.is_ipc) return pipe_create(ctx, req, rsp, c);  // a named pipe; durable contexts do not apply
 
   // A durable reconnect ignores everything but its context, the name and the lease key
   // (3.3.5.9.7, 3.3.5.9.12: no "Path Name Validation").
   auto durable = parse_durable(c, conn.dialect);
   if (!durable) return rsp.fail(durable.status());
   if (durable->reconnect()) {
-    if (tree.is_ipc) return rsp.fail(NtStatus::object_name_not_found);
     return reconnect_durable(ctx, req, rsp, c, *durable);
   }
 
@@ -312,6 +313,17 @@ void close(Ctx& ctx, Request& req, Response& rsp) {
   auto open = ctx.find_open(req, decoded->file_id);
   if (!open) return rsp.fail(open.status());
   ctx.unregister_open(*open);
+  if ((*open)->pipe) {  // nothing to close in a backend
+    codec::CloseResponse out;
+    if (decoded->flags & codec::kClosePostqueryAttrib) {
+      out.flags = codec::kClosePostqueryAttrib;
+      out.allocation_size = 4096;
+      out.file_attributes = kAttrNormal;
+    }
+    Response::BodyBuilder b;
+    codec::encode_close_response(b.w, out);
+    return rsp.set_body(b.buf);
+  }
   struct Closing {
     std::shared_ptr<Open> open;
     nt::NtCore* nt;

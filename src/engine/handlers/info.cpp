@@ -4,6 +4,7 @@
 #include "codec/fscc.hpp"
 #include "codec/security_descriptor.hpp"
 #include "engine/dispatch.hpp"
+#include "engine/handlers/pipe.hpp"
 
 namespace smbsrv::engine::handlers {
 namespace {
@@ -55,6 +56,11 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
   if (q.output_buffer_length > ctx.server.config.max_transact) return rsp.fail(NtStatus::invalid_parameter);
   auto open = ctx.find_open(req, q.file_id);
   if (!open) return rsp.fail(open.status());
+  if ((*open)->pipe) {
+    auto info = pipe_query_info(**open, q);
+    if (!info) return rsp.fail(info.status());
+    return answer(rsp, q, std::move(info->bytes), info->fixed, info->min);
+  }
   struct Query {
     codec::QueryInfoRequest q;
     std::shared_ptr<Open> open;
@@ -229,6 +235,10 @@ void set_info(Ctx& ctx, Request& req, Response& rsp) {
   const auto& s = *decoded;
   auto open = ctx.find_open(req, s.file_id);
   if (!open) return rsp.fail(open.status());
+  if ((*open)->pipe) {
+    if (auto st = pipe_set_info(s); st != NtStatus::success) return rsp.fail(st);
+    return set_info_done(rsp);
+  }
   if (s.info_type == codec::kInfoSecurity) {
     // Security descriptors are not stored; accept the owner/DACL the client sets, as a share
     // without ACL support does, so copies that carry ACLs do not fail.

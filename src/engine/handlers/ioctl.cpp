@@ -2,6 +2,7 @@
 #include "codec/copychunk.hpp"
 #include "engine/dispatch.hpp"
 #include "engine/handlers/fsctl_file.hpp"
+#include "engine/handlers/pipe.hpp"
 #include "engine/handlers/copychunk.hpp"
 
 namespace smbsrv::engine::handlers {
@@ -25,6 +26,8 @@ void ioctl(Ctx& ctx, Request& req, Response& rsp) {
   if (!(io.flags & codec::kIoctlIsFsctl)) return rsp.fail(NtStatus::not_supported);
   if (io.max_output_response > ctx.server.config.max_transact || io.input.size() > ctx.server.config.max_transact)
     return rsp.fail(NtStatus::invalid_parameter);
+
+  if (pipe_fsctl(ctx, req, rsp, io)) return;  // TRANSCEIVE, PEEK, WAIT
 
   codec::IoctlResponse out;
   out.ctl_code = io.ctl_code;
@@ -94,8 +97,6 @@ void ioctl(Ctx& ctx, Request& req, Response& rsp) {
       (*open)->resiliency_timeout_ms = q->timeout_ms;
       return answer(rsp, io, out);
     }
-    case codec::kFsctlPipeTransceive:
-      return rsp.fail(NtStatus::not_supported);  // named pipes are not served yet
     default: {
       if (file_fsctl(ctx, req, rsp, io)) return;
       if (req.tree->is_ipc) return rsp.fail(NtStatus::not_supported);

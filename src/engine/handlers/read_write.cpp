@@ -4,6 +4,7 @@
 
 #include "codec/access_mask.hpp"
 #include "engine/dispatch.hpp"
+#include "engine/handlers/pipe.hpp"
 #include "engine/job_pool.hpp"
 #include "engine/security.hpp"
 
@@ -206,6 +207,7 @@ void read(Ctx& ctx, Request& req, Response& rsp) {
     return rsp.fail(NtStatus::invalid_parameter);
   auto open = ctx.find_open(req, r.file_id);
   if (!open) return rsp.fail(open.status());
+  if ((*open)->pipe) return pipe_read(ctx, req, rsp, *open, r);
   if ((*open)->is_directory) return rsp.fail(NtStatus::invalid_device_request);
   if (!((*open)->granted_access & kDataRead)) return rsp.fail(NtStatus::access_denied);
 
@@ -237,6 +239,7 @@ void write(Ctx& ctx, Request& req, Response& rsp) {
     return rsp.fail(NtStatus::invalid_parameter);
   auto open = ctx.find_open(req, w.file_id);
   if (!open) return rsp.fail(open.status());
+  if ((*open)->pipe) return pipe_write(ctx, req, rsp, *open, w.data);
   if ((*open)->is_directory) return rsp.fail(NtStatus::invalid_device_request);
   if (!((*open)->granted_access & kDataWrite)) return rsp.fail(NtStatus::access_denied);
   JobPtr job(WriteJob::make());
@@ -256,6 +259,11 @@ void flush(Ctx& ctx, Request& req, Response& rsp) {
   if (!open) return rsp.fail(open.status());
   // 3.3.5.11: flushing needs write access (Windows answers ACCESS_DENIED otherwise).
   if (!((*open)->granted_access & kDataWrite)) return rsp.fail(NtStatus::access_denied);
+  if ((*open)->pipe) {  // a pipe's messages are delivered as they are written
+    Response::BodyBuilder b;
+    codec::encode_flush_response(b.w);
+    return rsp.set_body(b.buf);
+  }
   struct Flushing {
     std::shared_ptr<Open> open;
     NtStatus status = NtStatus::success;
