@@ -1,10 +1,12 @@
 // smbsrv-share: serves directories over SMB2/3.
 //
-// Usage: smbsrv-share [--config FILE] [--listen ADDR:PORT] [--share NAME=PATH[:ro]]...
+// Usage: smbsrv-share [--config FILE] [--listen ADDR:PORT]
+//                     [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:comment=TEXT]]...
 //                     [--user NAME:PASSWORD]... [--min-dialect V] [--max-dialect V]
 //                     [--signing required|enabled] [--encrypt] [--guest] [--log-level LEVEL]
 //                     [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]
-//                     [--workers N] [--io-threads N]
+//                     [--workers N] [--io-threads N] [--server-name NAME] [--workgroup NAME]
+//                     [--machine-sid S-1-5-21-A-B-C] [--state-dir DIR]
 // Example: smbsrv-share --listen 127.0.0.1:4445 --share docs=/srv/docs --user alice:secret
 //
 // With no arguments it serves ./smbshare as "share" on port 445 with a user "smb" whose password
@@ -13,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +39,7 @@ struct Options {
   std::string log_level = "info";
   bool guest = false;
   bool encrypt = false;
+  std::string server_name, workgroup, machine_sid, state_dir;
   std::optional<unsigned long> max_connections, preauth_timeout, idle_timeout, workers, io_threads;
 };
 
@@ -46,12 +50,14 @@ std::optional<unsigned long> parse_count(const std::string& v) {
 
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
-               "usage: smbsrv-share [--config FILE] [--listen ADDR:PORT] [--share NAME=PATH[:ro][:encrypt][:anynames]]...\n"
+               "usage: smbsrv-share [--config FILE] [--listen ADDR:PORT]\n"
+               "                    [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:comment=TEXT]]...\n"
                "                    [--user NAME:PASSWORD]... [--min-dialect 2.0.2|2.1|3.0|3.0.2|3.1.1]\n"
                "                    [--max-dialect V] [--signing required|enabled] [--encrypt] [--guest]\n"
                "                    [--log-level trace|debug|info|warn|error]\n"
                "                    [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]\n"
-               "                    [--workers N] [--io-threads N]\n"
+               "                    [--workers N] [--io-threads N] [--server-name NAME] [--workgroup NAME]\n"
+               "                    [--machine-sid S-1-5-21-A-B-C] [--state-dir DIR]\n"
                "example: smbsrv-share --listen 127.0.0.1:4445 --share docs=/srv/docs --user alice:secret\n");
   std::exit(code);
 }
@@ -64,6 +70,10 @@ bool apply(Options& o, const std::string& key, const std::string& value) {
   else if (key == "max-dialect") o.max_dialect = value;
   else if (key == "signing") o.signing = value;
   else if (key == "log-level") o.log_level = value;
+  else if (key == "server-name") o.server_name = value;
+  else if (key == "workgroup") o.workgroup = value;
+  else if (key == "machine-sid") o.machine_sid = value;
+  else if (key == "state-dir") o.state_dir = value;
   else if (key == "guest") o.guest = value.empty() || value == "true" || value == "yes" || value == "1";
   else if (key == "encrypt") o.encrypt = value.empty() || value == "true" || value == "yes" || value == "1";
   else if (key == "max-connections") return (o.max_connections = parse_count(value)).has_value();
@@ -110,6 +120,36 @@ std::string random_password() {
   std::string p;
   for (int i = 0; i < 12; ++i) p.push_back(alphabet[rd() % (sizeof(alphabet) - 1)]);
   return p;
+}
+
+/// The machine SID, kept in STATE_DIR/machine-sid so that account SIDs (what Windows' Security tab
+/// and smbcacls show) stay the same across restarts. Made on first start; empty when the state
+/// directory cannot be written (the server then picks one per run).
+std::string persistent_machine_sid(std::string dir) {
+  if (dir.empty()) {
+    const char* xdg = std::getenv("XDG_STATE_HOME");
+    const char* home = std::getenv("HOME");
+    if (xdg && *xdg) dir = std::string(xdg) + "/smbsrv";
+    else if (home && *home) dir = std::string(home) + "/.local/state/smbsrv";
+    else return "";
+  }
+  const std::string file = dir + "/machine-sid";
+  if (std::ifstream in(file); in) {
+    std::string sid;
+    std::getline(in, sid);
+    if (!sid.empty()) return trim(sid);
+  }
+  std::random_device rd;
+  std::string sid = "S-1-5-21";
+  for (int i = 0; i < 3; ++i) sid += "-" + std::to_string(static_cast<std::uint32_t>(rd()));
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::ofstream out(file);
+  if (!(out << sid << "\n")) {
+    std::fprintf(stderr, "smbsrv-share: cannot write %s: account SIDs will change on restart\n", file.c_str());
+    return "";
+  }
+  return sid;
 }
 
 volatile std::sig_atomic_t g_signal = 0;
@@ -162,6 +202,9 @@ int main(int argc, char** argv) {
   if (o.io_threads) cfg.io_threads = *o.io_threads;
   if (o.preauth_timeout) cfg.unauthenticated_timeout_seconds = static_cast<std::uint32_t>(*o.preauth_timeout);
   if (o.idle_timeout) cfg.idle_timeout_seconds = static_cast<std::uint32_t>(*o.idle_timeout);
+  if (!o.server_name.empty()) cfg.server_name = o.server_name;
+  if (!o.workgroup.empty()) cfg.domain_name = o.workgroup;
+  cfg.machine_sid = o.machine_sid.empty() ? persistent_machine_sid(o.state_dir) : o.machine_sid;
 
   auto creds = std::make_shared<smbsrv::InMemoryCredentialStore>();
   std::vector<std::string> banner_users;
@@ -180,7 +223,14 @@ int main(int argc, char** argv) {
     banner_users.push_back(u.substr(0, c));
   }
 
-  smbsrv::Server server(cfg, creds);
+  std::optional<smbsrv::Server> server_holder;
+  try {
+    server_holder.emplace(cfg, creds);
+  } catch (const std::invalid_argument& e) {  // a malformed --machine-sid
+    std::fprintf(stderr, "smbsrv-share: %s\n", e.what());
+    return 2;
+  }
+  smbsrv::Server& server = *server_holder;
   if (o.shares.empty()) o.shares.push_back("share=./smbshare");
   std::vector<std::string> banner_shares;
   for (const auto& s : o.shares) {
@@ -190,18 +240,26 @@ int main(int argc, char** argv) {
       return 2;
     }
     std::string name = s.substr(0, eq), path = s.substr(eq + 1);
+    // ":comment=TEXT" comes last and takes the rest (a comment may hold ':').
+    std::string comment;
+    if (auto c = path.find(":comment="); c != std::string::npos) {
+      comment = path.substr(c + 9);
+      path.resize(c);
+    }
     // Trailing flags: ":ro", ":rw", ":encrypt", ":anynames" (any order, e.g. "/srv/x:ro:encrypt").
     // ":anynames" allows the names Windows refuses (CON, "a.", ...; Share::windows_names).
-    bool ro = false, enc = false, any_names = false;
+    // ":hidden" leaves the share out of share listings (Share::browseable).
+    bool ro = false, enc = false, any_names = false, hidden = false;
     for (bool more = true; more;) {
       more = false;
-      for (const char* flag : {":ro", ":rw", ":encrypt", ":anynames"}) {
+      for (const char* flag : {":ro", ":rw", ":encrypt", ":anynames", ":hidden"}) {
         const std::string f = flag;
         if (path.size() > f.size() && path.compare(path.size() - f.size(), f.size(), f) == 0) {
           path.resize(path.size() - f.size());
           if (f == ":ro") ro = true;
           if (f == ":encrypt") enc = true;
           if (f == ":anynames") any_names = true;
+          if (f == ":hidden") hidden = true;
           more = true;
         }
       }
@@ -215,13 +273,16 @@ int main(int argc, char** argv) {
       share.default_access = ro ? smbsrv::Access::read_only : smbsrv::Access::read_write;
       share.encrypt_data = enc;
       share.windows_names = !any_names;
+      share.comment = comment;
+      share.browseable = !hidden;
       server.add_share(std::move(share));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "smbsrv-share: share %s: %s\n", name.c_str(), e.what());
       return 2;
     }
     banner_shares.push_back(name + " -> " + std::filesystem::absolute(path).string() + (ro ? " (read-only)" : "") +
-                            (enc ? " (encrypted)" : ""));
+                            (enc ? " (encrypted)" : "") + (hidden ? " (hidden)" : "") +
+                            (comment.empty() ? "" : " \"" + comment + "\""));
   }
 
   std::error_code ec;
@@ -247,6 +308,7 @@ int main(int argc, char** argv) {
   const std::string host = cfg.listen_address == "0.0.0.0" || cfg.listen_address == "::" ? "127.0.0.1" : cfg.listen_address;
   const std::string share0 = banner_shares.front().substr(0, banner_shares.front().find(' '));
   const std::string user0 = banner_users.front().substr(0, banner_users.front().find(':'));
+  std::printf("list:    smbclient -L //%s -p %u -U %s\n", host.c_str(), port, user0.c_str());
   std::printf("connect: smbclient //%s/%s -p %u -U %s\n", host.c_str(), share0.c_str(), port, user0.c_str());
   std::printf("mount:   mount -t cifs //%s/%s /mnt -o port=%u,username=%s\n", host.c_str(), share0.c_str(), port,
               user0.c_str());
