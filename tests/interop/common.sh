@@ -35,7 +35,7 @@ trap cleanup EXIT
 
 start_server() {
   local bin=$1; shift
-  "$bin" --listen 127.0.0.1:0 --share "share=$SHARE_DIR" --user "$SMB_USER:$SMB_PASS" "$@" \
+  "$bin" --listen 127.0.0.1:0 --share "share=$SHARE_DIR" --user "$SMB_USER:$SMB_PASS" --state-dir "$WORK/state" "$@" \
     > "$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
