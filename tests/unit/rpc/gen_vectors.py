@@ -193,3 +193,15 @@ path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'rpc_vectors.hpp
 with open(path, 'w') as f:
     f.write('\n'.join(out) + '\n')
 print('wrote %d vectors to %s' % (len(vectors), path))
+
+# Seeds of the fuzz target tests/fuzz/fuzz_rpc_services.cpp: [mode][opnum LE16][stub], mode =
+# interface index, | 4 for lsarpc requests that carry a policy handle (the target opens one).
+corpus = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'fuzz', 'corpus', 'rpc_services')
+os.makedirs(corpus, exist_ok=True)
+for (iface, name, opnum, data) in vectors:
+    mode = ('srvsvc', 'wkssvc', 'lsarpc').index(iface)
+    if iface == 'lsarpc' and data[:20] == HANDLE:
+        mode |= 4
+    with open(os.path.join(corpus, 'seed-%s-%s' % (iface, name)), 'wb') as f:
+        f.write(bytes([mode, opnum & 0xff, opnum >> 8]) + data)
+print('wrote %d seeds to %s' % (len(vectors), os.path.normpath(corpus)))
