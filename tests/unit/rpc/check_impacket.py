@@ -123,7 +123,9 @@ def main():
                       ('lookup_sids3', lsat.LsarLookupSids3Response)):
         r = parse(cls, dumps['lsarpc.' + name], name)
         if r:
-            doms = [dd['Name'] for dd in r['ReferencedDomains']['Domains']]
+            # impacket shows an empty RPC_UNICODE_STRING (NULL buffer) as b''
+            doms = [dd['Name'] if isinstance(dd['Name'], str) else dd['Name'].decode()
+                    for dd in r['ReferencedDomains']['Domains']]
             got = []
             for n in r['TranslatedNames']['Names']:
                 got.append(None if n['Use'] == 8 else '%s\\%s' % (doms[n['DomainIndex']], n['Name']))
@@ -144,7 +146,7 @@ def main():
         checked += 1
     r = parse(lsat.LsarGetUserNameResponse, dumps['lsarpc.get_user_name'], 'get_user_name')
     if r:
-        check(r['UserName']['Data'] == 'alice', 'get_user_name %r' % r['UserName'])
+        check(r['UserName'] == 'alice', 'get_user_name %r' % r['UserName'])
         checked += 1
 
     for f in failures:

@@ -69,7 +69,7 @@ SidsReply read_names(const std::vector<std::uint8_t>& stub, bool ex) {
   std::vector<codec::Sid> dsids;
   r.unique_param([&] {
     std::uint32_t n = r.u32();
-    r.unique([&] {
+    r.unique([&, n] {
       EXPECT_EQ(r.conformance(12), n);
       dnames.resize(n);
       dsids.resize(n);
@@ -83,7 +83,7 @@ SidsReply read_names(const std::vector<std::uint8_t>& stub, bool ex) {
   });
   r.param([&] {
     std::uint32_t n = r.u32();
-    r.unique([&] {
+    r.unique([&, n] {
       EXPECT_EQ(r.conformance(16), n);
       out.names.resize(n);
       for (auto& nm : out.names) {
@@ -250,7 +250,7 @@ std::vector<Sid2> read_sids_ex2(const std::vector<std::uint8_t>& stub, std::uint
   std::vector<std::string> dnames;
   r.unique_param([&] {
     std::uint32_t n = r.u32();
-    r.unique([&] {
+    r.unique([&, n] {
       r.conformance(12);
       dnames.resize(n);
       for (std::uint32_t i = 0; i < n; ++i) {
@@ -264,7 +264,7 @@ std::vector<Sid2> read_sids_ex2(const std::vector<std::uint8_t>& stub, std::uint
   std::vector<codec::Sid> sids;
   r.param([&] {
     std::uint32_t n = r.u32();
-    r.unique([&] {
+    r.unique([&, n] {
       r.conformance(16);
       out.resize(n);
       sids.resize(n);
@@ -288,7 +288,7 @@ TEST(Lsarpc, LookupNames3And4TranslateQualifiedAndIsolatedNames) {
   Fixture f;
   f.handle = f.open();
   // NAMES = alice, SMBSRV\bob, Everyone, BUILTIN\Administrators, nosuchuser.
-  for (std::uint16_t op : {68, 77}) {
+  for (std::uint16_t op : {std::uint16_t{68}, std::uint16_t{77}}) {
     std::uint32_t status = 0, mapped = 0;
     auto sids = read_sids_ex2(f.call(op, op == 68 ? f.with_handle("lookup_names3") : vec("lookup_names4").stub).stub,
                               status, mapped);
@@ -317,9 +317,9 @@ TEST(Lsarpc, LookupNamesLevel14ReturnsRids) {
   CallResult res = f.call(14, f.with_handle("lookup_names"));
   EXPECT_EQ(tail_status(res), kSomeNotMapped);
   NdrReader r(res.stub);
+  std::vector<std::string> names;
   r.unique_param([&] {
-    std::uint32_t n = r.u32();
-    std::vector<std::string> names(n);
+    names.resize(r.u32());
     r.unique([&] {
       r.conformance(12);
       for (auto& s : names) { r.align(4); r.unicode_string(s); r.unique([&] { r.sid(); }); }
@@ -329,7 +329,7 @@ TEST(Lsarpc, LookupNamesLevel14ReturnsRids) {
   std::vector<std::uint32_t> rids;
   r.param([&] {
     std::uint32_t n = r.u32();
-    r.unique([&] {
+    r.unique([&, n] {
       r.conformance(12);
       for (std::uint32_t i = 0; i < n; ++i) { r.enum16(); rids.push_back(r.u32()); r.u32(); }
     });
@@ -412,7 +412,7 @@ TEST(Lsarpc, CountsAboveTheirRangeFault) {
 TEST(Lsarpc, OtherOpnumsAndTruncationsFault) {
   Fixture f;
   f.handle = f.open();
-  for (std::uint16_t op : {1, 2, 8, 58, 129, 131, 500}) EXPECT_EQ(f.call(op, {}).fault, kNcaOpRangeError) << op;
+  for (int op : {1, 2, 8, 58, 129, 131, 500}) EXPECT_EQ(f.call(static_cast<std::uint16_t>(op), {}).fault, kNcaOpRangeError) << op;
   for (const auto& v : vectors::lsarpc()) {
     std::vector<std::uint8_t> full = v.stub;
     for (std::size_t n = 0; n < full.size(); ++n) {

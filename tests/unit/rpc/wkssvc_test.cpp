@@ -58,8 +58,8 @@ TEST(Wkssvc, WkstaGetInfoLevels100To102) {
     EXPECT_EQ(langroup, "WORKGROUP");
     EXPECT_EQ(major, 10u);
     EXPECT_EQ(minor, 0u);
-    if (level >= 101) EXPECT_EQ(lanroot, "");
-    if (level == 102) EXPECT_EQ(users, 0u);
+    if (level >= 101) { EXPECT_EQ(lanroot, ""); }
+    if (level == 102) { EXPECT_EQ(users, 0u); }
   }
 }
 
