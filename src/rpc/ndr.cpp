@@ -257,6 +257,9 @@ void NdrReader::unicode_string(std::string& out) {
     if (!ok()) return;
     // No NUL is required (MS-DTYP 2.3.10); some clients count one in Length: drop it.
     if (b.size() >= 2 && b[b.size() - 2] == 0 && b[b.size() - 1] == 0) b = b.first(b.size() - 2);
+    for (std::size_t i = 0; i + 1 < b.size(); i += 2) {
+      if (b[i] == 0 && b[i + 1] == 0) { fail(); return; }  // a NUL inside: no name has one
+    }
     std::optional<std::string> s = utf16le_to_utf8(b);
     if (!s) { fail(); return; }
     out = std::move(*s);
