@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "hex_util.hpp"
+#include "unit/hex_util.hpp"
 #include "rpc/ndr.hpp"
 
 namespace smbsrv::rpc {

@@ -4,7 +4,7 @@
 #include <functional>
 #include <vector>
 
-#include "hex_util.hpp"
+#include "unit/hex_util.hpp"
 #include "rpc/pdu.hpp"
 
 namespace smbsrv::rpc {

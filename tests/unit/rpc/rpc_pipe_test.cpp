@@ -5,7 +5,7 @@
 #include <memory>
 #include <vector>
 
-#include "hex_util.hpp"
+#include "unit/hex_util.hpp"
 #include "rpc/pdu.hpp"
 #include "rpc/rpc.hpp"
 
