@@ -5,7 +5,9 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -114,7 +116,9 @@ class Directory {
 };
 
 /// The built-in services. Each pipe open gets fresh interface objects.
-std::unique_ptr<Interface> make_srvsvc(std::shared_ptr<const Directory> dir);
+/// Wall-clock time for NetrRemoteTOD (srvsvc); empty = std::chrono::system_clock::now.
+using WallClock = std::function<std::chrono::system_clock::time_point()>;
+std::unique_ptr<Interface> make_srvsvc(std::shared_ptr<const Directory> dir, WallClock clock = {});
 std::unique_ptr<Interface> make_wkssvc(std::shared_ptr<const Directory> dir);
 std::unique_ptr<Interface> make_lsarpc(std::shared_ptr<const Directory> dir);
 

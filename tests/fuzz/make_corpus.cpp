@@ -12,6 +12,7 @@
 #include "auth/spnego.hpp"
 #include "codec/copychunk.hpp"
 #include "fuzz/fuzz_support.hpp"
+#include "fuzz/rpc_fuzz_support.hpp"
 
 using namespace smbsrv;
 using namespace smbsrv::fuzz;
@@ -412,6 +413,122 @@ void engine_seeds() {
   }
 }
 
+// DCE/RPC: message sequences for fuzz_rpc_pdu, NDR shapes for fuzz_ndr (selector byte first).
+void rpc_seeds() {
+  using namespace smbsrv::rpc;
+  auto bind = [](std::uint32_t call_id, std::vector<ContextElem> ctxs, PType type = PType::bind,
+                 std::uint16_t frag = 4280) {
+    BindPdu b;
+    b.hdr.ptype = static_cast<std::uint8_t>(type);
+    b.hdr.pfc_flags = kPfcFirstFrag | kPfcLastFrag;
+    b.hdr.call_id = call_id;
+    b.max_xmit_frag = b.max_recv_frag = frag;
+    b.contexts = std::move(ctxs);
+    return encode_bind(b);
+  };
+  auto request = [](std::uint32_t call_id, std::uint16_t opnum, Vec stub,
+                    std::uint8_t flags = kPfcFirstFrag | kPfcLastFrag, std::uint16_t ctx = 0) {
+    RequestPdu r;
+    r.hdr.pfc_flags = flags;
+    r.hdr.call_id = call_id;
+    r.alloc_hint = static_cast<std::uint32_t>(stub.size());
+    r.context_id = ctx;
+    r.opnum = opnum;
+    r.stub = stub;
+    return encode_request(r);
+  };
+  auto seq = [](std::initializer_list<Vec> msgs) {
+    Vec out;
+    for (const auto& m : msgs) append_chunk(out, m);
+    return out;
+  };
+  const SyntaxId btfn{uuid_from_string("6cb71c2c-9812-4540-0300-000000000000"), 1, 0};
+  const Vec b = bind(1, {{0, echo_syntax(), {ndr20_syntax()}}});
+  emit("rpc_pdu", "bind", seq({b}));
+  emit("rpc_pdu", "bind_request", seq({b, request(2, 0, {'h', 'e', 'l', 'l', 'o'})}));
+  emit("rpc_pdu", "windows_bind", seq({bind(1, {{0, echo_syntax(), {ndr20_syntax()}},
+                                                 {1, echo_syntax(), {ndr64_syntax()}},
+                                                 {2, echo_syntax(), {btfn}}}),
+                                       request(2, 0, {1, 2, 3, 4}, kPfcFirstFrag),
+                                       request(2, 0, {5, 6, 7, 8}, kPfcLastFrag)}));
+  emit("rpc_pdu", "big_response", seq({bind(1, {{0, echo_syntax(), {ndr20_syntax()}}}, PType::bind, 2048),
+                                       request(2, 1, {20})}));
+  emit("rpc_pdu", "alter", seq({b, bind(2, {{1, echo_syntax(), {ndr20_syntax()}}}, PType::alter_context),
+                                request(3, 0, {9}, kPfcFirstFrag | kPfcLastFrag, 1)}));
+  {
+    Vec two = b;
+    const Vec r = request(2, 0, {7});
+    two.insert(two.end(), r.begin(), r.end());
+    emit("rpc_pdu", "two_in_one", seq({two}));
+  }
+  {
+    Vec v4 = b;
+    v4[0] = 4;
+    emit("rpc_pdu", "errors", seq({request(1, 0, {1}), v4, b, request(2, 7, {}), request(3, 2, {}),
+                                   request(4, 0, {1}, 0), b}));
+  }
+
+  auto ndr = [](std::uint8_t sel, const NdrWriter& w) {
+    Vec v{sel};
+    v.insert(v.end(), w.bytes().begin(), w.bytes().end());
+    return v;
+  };
+  {
+    NdrWriter w;
+    w.unique_wstring_param("srvsvc");
+    emit("ndr", "wstring", ndr(0, w));
+  }
+  {
+    NdrWriter w;
+    write_share_enum(w, {{"IPC$", 0x80000003, "IPC Service"}, {"share", 0, ""}, {std::nullopt, 1, std::nullopt}});
+    emit("ndr", "share_enum", ndr(1, w));
+  }
+  {
+    codec::Sid a;
+    a.authority = {0, 0, 0, 0, 0, 5};
+    a.sub_authorities = {32, 544};
+    codec::Sid d;
+    d.authority = {0, 0, 0, 0, 0, 5};
+    d.sub_authorities = {21, 1, 2, 3, 1000};
+    NdrWriter w;
+    w.param([&] {
+      w.u32(3);
+      w.unique(true, [&] {
+        w.conformance(3);
+        w.unique(true, [&] { w.sid(a); });
+        w.unique(false, [] {});
+        w.unique(true, [&] { w.sid(d); });
+      });
+    });
+    emit("ndr", "sid_enum", ndr(2, w));
+  }
+  {
+    NdrWriter w;
+    write_names(w, {{1, "Administrators", 0}, {8, "", 1}, {1, "alice", 0}});
+    emit("ndr", "names", ndr(3, w));
+  }
+  {
+    rpc::ContextHandle h;
+    h.uuid = uuid_from_string("00112233-4455-6677-8899-aabbccddeeff");
+    NdrWriter w;
+    w.param([&] {
+      w.context_handle(h);
+      w.hyper(-1);
+      w.uuid(h.uuid);
+      w.enum16(2);
+      w.conformance(3);
+      w.raw(std::vector<std::uint8_t>{1, 2, 3});
+    });
+    emit("ndr", "handle", ndr(4, w));
+  }
+  {
+    NdrWriter w;
+    std::function<void(int)> node = [&](int left) { w.unique(left > 0, [&, left] { node(left - 1); }); };
+    w.param([&] { node(3); });
+    emit("ndr", "list", ndr(5, w));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -491,5 +608,6 @@ int main(int argc, char** argv) {
     emit("copychunk", "chunks" + std::to_string(n), c.b);
   }
   engine_seeds();
+  rpc_seeds();
   return 0;
 }
