@@ -32,6 +32,30 @@ ServerState::ServerState(ServerConfig cfg, std::shared_ptr<const CredentialStore
       random([](std::span<std::uint8_t> out) { crypto::random_bytes(out); }),
       nt(now, core_options(config)) {
   crypto::random_bytes(server_guid);
+  register_builtin_pipes();
+}
+
+void ServerState::register_builtin_pipes() {
+  // MS-SRVS, MS-WKST, MS-LSAT over DCE/RPC (src/rpc): each open gets its own association. The
+  // LSA's endpoint is \PIPE\lsass; clients open it as "lsarpc" (and some as "lsass").
+  struct Builtin {
+    const char* pipe;
+    const char* address;
+    std::unique_ptr<rpc::Interface> (*make)(std::shared_ptr<const rpc::Directory>);
+  };
+  static const Builtin kBuiltins[] = {
+      {"srvsvc", "\\PIPE\\srvsvc", [](std::shared_ptr<const rpc::Directory> d) { return rpc::make_srvsvc(std::move(d)); }},
+      {"wkssvc", "\\PIPE\\wkssvc", [](std::shared_ptr<const rpc::Directory> d) { return rpc::make_wkssvc(std::move(d)); }},
+      {"lsarpc", "\\PIPE\\lsass", [](std::shared_ptr<const rpc::Directory> d) { return rpc::make_lsarpc(std::move(d)); }},
+      {"lsass", "\\PIPE\\lsass", [](std::shared_ptr<const rpc::Directory> d) { return rpc::make_lsarpc(std::move(d)); }},
+  };
+  for (const auto& b : kBuiltins) {
+    add_pipe_service(b.pipe, [dir = directory, &b](const PipeClient& client) {
+      std::vector<std::unique_ptr<rpc::Interface>> interfaces;
+      interfaces.push_back(b.make(dir));
+      return rpc::make_rpc_pipe(std::move(interfaces), b.address, client);
+    });
+  }
 }
 
 ServerState::~ServerState() {

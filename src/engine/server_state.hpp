@@ -79,6 +79,7 @@ struct ServerState {
   PipeFactory find_pipe_service(std::string_view name) const;
 
  private:
+  void register_builtin_pipes();
   mutable std::mutex shares_mu_;  // a leaf lock: nothing else is taken while it is held
   std::map<std::string, std::shared_ptr<const Share>, std::less<>> shares_;  // key: upper-case
   mutable std::mutex pipes_mu_;  // a leaf lock

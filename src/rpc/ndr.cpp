@@ -114,6 +114,9 @@ void NdrWriter::unicode_string(std::string_view utf8) {
   std::vector<std::uint8_t> chars = to_utf16le(utf8);
   auto bytes = static_cast<std::uint16_t>(chars.size() > 0xFFFE ? 0xFFFE : chars.size());
   chars.resize(bytes);
+  // The structure aligns to its largest member, the 4-byte pointer (C706 14.2.5): a Length after
+  // a 2-byte member (LSAPR_TRANSLATED_NAME's Use) starts on the next 4-byte boundary.
+  align(4);
   u16(bytes);  // Length
   u16(bytes);  // MaximumLength
   unique(bytes != 0, [this, chars = std::move(chars)] {
@@ -178,8 +181,13 @@ std::string NdrReader::wstring() {
   if (!ok()) return {};
   std::size_t body = (std::size_t{n} - 1) * 2;
   if (b[body] != 0 || b[body + 1] != 0) { fail(); return {}; }
+  // The string ends at its first NUL; what follows is padding of the sender's buffer (impacket
+  // sends a ServerName of ten NULs, which Windows takes as "").
   for (std::size_t i = 0; i < body; i += 2) {
-    if (b[i] == 0 && b[i + 1] == 0) { fail(); return {}; }  // a NUL inside the string
+    if (b[i] == 0 && b[i + 1] == 0) {
+      body = i;
+      break;
+    }
   }
   std::optional<std::string> s = utf16le_to_utf8(b.first(body));
   if (!s) { fail(); return {}; }
@@ -244,6 +252,7 @@ std::optional<std::string> NdrReader::unique_wstring_param() {
 
 void NdrReader::unicode_string(std::string& out) {
   out.clear();
+  align(4);  // see NdrWriter::unicode_string
   std::uint16_t length = u16();
   std::uint16_t max_length = u16();
   if (!ok()) return;

@@ -105,6 +105,9 @@ class Srvsvc final : public Interface {
   CallResult call(std::uint16_t opnum, std::span<const std::uint8_t> stub, const CallContext& ctx) override {
     switch (opnum) {
       case 15: return share_enum(stub, ctx);
+      // NetrShareEnumSticky (MS-SRVS 3.1.4.6): the same request and answer; every share here
+      // is "sticky" (configured, not made by a client). Samba's rpcclient netshareenum sends it.
+      case 36: return share_enum(stub, ctx);
       case 16: return share_get_info(stub, ctx);
       case 21: return server_get_info(stub);
       case 28: return remote_tod(stub);

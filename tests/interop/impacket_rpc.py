@@ -43,7 +43,7 @@ r = srvs.hNetrShareEnum(dce, 2)
 names = [e["shi2_netname"][:-1] for e in r["InfoStruct"]["ShareInfo"]["Level2"]["Buffer"]]
 check("NetrShareEnum level 2", "docs" in names and "IPC$" in names, names)
 r = srvs.hNetrShareGetInfo(dce, "docs\x00", 1)
-check("NetrShareGetInfo level 1", r["InfoStruct"]["ShareInfo1"]["shi1_remark"][:-1] == "Team documents", r.dump())
+check("NetrShareGetInfo level 1", r["InfoStruct"]["ShareInfo1"]["shi1_remark"][:-1] == "Team documents", r)
 try:
     srvs.hNetrShareGetInfo(dce, "nosuch\x00", 1)
     check("NetrShareGetInfo unknown share", False, "succeeded")
@@ -52,16 +52,16 @@ except DCERPCException as e:
 r = srvs.hNetrServerGetInfo(dce, 101)
 info = r["InfoStruct"]["ServerInfo101"]
 check("NetrServerGetInfo level 101", info["sv101_name"][:-1] == "TESTSRV" and info["sv101_platform_id"] == 500,
-      r.dump())
+      r)
 r = srvs.hNetrRemoteTOD(dce)
-check("NetrRemoteTOD", r["BufferPtr"]["tod_year"] >= 2024, r.dump())
+check("NetrRemoteTOD", r["BufferPtr"]["tod_year"] >= 2024, r)
 dce.disconnect()
 
 dce = bind(r"\wkssvc", wkst.MSRPC_UUID_WKST)
 r = wkst.hNetrWkstaGetInfo(dce, 100)
 w = r["WkstaInfo"]["WkstaInfo100"]
 check("NetrWkstaGetInfo level 100", w["wki100_computername"][:-1] == "TESTSRV" and
-      w["wki100_langroup"][:-1] == "TESTGROUP", r.dump())
+      w["wki100_langroup"][:-1] == "TESTGROUP", r)
 dce.disconnect()
 
 dce = bind(r"\lsarpc", lsat.MSRPC_UUID_LSAT)
@@ -69,10 +69,10 @@ policy = lsad.hLsarOpenPolicy2(dce, MAXIMUM_ALLOWED | lsat.POLICY_LOOKUP_NAMES)[
 r = lsad.hLsarQueryInformationPolicy2(dce, policy, lsad.POLICY_INFORMATION_CLASS.PolicyAccountDomainInformation)
 dom = r["PolicyInformation"]["PolicyAccountDomainInfo"]
 check("LsarQueryInformationPolicy2 account domain",
-      dom["DomainName"] == "TESTSRV" and dom["DomainSid"].formatCanonical() == MACHINE, r.dump())
+      dom["DomainName"] == "TESTSRV" and dom["DomainSid"].formatCanonical() == MACHINE, r)
 r = lsat.hLsarLookupNames3(dce, policy, (user,))
 rid = r["TranslatedSids"]["Sids"][0]["Sid"].formatCanonical()
-check("LsarLookupNames3", rid.startswith(MACHINE + "-") and r["TranslatedSids"]["Sids"][0]["Use"] == 1, r.dump())
+check("LsarLookupNames3", rid.startswith(MACHINE + "-") and r["TranslatedSids"]["Sids"][0]["Use"] == 1, r)
 r = lsat.hLsarLookupSids2(dce, policy, (rid, "S-1-1-0"))
 names = [n["Name"] for n in r["TranslatedNames"]["Names"]]
 check("LsarLookupSids2", names == [user, "Everyone"], names)
@@ -82,7 +82,7 @@ try:
 except DCERPCException as e:
     check("LsarLookupSids2 unknown", "STATUS_NONE_MAPPED" in str(e), str(e))
 r = lsat.hLsarGetUserName(dce)
-check("LsarGetUserName", r["UserName"] == user, r.dump())
+check("LsarGetUserName", r["UserName"] == user, r)
 lsad.hLsarClose(dce, policy)
 dce.disconnect()
 conn.logoff()

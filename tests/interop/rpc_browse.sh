@@ -54,9 +54,14 @@ out=$(rpc netsharegetinfo docs)
 expect netsharegetinfo 'netname: docs' "$out"
 out=$(rpc netsharegetinfo nosuch)
 expect netsharegetinfo-unknown 'WERR_NERR_NETNAMENOTFOUND|WERR_NET_NAME_NOT_FOUND' "$out"
+# The primary domain (class 3, lsaquery's default): a workgroup server is in no domain, so the
+# workgroup and no SID, as a standalone Samba answers; the account domain (class 5) is the machine.
 out=$(rpc lsaquery)
-expect lsaquery-name 'Domain Name: TESTSRV' "$out"
-expect lsaquery-sid 'Domain Sid: S-1-5-21-1111-2222-3333' "$out"
+expect lsaquery-primary-name 'Domain Name: TESTGROUP' "$out"
+expect lsaquery-primary-sid 'Domain Sid: \(NULL SID\)' "$out"
+out=$(rpc lsaquery 5)
+expect lsaquery-account-name 'Domain Name: TESTSRV' "$out"
+expect lsaquery-account-sid 'Domain Sid: S-1-5-21-1111-2222-3333' "$out"
 out=$(rpc lookupnames "$SMB_USER")
 expect lookupnames "^$SMB_USER S-1-5-21-1111-2222-3333-[0-9]+ \\(User: 1\\)" "$out"
 sid=$(awk '{print $2}' <<<"$out" | head -n1)
@@ -68,5 +73,11 @@ out=$(rpc lookupsids S-1-5-21-9-9-9-1000)
 expect lookupsids-unknown 'NT_STATUS_NONE_MAPPED|\*unknown\*' "$out"
 out=$(rpc getusername)
 expect getusername "Account Name: $SMB_USER" "$out"
+# rpcclient prints nothing for a successful NetWkstaGetInfo, and the error otherwise.
 out=$(rpc wkssvc_wkstagetinfo)
-expect wkstagetinfo 'TESTSRV|TESTGROUP' "$out"
+[ -z "$out" ] || fail "wkssvc_wkstagetinfo: $out"
+echo "PASS wkstagetinfo"
+out=$(rpc netshareenum 2)
+expect netshareenum-sticky 'netname: docs' "$out"
+out=$(rpc netsharegetinfo docs 502)
+expect netsharegetinfo-502 'netname: docs' "$out"

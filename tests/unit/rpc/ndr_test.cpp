@@ -99,7 +99,9 @@ TEST(Ndr, StringChecksOffsetCountsAndTerminator) {
   EXPECT_FALSE(decode("03000000 01000000 03000000 6100 6200 0000"));  // offset != 0
   EXPECT_FALSE(decode("02000000 00000000 03000000 6100 6200 0000"));  // actual > max
   EXPECT_FALSE(decode("03000000 00000000 03000000 6100 6200 6300"));  // no NUL
-  EXPECT_FALSE(decode("03000000 00000000 03000000 6100 0000 0000"));  // NUL inside
+  // The string ends at its first NUL (impacket sends a ServerName of ten NULs).
+  EXPECT_EQ(decode("03000000 00000000 03000000 6100 0000 0000"), "a");
+  EXPECT_EQ(decode("03000000 00000000 03000000 0000 0000 0000"), "");
   EXPECT_FALSE(decode("00000000 00000000 00000000"));                 // not even the NUL
   EXPECT_FALSE(decode("ffffffff 00000000 ffffffff 6100"));            // count beyond the bytes
   EXPECT_FALSE(decode("02000000 00000000 02000000 00d8 0000"));       // lone surrogate
