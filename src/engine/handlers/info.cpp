@@ -5,19 +5,31 @@
 #include "codec/security_descriptor.hpp"
 #include "engine/dispatch.hpp"
 #include "engine/handlers/pipe.hpp"
+#include "engine/rpc_directory.hpp"
 
 namespace smbsrv::engine::handlers {
 namespace {
 
 using namespace smbsrv::access;
 
-/// The security descriptor this server reports (MS-DTYP 2.4.6): owner and group S-1-1-0
-/// (Everyone) and a DACL that grants Everyone the share's maximal access, for the parts
-/// AdditionalInformation selects. Descriptors are not stored or enforced yet.
-std::vector<std::uint8_t> security_descriptor(std::uint32_t additional, std::uint32_t access) {
-  const codec::Sid everyone = codec::everyone_sid();  // S-1-1-0
+/// The security descriptor this server reports (MS-DTYP 2.4.6): the caller's account as owner
+/// (its SID is what lsarpc's lookups return: smbcacls and the Security tab show the name),
+/// Everyone (S-1-1-0) for a guest and as group, and a DACL that grants Everyone the share's
+/// maximal access, for the parts AdditionalInformation selects. Descriptors are not stored or
+/// enforced yet.
+std::vector<std::uint8_t> security_descriptor(const Ctx& ctx, const Session& session, std::uint32_t additional,
+                                              std::uint32_t access) {
+  const codec::Sid everyone = codec::everyone_sid();
   codec::SecurityDescriptor sd;
-  if (additional & codec::kOwnerSecurityInformation) sd.owner = everyone;
+  if (additional & codec::kOwnerSecurityInformation) {
+    if (session.is_guest || session.is_anonymous || session.user.empty()) {
+      sd.owner = everyone;
+    } else {
+      codec::Sid user = ctx.server.machine_sid;
+      user.sub_authorities.push_back(rid_of_account(session.user));
+      sd.owner = std::move(user);
+    }
+  }
   if (additional & codec::kGroupSecurityInformation) sd.group = everyone;
   if (additional & codec::kDaclSecurityInformation) {
     sd.dacl = std::vector<codec::Ace>{{codec::kAccessAllowedAceType, 0, access, everyone}};
@@ -107,7 +119,7 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
                    fscc::min_fs_info_buffer(s.q.file_info_class));
           }));
     case codec::kInfoSecurity:
-      return answer(rsp, q, security_descriptor(q.additional_information, req.tree->maximal_access), 0, 0);
+      return answer(rsp, q, security_descriptor(ctx, *req.session, q.additional_information, req.tree->maximal_access), 0, 0);
     case codec::kInfoQuota:
       return rsp.fail(NtStatus::not_supported);
     default:

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# smbcacls (Samba 4.17) reads a file's security descriptor and names its SIDs through lsarpc on
+# IPC$: the owner is the user's account, TESTSRV\alice, and --numeric shows the same SID that
+# lsarpc's lookupnames gives. smbcacls cannot be given a port, so the test runs in a network
+# namespace of its own (unshare -n: only its loopback), with the server on 127.0.0.1:445.
+# Usage: smbcacls.sh SERVER_BIN
+command -v smbcacls >/dev/null || { echo "smbcacls missing"; exit 77; }
+if [ -z "${SMBSRV_IN_NETNS:-}" ]; then
+  unshare -n true 2>/dev/null || { echo "cannot make a network namespace here (needs root)"; exit 77; }
+  exec unshare -n env SMBSRV_IN_NETNS=1 bash "$0" "$@"
+fi
+ip link set lo up
+. "$(dirname "$0")/common.sh"
+BIN=$1
+start_server "$BIN" --listen 127.0.0.1:445 --server-name TESTSRV --machine-sid S-1-5-21-1111-2222-3333
+echo hello > "$SHARE_DIR/f.txt"
+out=$(cd "$WORK" && smbcacls //127.0.0.1/share f.txt -U "$SMB_USER%$SMB_PASS" 2>&1)
+grep -qx "OWNER:TESTSRV\\\\$SMB_USER" <<<"$out" || fail "owner not named: $out"
+grep -qx "ACL:Everyone:ALLOWED/0x0/FULL" <<<"$out" || fail "DACL: $out"
+echo "PASS smbcacls names the owner"
+num=$(cd "$WORK" && smbcacls --numeric //127.0.0.1/share f.txt -U "$SMB_USER%$SMB_PASS" 2>&1)
+sid=$(sed -n 's/^OWNER://p' <<<"$num")
+names=$(cd "$WORK" && rpcclient -s "$WORK/client.conf" 127.0.0.1 -U "$SMB_USER%$SMB_PASS" -c "lookupnames $SMB_USER" 2>&1)
+grep -q "^$SMB_USER $sid (User: 1)" <<<"$names" || fail "owner SID $sid is not what lookupnames gives: $names"
+echo "PASS the owner SID is the account's ($sid)"
