@@ -6,7 +6,7 @@
 //                     [--signing required|enabled] [--encrypt] [--guest] [--log-level LEVEL]
 //                     [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]
 //                     [--workers N] [--io-threads N] [--server-name NAME] [--workgroup NAME]
-//                     [--machine-sid S-1-5-21-A-B-C] [--state-dir DIR]
+//                     [--machine-sid S-1-5-21-A-B-C] [--state-dir DIR] [--announce]
 // Example: smbsrv-share --listen 127.0.0.1:4445 --share docs=/srv/docs --user alice:secret
 //
 // With no arguments it serves ./smbshare as "share" on port 445 with a user "smb" whose password
@@ -40,6 +40,7 @@ struct Options {
   bool guest = false;
   bool encrypt = false;
   std::string server_name, workgroup, machine_sid, state_dir;
+  bool announce = false;
   std::optional<unsigned long> max_connections, preauth_timeout, idle_timeout, workers, io_threads;
 };
 
@@ -57,7 +58,7 @@ std::optional<unsigned long> parse_count(const std::string& v) {
                "                    [--log-level trace|debug|info|warn|error]\n"
                "                    [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]\n"
                "                    [--workers N] [--io-threads N] [--server-name NAME] [--workgroup NAME]\n"
-               "                    [--machine-sid S-1-5-21-A-B-C] [--state-dir DIR]\n"
+               "                    [--machine-sid S-1-5-21-A-B-C] [--state-dir DIR] [--announce]\n"
                "example: smbsrv-share --listen 127.0.0.1:4445 --share docs=/srv/docs --user alice:secret\n");
   std::exit(code);
 }
@@ -74,6 +75,7 @@ bool apply(Options& o, const std::string& key, const std::string& value) {
   else if (key == "workgroup") o.workgroup = value;
   else if (key == "machine-sid") o.machine_sid = value;
   else if (key == "state-dir") o.state_dir = value;
+  else if (key == "announce") o.announce = value.empty() || value == "true" || value == "yes" || value == "1";
   else if (key == "guest") o.guest = value.empty() || value == "true" || value == "yes" || value == "1";
   else if (key == "encrypt") o.encrypt = value.empty() || value == "true" || value == "yes" || value == "1";
   else if (key == "max-connections") return (o.max_connections = parse_count(value)).has_value();
@@ -152,6 +154,29 @@ std::string persistent_machine_sid(std::string dir) {
   return sid;
 }
 
+/// --announce: discovery is not SMB. macOS finds servers by mDNS (_smb._tcp), Windows' Network
+/// folder by WS-Discovery; these are the Debian packages' ways to advertise this server.
+void print_announce(const smbsrv::ServerConfig& cfg) {
+  std::printf(
+      "# macOS Finder sidebar (mDNS): install avahi-daemon and save this as\n"
+      "# /etc/avahi/services/smbsrv.service (avahi picks it up at once):\n"
+      "<?xml version=\"1.0\" standalone='no'?>\n"
+      "<!DOCTYPE service-group SYSTEM \"avahi-service.dtd\">\n"
+      "<service-group>\n"
+      "  <name replace-wildcards=\"yes\">%%h</name>\n"
+      "  <service>\n"
+      "    <type>_smb._tcp</type>\n"
+      "    <port>%u</port>\n"
+      "  </service>\n"
+      "</service-group>\n"
+      "\n"
+      "# Windows Explorer's Network folder (WS-Discovery): install wsdd and run\n"
+      "#   wsdd --hostname %s --workgroup %s\n"
+      "# (or set WSDD_PARAMS in /etc/default/wsdd for its service). Windows then connects to port\n"
+      "# 445 only, so the server must listen there.\n",
+      static_cast<unsigned>(cfg.port), cfg.server_name.c_str(), cfg.domain_name.c_str());
+}
+
 volatile std::sig_atomic_t g_signal = 0;
 
 }  // namespace
@@ -168,7 +193,7 @@ int main(int argc, char** argv) {
     if (auto eq = a.find('='); eq != std::string::npos && a.rfind("share", 0) != 0 && a.rfind("user", 0) != 0) {
       value = a.substr(eq + 1);
       a.resize(eq);
-    } else if (a == "guest" || a == "encrypt") {
+    } else if (a == "guest" || a == "encrypt" || a == "announce") {
       value = "true";
     } else {
       if (i + 1 >= args.size()) usage(2);
@@ -204,6 +229,10 @@ int main(int argc, char** argv) {
   if (o.idle_timeout) cfg.idle_timeout_seconds = static_cast<std::uint32_t>(*o.idle_timeout);
   if (!o.server_name.empty()) cfg.server_name = o.server_name;
   if (!o.workgroup.empty()) cfg.domain_name = o.workgroup;
+  if (o.announce) {
+    print_announce(cfg);
+    return 0;
+  }
   cfg.machine_sid = o.machine_sid.empty() ? persistent_machine_sid(o.state_dir) : o.machine_sid;
 
   auto creds = std::make_shared<smbsrv::InMemoryCredentialStore>();
