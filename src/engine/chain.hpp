@@ -28,6 +28,7 @@ struct Connection::Chain {
   std::optional<NtStatus> create_failure;
   Request req;
   Response rsp;
+  std::shared_ptr<Open> job_open;  // the open the job out now works on (Open::jobs_in_flight)
   std::vector<std::uint8_t> out;
   FileTail tail;
 };

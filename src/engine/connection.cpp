@@ -148,12 +148,27 @@ Output Connection::on_complete(Work done) {
   --jobs_;
   Chain& c = *chains_[done.chain];
   JobPtr job = std::move(c.rsp.job);
+  if (auto o = std::move(c.job_open); o && --o->jobs_in_flight == 0)
+    for (const auto id : std::exchange(o->parked_chains, {})) hand_out(ctx, *chains_[id]);  // CLOSE jobs
   job->finish(ctx, c.req, c.rsp);
   run_chain(ctx, c);
   if (out.disposition == Disposition::close_now) dropped_ = true;
   drain_resumes(out);
   authenticated_.store(state_.any_session_valid, std::memory_order_relaxed);
   return out;
+}
+
+void Connection::hand_out(Ctx& ctx, Chain& c) {
+  ctx.out.work.push_back(Work{c.rsp.job.get(), c.id, c.rsp.job->bulk()});
+  ++jobs_;
+  // The open the job works on: the one its request named, or the one a CLOSE waited for.
+  std::shared_ptr<Open> o = std::move(c.rsp.job_after);
+  if (!o && c.req.out_file_id)
+    if (auto it = ctx.conn.opens.find(c.req.out_file_id->volatile_);
+        it != ctx.conn.opens.end() && it->second->file_id == *c.req.out_file_id)
+      o = it->second;
+  if (o) ++o->jobs_in_flight;
+  c.job_open = std::move(o);
 }
 
 void Connection::run_chain(Ctx& ctx, Chain& c) {
@@ -163,8 +178,11 @@ void Connection::run_chain(Ctx& ctx, Chain& c) {
       c.in_message = true;
     }
     if (c.rsp.job) {  // the chain waits for its job (on_complete)
-      ctx.out.work.push_back(Work{c.rsp.job.get(), c.id, c.rsp.job->bulk()});
-      ++jobs_;
+      if (c.rsp.job_after && c.rsp.job_after->jobs_in_flight > 0) {
+        c.rsp.job_after->parked_chains.push_back(c.id);  // handed out by on_complete
+        return;
+      }
+      hand_out(ctx, c);
       return;
     }
     c.in_message = false;

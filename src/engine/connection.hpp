@@ -81,6 +81,8 @@ class Connection {
   /// Handles the messages of `c` until one hands out a job (the chain then waits for its
   /// on_complete) or the frame is done.
   void run_chain(Ctx& ctx, Chain& c);
+  /// Hands out c's job (c.rsp.job) and counts it against the open it works on.
+  void hand_out(Ctx& ctx, Chain& c);
   /// Resumes the async commands whose waits ended (ConnectionState::to_resume).
   void drain_resumes(Output& out);
   void begin_message(Ctx& ctx, Chain& c);

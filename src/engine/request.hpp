@@ -101,6 +101,8 @@ struct Response {
   std::optional<codec::FileId> file_id_out;
   FileTail tail;  // a zero-copy READ's data (Output::tail)
   JobPtr job;     // blocking work still to do before the response is complete
+  /// With job: hand it out only once this open has no job in flight (Open::jobs_in_flight).
+  std::shared_ptr<Open> job_after;
   /// The request waits (3.3.4.2): answer STATUS_PENDING with this AsyncId now, complete later.
   std::optional<std::uint64_t> async_id;
   bool waits_in_core = false;  // with async_id: registered with the NT core (a Wake ends it)

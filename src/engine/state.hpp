@@ -90,6 +90,13 @@ struct Open {
     std::uint8_t number = 0;
   };
   std::array<LockSequence, 64> lock_sequences{};
+  /// Jobs of requests on this handle that are out on the workers, and the chains (by id) whose
+  /// CLOSE job waits for them: a CLOSE's job runs after the jobs of the requests on the handle
+  /// that came before it, so those still succeed, as on Windows (a QUERY_DIRECTORY sent just
+  /// before the CLOSE; smbtorture compound_find.compound_find_close). Connection's executor only.
+  std::uint32_t jobs_in_flight = 0;
+  std::vector<std::uint32_t> parked_chains;
+  bool closing = false;  // a CLOSE waits: later requests on the handle get STATUS_FILE_CLOSED
 };
 
 struct Session {

@@ -330,6 +330,8 @@ void close(Ctx& ctx, Request& req, Response& rsp) {
     bool postquery;
     std::optional<FileInfo> info;
   };
+  // The close runs after the jobs of this handle's earlier requests (Open::jobs_in_flight).
+  rsp.job_after = *open;
   rsp.defer(make_job(
       Closing{*open, &ctx.nt, (decoded->flags & codec::kClosePostqueryAttrib) != 0, {}},
       [](Closing& s) {

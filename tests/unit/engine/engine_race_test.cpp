@@ -127,3 +127,40 @@ TEST(EngineRaceTest, ConnectionShutdownRacesIo) {
 
 }  // namespace
 }  // namespace smbsrv::test
+
+namespace smbsrv::test {
+namespace {
+
+// A CLOSE that arrives while an earlier request on the handle still has its job out (here a
+// QUERY_DIRECTORY, held back by the test) closes only after that job: the QUERY_DIRECTORY still
+// succeeds, as on Windows (smbtorture compound_find.compound_find_close).
+TEST(EngineOrderTest, CloseWaitsForTheHandlesRunningJobs) {
+  auto st = make_test_state();
+  EngineClient c(st);
+  c.connect({0x0311});
+  auto d = c.create("dir", access::kFullAccess, kShareAll, 2, 1);
+  ASSERT_EQ(d.status, NtStatus::success);
+  auto& conn = c.connection();
+  engine::Output find = conn.on_message(c.frame({Req{Command::query_directory, EngineClient::query_directory_body(d.fid, "*")}}));
+  ASSERT_EQ(find.work.size(), 1u);  // the enumeration job, not run yet
+  engine::Output close = conn.on_message(c.frame({Req{Command::close, EngineClient::close_body(d.fid)}}));
+  EXPECT_TRUE(close.work.empty());    // parked behind the enumeration
+  EXPECT_TRUE(close.frames.empty());  // and not answered yet (no interim either)
+  // A request after the CLOSE no longer finds the handle.
+  engine::Output late = conn.on_message(c.frame({Req{Command::query_directory, EngineClient::query_directory_body(d.fid, "*")}}));
+  ASSERT_EQ(late.frames.size(), 1u);
+  EXPECT_EQ(static_cast<NtStatus>(le32(late.frames[0], 8)), NtStatus::file_closed);
+  find.work[0].run();
+  engine::Output done = conn.on_complete(find.work[0]);
+  ASSERT_EQ(done.frames.size(), 1u);
+  EXPECT_EQ(static_cast<NtStatus>(le32(done.frames[0], 8)), NtStatus::success);  // the listing
+  ASSERT_EQ(done.work.size(), 1u);  // now the close
+  done.work[0].run();
+  engine::Output closed = conn.on_complete(done.work[0]);
+  ASSERT_EQ(closed.frames.size(), 1u);
+  EXPECT_EQ(static_cast<NtStatus>(le32(closed.frames[0], 8)), NtStatus::success);
+  EXPECT_EQ(st->nt.census().opens, 0u);
+}
+
+}  // namespace
+}  // namespace smbsrv::test
