@@ -56,8 +56,8 @@ std::size_t entry_size(std::uint32_t level, const ShareInfo& s) {
     case 0: return 4 + n;
     case 1: return 12 + n + utf16_bytes(s.comment);
     case 501: return 16 + n + utf16_bytes(s.comment);
-    case 2: return 32 + n + utf16_bytes(s.comment) + utf16_bytes(s.path);
-    default: return 40 + n + utf16_bytes(s.comment) + utf16_bytes(s.path);  // 502
+    case 2: return 32 + n + utf16_bytes(s.comment) + utf16_bytes(s.path) + utf16_bytes("");
+    default: return 40 + n + utf16_bytes(s.comment) + utf16_bytes(s.path) + utf16_bytes("");  // 502
   }
 }
 
@@ -77,7 +77,9 @@ void write_share(NdrWriter& w, std::uint32_t level, const ShareInfo& s) {
   w.u32(kShiUsesUnlimited);
   w.u32(s.current_uses);
   w.unique_wstring(s.path);
-  w.unique_wstring(std::nullopt);  // shi2_passwd: user-level security, no share password
+  // shi2_passwd: user-level security, no share password. An empty string, as Samba sends
+  // (rpcclient then prints "password:" as it does against Samba, not "password: (null)").
+  w.unique_wstring(std::string_view{});
   if (level == 2) return;
   w.u32(0);                        // shi502_reserved: length of the security descriptor
   w.unique(false, [] {});          // shi502_security_descriptor: not disclosed

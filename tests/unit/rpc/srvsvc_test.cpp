@@ -203,7 +203,7 @@ TEST(Srvsvc, ShareGetInfoLevels) {
   EXPECT_EQ(name, "Data");
   EXPECT_EQ(remark, "Team data");
   EXPECT_EQ(path, "C:\\Data");
-  EXPECT_FALSE(passwd.has_value());
+  EXPECT_EQ(passwd, "");  // an empty password string, as Samba sends
   EXPECT_EQ(type, 0u);
   EXPECT_EQ(perms, 0u);
   EXPECT_EQ(max_uses, 0xFFFFFFFFu);
