@@ -29,6 +29,22 @@ Result<std::shared_ptr<Open>> Ctx::find_open(Request& req, const codec::FileId& 
   return it->second;
 }
 
+void Ctx::register_open(const std::shared_ptr<Open>& o) {
+  conn.opens[o->file_id.volatile_] = o;
+  ++conn.opens_per_session[o->session_id];
+  if (o->is_durable) ++conn.durable_per_session[o->session_id];
+}
+
+bool Ctx::open_limit_reached(std::uint64_t sid) const {
+  const auto& cfg = server.config;
+  auto it = conn.opens_per_session.find(sid);
+  const std::size_t in_session = it == conn.opens_per_session.end() ? 0 : it->second;
+  if (conn.opens.size() < cfg.max_opens_per_connection && in_session < cfg.max_opens_per_session) return false;
+  SMBSRV_LOG_DEBUG("{}: open limit reached ({} on the connection, {} in the session)", peer, conn.opens.size(),
+                   in_session);
+  return true;
+}
+
 void Ctx::unregister_open(const std::shared_ptr<Open>& o) {
   auto it = conn.opens.find(o->file_id.volatile_);
   if (it == conn.opens.end() || it->second != o) return;

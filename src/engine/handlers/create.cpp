@@ -232,15 +232,7 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
 
   // Open limits: checked before the backend creates anything (and again when the open is
   // registered, since several CREATEs of one connection may be under way at once).
-  {
-    auto it = conn.opens_per_session.find(req.session->session_id);
-    const std::size_t in_session = it == conn.opens_per_session.end() ? 0 : it->second;
-    if (conn.opens.size() >= cfg.max_opens_per_connection || in_session >= cfg.max_opens_per_session) {
-      SMBSRV_LOG_DEBUG("{}: open limit reached ({} on the connection, {} in the session)", ctx.peer,
-                       conn.opens.size(), in_session);
-      return rsp.fail(NtStatus::too_many_opened_files);
-    }
-  }
+  if (ctx.open_limit_reached(req.session->session_id)) return rsp.fail(NtStatus::too_many_opened_files);
 
   if (replay_durable(ctx, req, rsp, c, *durable)) return;
 

@@ -29,13 +29,6 @@ std::optional<codec::LeaseContext> lease_context_of(const codec::CreateRequest& 
   return std::nullopt;
 }
 
-/// Registers `o` with the connection (it is not registered anywhere else).
-void register_open(Ctx& ctx, const std::shared_ptr<Open>& o) {
-  ctx.conn.opens[o->file_id.volatile_] = o;
-  ++ctx.conn.opens_per_session[o->session_id];
-  if (o->is_durable) ++ctx.conn.durable_per_session[o->session_id];
-}
-
 /// Answers for `open`, now registered, after a stat of its file (a job: the backend blocks).
 void answer_existing(Response& rsp, std::shared_ptr<Open> open, nt::LeaseGrant grant,
                      std::optional<codec::LeaseContext> lease, std::vector<codec::OwnedCreateContext> contexts) {
@@ -100,12 +93,7 @@ void reconnect_durable(Ctx& ctx, Request& req, Response& rsp, const codec::Creat
   auto lease = lease_context_of(c, bad);
   if (bad != NtStatus::success) return rsp.fail(bad);
   if (!cfg.durable_handles) return rsp.fail(NtStatus::object_name_not_found);
-  {
-    auto it = conn.opens_per_session.find(req.session->session_id);
-    const std::size_t in_session = it == conn.opens_per_session.end() ? 0 : it->second;
-    if (conn.opens.size() >= cfg.max_opens_per_connection || in_session >= cfg.max_opens_per_session)
-      return rsp.fail(NtStatus::too_many_opened_files);
-  }
+  if (ctx.open_limit_reached(req.session->session_id)) return rsp.fail(NtStatus::too_many_opened_files);
   const codec::FileId fid = ask.reconnect_v2 ? ask.reconnect_v2->file_id : *ask.reconnect_v1;
   std::uint64_t expires_at = 0;
   auto old = ctx.server.durable.take(fid.persistent, &expires_at);
@@ -163,7 +151,7 @@ void reconnect_durable(Ctx& ctx, Request& req, Response& rsp, const codec::Creat
   o->durable_owner = old->durable_owner;
   o->resiliency_timeout_ms = old->resiliency_timeout_ms;
   o->lock_sequences = old->lock_sequences;
-  register_open(ctx, o);
+  ctx.register_open(o);
   if (o->durable_v2) ctx.server.durable.remember(o->client_guid, o->create_guid, o);
   SMBSRV_LOG_DEBUG("{}: durable open {:#x} reconnected", ctx.peer, fid.persistent);
   rsp.file_id_out = o->file_id;

@@ -139,12 +139,7 @@ void pipe_create(Ctx& ctx, Request& req, Response& rsp, const codec::CreateReque
   std::size_t pipes = 0;
   for (const auto& [id, o] : conn.opens) if (o->pipe && o->session_id == sid) ++pipes;
   if (pipes >= cfg.max_pipe_opens_per_session) return rsp.fail(NtStatus::insufficient_resources);
-  {
-    auto it = conn.opens_per_session.find(sid);
-    const std::size_t in_session = it == conn.opens_per_session.end() ? 0 : it->second;
-    if (conn.opens.size() >= cfg.max_opens_per_connection || in_session >= cfg.max_opens_per_session)
-      return rsp.fail(NtStatus::too_many_opened_files);
-  }
+  if (ctx.open_limit_reached(sid)) return rsp.fail(NtStatus::too_many_opened_files);
   PipeClient client;
   client.user = req.session->user;
   client.domain = req.session->domain;
@@ -170,8 +165,7 @@ void pipe_create(Ctx& ctx, Request& req, Response& rsp, const codec::CreateReque
   o->pipe = std::make_unique<PipeOpen>();
   o->pipe->name = std::string(name);
   o->pipe->instance = std::move(instance);
-  conn.opens[o->file_id.volatile_] = o;
-  ++conn.opens_per_session[sid];
+  ctx.register_open(o);
 
   // No oplock on a pipe, whatever was asked (MS-SMB2 4.4 shows a batch request answered with none).
   codec::CreateResponse r;
