@@ -173,13 +173,21 @@ Output Connection::on_wake() {
 
 void Connection::close_in_background(Ctx& ctx, std::vector<std::shared_ptr<Open>> opens) {
   if (opens.empty()) return;
+  // The NT core lets go now; the backend work (closing files, a pending deletion) is a job.
+  using Closing = std::vector<std::pair<std::shared_ptr<Open>, nt::NtCore::Closed>>;
+  Closing closing;
+  closing.reserve(opens.size());
+  for (auto& o : opens) {
+    auto closed = close_in_core_now(server_->nt, *o);
+    closing.emplace_back(std::move(o), std::move(closed));
+  }
   Chain& c = new_chain();  // a chain with no messages, parked on the closing job
   c.rsp.defer(make_job(
-      std::move(opens),
-      [&nt = server_->nt](std::vector<std::shared_ptr<Open>>& os) {
-        for (auto& o : os) close_open(nt, *o);
+      std::move(closing),
+      [&nt = server_->nt](Closing& os) {
+        for (auto& [o, closed] : os) finish_close(nt, *o, closed);
       },
-      [](Ctx&, Request&, Response&, std::vector<std::shared_ptr<Open>>&) {}));
+      [](Ctx&, Request&, Response&, Closing&) {}));
   c.parts.push_back({});
   c.in_message = true;
   c.rsp.no_response = true;

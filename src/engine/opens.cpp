@@ -91,4 +91,20 @@ void close_open(nt::NtCore& nt, Open& o) {
   if (o.nt) close_in_core(nt, o.tree && o.tree->share ? o.tree->share->vfs.get() : nullptr, o.nt);
 }
 
+nt::NtCore::Closed close_in_core_now(nt::NtCore& nt, Open& o) { return o.nt ? nt.close(o.nt) : nt::NtCore::Closed{}; }
+
+void finish_close(nt::NtCore& nt, Open& o, const nt::NtCore::Closed& closed) {
+  {
+    std::lock_guard lk(o.handle.mu);
+    o.handle.file.reset();  // before the removal
+    o.handle.enum_entries.clear();
+  }
+  if (!closed.remove) return;
+  if (Vfs* vfs = o.tree && o.tree->share ? o.tree->share->vfs.get() : nullptr) {
+    if (auto r = vfs->remove(closed.path); !r)
+      SMBSRV_LOG_DEBUG("delete on close of '{}' failed: {}", closed.path.to_string(), to_string(r.status()));
+  }
+  nt.removed(closed.file);
+}
+
 }  // namespace smbsrv::engine

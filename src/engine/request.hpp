@@ -183,5 +183,12 @@ void close_open(nt::NtCore& nt, Open& o);
 /// Takes `open` out of the NT core and, when that was the last open of a file pending deletion,
 /// removes the file from `vfs` (blocking). `apply_delete_on_close`: as NtCore::close().
 void close_in_core(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::OpenRef& open, bool apply_delete_on_close = true);
+/// close_open() in two halves, for opens whose connection is gone. The NT core forgets the open at
+/// once (memory only: fine on the executor), so that a client connecting again finds share modes,
+/// locks and delete-pending settled rather than racing the backend work; a CREATE meeting the
+/// file while it is being removed waits for the removal (NtCore::open). finish_close(), in a job,
+/// then releases the backend file and removes the file when `closed` says so.
+nt::NtCore::Closed close_in_core_now(nt::NtCore& nt, Open& o);
+void finish_close(nt::NtCore& nt, Open& o, const nt::NtCore::Closed& closed);
 
 }  // namespace smbsrv::engine

@@ -67,6 +67,10 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
   });
   const bool resumed = retry != f.resumed.end();
   if (resumed) f.resumed.erase(retry);
+  // The last open of a file pending deletion closed and its removal is under way (another
+  // connection's close job): as on Windows, where the create waits on the file's lock while the
+  // last handle's cleanup deletes it, the open waits and then finds the name free.
+  if (f.removing && req.wait_token) return wait();
   if (f.delete_pending || f.removing) return give_up(NtStatus::delete_pending);
   end_conflicting_orphans_locked(f, req, out);
   const bool leasing = options_.leasing;

@@ -282,15 +282,16 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
       core.lease = nt::LeaseRequest{l->key, l->state, l->version, l->epoch,
                                     (l->flags & codec::kLeaseFlagParentKeySet) != 0};
     }
-    // A CREATE that must wait for a break acknowledgment answers STATUS_PENDING and runs again
-    // when the break completes. Only the last request of a chain can wait: one inside a compound
-    // carries on once the breaks are sent.
-    if (req.may_go_async) {
-      const std::uint64_t token = req.async_id ? *req.async_id : conn.next_async_id++;
-      conn.core_waits_in_flight[token] = false;
-      req.core_wait_token = token;
-      core.wait_token = token;
-    }
+  }
+  // A CREATE that must wait (for a break acknowledgment, or for another connection's close to
+  // finish removing the file) answers STATUS_PENDING and runs again when the wait is over. Only
+  // the last request of a chain can wait: one inside a compound carries on once the breaks are
+  // sent.
+  if (req.may_go_async) {
+    const std::uint64_t token = req.async_id ? *req.async_id : conn.next_async_id++;
+    conn.core_waits_in_flight[token] = false;
+    req.core_wait_token = token;
+    core.wait_token = token;
   }
   rsp.defer(make_job(
       std::move(w), run_create,

@@ -264,5 +264,37 @@ TEST_F(NtBreaks, AStatOpenDoesNotStopWriteCaching) {
   expect_consistent();
 }
 
+// A file whose last open closed with delete pending is being removed (by the closer's job, say a
+// connection that went away): a new open waits for the removal instead of failing with
+// DELETE_PENDING, as a create on Windows waits while the last handle's cleanup deletes the file
+// (smbtorture smb2.dir.fixed opens the directory that the previous test's dropped connection held
+// pending deletion). One that cannot wait still gets DELETE_PENDING.
+TEST_F(NtBreaks, AnOpenWaitsForARemovalUnderWay) {
+  auto r = request(a, access::kFullAccess, kOplockNone);
+  r.delete_on_close = true;
+  auto o1 = open(r);
+  ASSERT_EQ(o1.status, NtStatus::success);
+  const auto closed = core.close(o1.open);
+  ASSERT_TRUE(closed.remove);
+
+  auto no_wait = request(b, access::kFullAccess, kOplockNone);
+  no_wait.wait_token.reset();
+  EXPECT_EQ(open(no_wait).status, NtStatus::delete_pending);
+  auto w = request(b, access::kFullAccess, kOplockNone);
+  const auto token = *w.wait_token;
+  ASSERT_TRUE(open(w).must_wait);
+  EXPECT_TRUE(b->wakes.empty());
+  expect_consistent();
+
+  core.removed(closed.file);
+  ASSERT_EQ(b->wakes.size(), 1u);
+  EXPECT_EQ(b->wakes[0], token);
+  auto again = open(w);
+  ASSERT_EQ(again.status, NtStatus::success);
+  EXPECT_FALSE(again.must_wait);
+  core.close(again.open);
+  expect_consistent();
+}
+
 }  // namespace
 }  // namespace smbsrv::nt
