@@ -39,6 +39,7 @@ NtStatus from_errno(int err) noexcept {
     case ENAMETOOLONG: return NtStatus::object_name_invalid;
     case ELOOP: return NtStatus::access_denied;  // a symlink where none may be followed
     case EXDEV: return NtStatus::not_same_device;
+    case EMLINK: return NtStatus::too_many_links;
     case EBUSY:
     case ETXTBSY: return NtStatus::sharing_violation;
     case EMFILE:

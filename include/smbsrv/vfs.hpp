@@ -102,6 +102,9 @@ struct FsInfo {
   /// The backend implements VfsFile::set_sparse(): FILE_SUPPORTS_SPARSE_FILES is advertised
   /// (FileFsAttributeInformation) and FSCTL_SET_SPARSE is served.
   bool sparse_files = false;
+  /// The backend implements Vfs::link(): FILE_SUPPORTS_HARD_LINKS is advertised and
+  /// FileLinkInformation is served (otherwise it gets STATUS_NOT_SUPPORTED, MS-FSA 2.1.5.15.6).
+  bool hard_links = false;
 };
 
 /// A range of a file's bytes (FSCTL_QUERY_ALLOCATED_RANGES, MS-FSCC 2.3.52).
@@ -193,6 +196,15 @@ class Vfs {
   /// Renames; object_name_collision when to exists and !replace; access_denied when replacing a
   /// directory.
   virtual Result<void> rename(const SmbPath& from, const SmbPath& to, bool replace) = 0;
+  /// Optional: gives the regular file at `existing` a further name `link` (a hard link). When
+  /// `link` names another file and `replace` is set, that file's name is replaced atomically;
+  /// the server has already refused when that file is open, read-only or a directory. Errors as
+  /// rename(); object_name_collision when `link` exists and !replace; file_is_a_directory when
+  /// `existing` is a directory. Default: not_supported (a backend that implements it sets
+  /// FsInfo::hard_links).
+  virtual Result<void> link(const SmbPath& /*existing*/, const SmbPath& /*link*/, bool /*replace*/) {
+    return NtStatus::not_supported;
+  }
   virtual Result<FsInfo> fs_info() = 0;
   virtual bool read_only() const { return false; }
   virtual bool case_sensitive() const { return false; }

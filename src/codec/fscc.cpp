@@ -17,6 +17,7 @@ namespace {
 constexpr std::uint32_t kFileCasePreservedNames = 0x00000002;
 constexpr std::uint32_t kFileUnicodeOnDisk = 0x00000004;
 constexpr std::uint32_t kFileSupportsSparseFiles = 0x00000040;
+constexpr std::uint32_t kFileSupportsHardLinks = 0x00400000;
 // FileFsDeviceInformation (MS-FSCC 2.5.10)
 constexpr std::uint32_t kFileDeviceDisk = 0x00000007;
 constexpr std::uint32_t kFileDeviceIsMounted = 0x00000020;
@@ -316,7 +317,8 @@ Result<std::vector<std::uint8_t>> encode_fs_info(std::uint8_t info_class, const 
       break;
     case kFileFsAttributeInformation: {
       const std::vector<std::uint8_t> name = to_utf16le(fs.fs_name);
-      w.u32(kFileCasePreservedNames | kFileUnicodeOnDisk | (fs.sparse_files ? kFileSupportsSparseFiles : 0));
+      w.u32(kFileCasePreservedNames | kFileUnicodeOnDisk | (fs.sparse_files ? kFileSupportsSparseFiles : 0) |
+            (fs.hard_links ? kFileSupportsHardLinks : 0));
       w.u32(fs.max_name_length);
       w.u32(u32_len(name.size()));
       w.bytes(name);

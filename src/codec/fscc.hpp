@@ -19,7 +19,8 @@ enum FileInfoClass : std::uint8_t {
   kFileDirectoryInformation = 1, kFileFullDirectoryInformation = 2,
   kFileBothDirectoryInformation = 3, kFileBasicInformation = 4, kFileStandardInformation = 5,
   kFileInternalInformation = 6, kFileEaInformation = 7, kFileAccessInformation = 8,
-  kFileNameInformation = 9, kFileRenameInformation = 10, kFileNamesInformation = 12,
+  kFileNameInformation = 9, kFileRenameInformation = 10, kFileLinkInformation = 11,
+  kFileNamesInformation = 12,
   kFileDispositionInformation = 13, kFilePositionInformation = 14, kFileFullEaInformation = 15,
   kFileModeInformation = 16, kFileAlignmentInformation = 17, kFileAllInformation = 18,
   kFileAllocationInformation = 19, kFileEndOfFileInformation = 20,
@@ -95,7 +96,8 @@ struct RenameInfo {
   std::string file_name;  // UTF-8 as sent
 };
 /// FileRenameInformation (class 10; the SMB2 form, MS-FSCC 2.4.37.2) and ...Ex (class 65, Flags
-/// with REPLACE_IF_EXISTS = 1).
+/// with REPLACE_IF_EXISTS = 1). FileLinkInformation (class 11) has the same SMB2 form
+/// (FILE_LINK_INFORMATION_TYPE_2, MS-FSCC 2.4.27.2): it is decoded with `ex` false.
 Result<RenameInfo> decode_rename_info(Bytes b, bool ex);
 Result<std::uint64_t> decode_u64_info(Bytes b);  // EndOfFile, Allocation, Position
 Result<bool> decode_disposition_info(Bytes b, bool ex);  // Ex: Flags bit0 DELETE

@@ -206,6 +206,12 @@ void NtCore::set_delete_pending(const OpenRef& open, bool pending) {
   open->delete_on_close = false;  // the file's state rules now
 }
 
+bool NtCore::in_use(const FileKey& file) const {
+  std::lock_guard lk(mu_);
+  auto it = files_.find(file);
+  return it != files_.end() && (!it->second->opens.empty() || it->second->removing);
+}
+
 Result<void> NtCore::check_rename(const OpenRef& open) const {
   std::lock_guard lk(mu_);
   const File& f = *open->file;

@@ -113,6 +113,9 @@ class NtCore {
   /// sharing_violation when an open of its parent holds DELETE or does not share delete (Windows
   /// behaves as if the rename opened the parent for DELETE; smbtorture smb2.rename.*).
   Result<void> check_rename(const OpenRef& open) const;
+  /// Whether `file` has an open (or is being removed): a hard link may not replace its name
+  /// (MS-FSA 2.1.5.15.6).
+  bool in_use(const FileKey& file) const;
   /// After the backend renamed `from` to `to` through `open`: paths of it and of everything below.
   void renamed(const OpenRef& open, const SmbPath& from, const SmbPath& to);
 

@@ -119,7 +119,9 @@ FileInfo info_from_statx(const struct statx& st) {
   fi.size = fi.is_directory ? 0 : st.stx_size;
   fi.allocation_size = fi.is_directory ? 0 : st.stx_blocks * 512ULL;
   fi.file_id = st.stx_ino;
-  fi.link_count = st.stx_nlink;
+  // Windows reports one link for a directory (its name); POSIX counts "." and the subdirectories'
+  // "..".
+  fi.link_count = fi.is_directory ? 1 : st.stx_nlink;
   fi.last_access = stx_time(st.stx_atime);
   fi.last_write = stx_time(st.stx_mtime);
   fi.change = stx_time(st.stx_ctime);
@@ -523,6 +525,48 @@ class LocalVfs final : public Vfs {
     return rename_noreplace(fd_from, fe->name, fd_to, to_name);
   }
 
+  Result<void> link(const SmbPath& existing, const SmbPath& link, bool replace) override {
+    if (opt_.read_only) return NtStatus::access_denied;
+    if (existing.is_root()) return NtStatus::file_is_a_directory;
+    if (link.is_root()) return NtStatus::object_name_invalid;
+    auto fparent = walk_parent(existing);
+    if (!fparent) return fparent.status();
+    auto fe = lookup(fparent->get(), existing.name());
+    if (!fe) return fe.status();
+    if (fe->kind == Kind::missing) return NtStatus::object_name_not_found;
+    if (fe->kind == Kind::directory) return NtStatus::file_is_a_directory;
+    if (fe->kind != Kind::file) return NtStatus::access_denied;
+    auto tparent = walk_parent(link);
+    if (!tparent) return tparent.status();
+    auto te = lookup(tparent->get(), link.name());
+    if (!te) return te.status();
+    const int fd_from = fparent->get(), fd_to = tparent->get();
+    const std::string to_name{link.name()};
+    if (te->kind == Kind::missing) {
+      if (::linkat(fd_from, fe->name.c_str(), fd_to, to_name.c_str(), 0) != 0) return last_error();
+      return {};
+    }
+    if (!replace) return NtStatus::object_name_collision;
+    if (te->kind != Kind::file) return NtStatus::access_denied;
+    struct stat a {}, b {};
+    if (::fstatat(fd_from, fe->name.c_str(), &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+        ::fstatat(fd_to, te->name.c_str(), &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+      return {};  // already a name of this file
+    // linkat(2) cannot replace: link under a temporary name, then rename it over the target, so
+    // the target's name never goes missing.
+    static std::atomic<std::uint64_t> seq{0};
+    const std::string tmp = ".smbsrv-link-" + std::to_string(::getpid()) + "-" + std::to_string(++seq);
+    if (::linkat(fd_from, fe->name.c_str(), fd_to, tmp.c_str(), 0) != 0) return last_error();
+    if (::renameat(fd_to, tmp.c_str(), fd_to, te->name.c_str()) != 0) {
+      const auto err = last_error();
+      (void)::unlinkat(fd_to, tmp.c_str(), 0);
+      return err;
+    }
+    if (te->name != to_name) return rename_noreplace(fd_to, te->name, fd_to, to_name);  // the client's spelling
+    return {};
+  }
+
   Result<FsInfo> fs_info() override {
     struct statvfs sv {};
     if (::fstatvfs(root_.get(), &sv) != 0) return last_error();
@@ -536,6 +580,7 @@ class LocalVfs final : public Vfs {
     fi.serial_number = static_cast<std::uint32_t>(sv.f_fsid);
     fi.max_name_length = 255;
     fi.sparse_files = true;
+    fi.hard_links = true;
     struct statx st {};
     if (do_statx(root_.get(), "", AT_EMPTY_PATH, st) == 0) fi.created = info_from_statx(st).creation;
     return fi;

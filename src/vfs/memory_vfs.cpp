@@ -44,7 +44,7 @@ struct Node {
   std::map<std::string, std::shared_ptr<Node>> children;      // directories, by stored name
   FileTime creation, last_access, last_write, change;
   std::uint32_t attributes = 0;
-  bool linked = true;
+  std::uint32_t links = 1;  // names in the tree (hard links); 0 once removed
 
   void touch_modified(FileTime now) noexcept { last_write = change = now; }
 
@@ -58,7 +58,7 @@ struct Node {
     fi.last_access = last_access;
     fi.last_write = last_write;
     fi.change = change;
-    fi.link_count = linked ? 1 : 0;
+    fi.link_count = links;
     fi.attributes = attributes;
     return fi;
   }
@@ -268,7 +268,7 @@ class MemoryVfs final : public Vfs {
     auto f = find(**parent, path.name());
     if (!f.node) return NtStatus::object_name_not_found;
     if (f.node->dir && !f.node->children.empty()) return NtStatus::directory_not_empty;
-    f.node->linked = false;
+    --f.node->links;
     f.node->change = st_->now();
     (*parent)->children.erase(f.name);
     (*parent)->touch_modified(st_->now());
@@ -296,7 +296,7 @@ class MemoryVfs final : public Vfs {
       } else {
         if (!replace) return NtStatus::object_name_collision;
         if (te.node->dir) return NtStatus::access_denied;
-        te.node->linked = false;
+        --te.node->links;
         te.node->change = st_->now();
         tp.children.erase(te.name);
       }
@@ -310,6 +310,35 @@ class MemoryVfs final : public Vfs {
     return {};
   }
 
+  Result<void> link(const SmbPath& existing, const SmbPath& link, bool replace) override {
+    if (read_only()) return NtStatus::access_denied;
+    if (existing.is_root()) return NtStatus::file_is_a_directory;
+    if (link.is_root()) return NtStatus::object_name_invalid;
+    std::lock_guard lk(st_->mu);
+    auto fparent = walk_parent(existing, nullptr);
+    if (!fparent) return fparent.status();
+    auto fe = find(**fparent, existing.name());
+    if (!fe.node) return NtStatus::object_name_not_found;
+    if (fe.node->dir) return NtStatus::file_is_a_directory;
+    auto tparent = walk_parent(link, nullptr);
+    if (!tparent) return tparent.status();
+    auto te = find(**tparent, link.name());
+    Node& tp = **tparent;
+    if (te.node) {
+      if (!replace) return NtStatus::object_name_collision;
+      if (te.node->dir) return NtStatus::access_denied;
+      if (te.node == fe.node) return {};  // already a name of this file
+      --te.node->links;
+      te.node->change = st_->now();
+      tp.children.erase(te.name);
+    }
+    tp.children.emplace(std::string{link.name()}, fe.node);
+    ++fe.node->links;
+    fe.node->change = st_->now();
+    tp.touch_modified(st_->now());
+    return {};
+  }
+
   Result<FsInfo> fs_info() override {
     FsInfo fi;
     const std::uint64_t used = st_->usage->load();
@@ -317,6 +346,7 @@ class MemoryVfs final : public Vfs {
     fi.free_bytes = fi.available_bytes = used >= fi.total_bytes ? 0 : fi.total_bytes - used;
     fi.serial_number = 0x4D454D31;  // "MEM1"
     fi.sparse_files = true;
+    fi.hard_links = true;
     fi.created = st_->created;
     return fi;
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # smbclient file round trips at one dialect, with signing required (or a chosen 3.1.1 signing
-# algorithm): ls, mkdir, put, get, rename, rm, rmdir and a 32 MiB file compared by hash.
+# algorithm): ls, mkdir, put, get, hardlink, rename, rm, rmdir and a 32 MiB file compared by hash.
 # Usage: smbclient_roundtrip.sh SERVER_BIN DIALECT [SIGNING_ALGORITHM|-] [CIPHER [SERVER_ARGS...]]
 # With CIPHER the client requires encryption with that cipher (--client-protection=encrypt);
 # CIPHER "off": no signing and no encryption.
@@ -38,6 +38,13 @@ run "get big.bin big.back; get dir1\\small.txt small.back" >/dev/null
 cmp -s "$WORK/big.bin" "$WORK/big.back" || fail "32 MiB file differs after round trip"
 cmp -s "$WORK/small.txt" "$WORK/small.back" || fail "small file differs"
 [ "$(sha256sum < "$SHARE_DIR/big.bin")" = "$(sha256sum < "$WORK/big.bin")" ] || fail "server copy differs"
+# A hard link (SET_INFO FileLinkInformation): a second name for the same file on disk.
+run "hardlink dir1\\small.txt small.link" >/dev/null
+[ "$(stat -c %i "$SHARE_DIR/dir1/small.txt")" = "$(stat -c %i "$SHARE_DIR/small.link" 2>/dev/null)" ] ||
+  fail "hardlink did not link on disk: $(ls -li "$SHARE_DIR" "$SHARE_DIR/dir1")"
+out=$(run "hardlink dir1\\small.txt small.link" 2>&1)
+grep -q NT_STATUS_OBJECT_NAME_COLLISION <<<"$out" || fail "hardlink over an existing name: $out"
+run "rm small.link" >/dev/null
 run "rename big.bin big2.bin; rename dir1 dir2" >/dev/null
 [ -f "$SHARE_DIR/big2.bin" ] && [ -d "$SHARE_DIR/dir2" ] || fail "rename did not happen on disk"
 run "rm big2.bin; rm dir2\\small.txt; rmdir dir2" >/dev/null

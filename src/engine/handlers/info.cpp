@@ -129,6 +129,18 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
 
 namespace {
 
+/// The new name of a rename or hard link: share-relative, not the root, and a valid Windows name
+/// where the share asks for them.
+Result<SmbPath> target_path(const Open& o, std::string_view name) {
+  while (!name.empty() && (name.front() == '\\' || name.front() == '/')) name.remove_prefix(1);
+  auto to = SmbPath::parse(name);
+  if (!to) return to.status();
+  if (to->is_root()) return NtStatus::object_name_invalid;
+  if (o.tree->share->windows_names)
+    if (auto ok = check_win32_names(*to); !ok) return ok.status();
+  return to;
+}
+
 /// The blocking part of a SET_INFO on a file: the backend change and the NT core's state.
 NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, bool& data_changed,
                        bool& handles_affected) {
@@ -198,18 +210,44 @@ NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, 
       if (!ri) return ri.status();
       if (!need(kDelete)) return NtStatus::access_denied;
       if (ri->root_directory != 0) return NtStatus::invalid_parameter;
-      std::string_view name = ri->file_name;
-      while (!name.empty() && (name.front() == '\\' || name.front() == '/')) name.remove_prefix(1);
-      auto to = SmbPath::parse(name);
+      auto to = target_path(o, ri->file_name);
       if (!to) return to.status();
-      if (to->is_root()) return NtStatus::object_name_invalid;
-      if (o.tree->share->windows_names)
-        if (auto ok = check_win32_names(*to); !ok) return ok.status();
       if (auto r = nt.check_rename(o.nt); !r) return r.status();
       const SmbPath from = nt.path(o.nt);
       if (auto r = vfs.rename(from, *to, ri->replace_if_exists); !r) return r.status();
       nt.renamed(o.nt, from, *to);
       handles_affected = true;
+      return NtStatus::success;
+    }
+    case fscc::kFileLinkInformation: {
+      // MS-FSA 2.1.5.15.6. No access on the handle is needed: the link is a new name in the
+      // target directory.
+      auto li = fscc::decode_rename_info(s.buffer, false);
+      if (!li) return li.status();
+      if (o.is_directory) return NtStatus::file_is_a_directory;
+      if (li->root_directory != 0) return NtStatus::invalid_parameter;
+      auto fs = vfs.fs_info();
+      if (!fs) return fs.status();
+      if (!fs->hard_links) return NtStatus::not_supported;
+      if (o.tree->read_only) return NtStatus::access_denied;
+      if (nt.delete_pending(o.nt)) return NtStatus::access_denied;  // Open.Link.IsDeleted
+      auto to = target_path(o, li->file_name);
+      if (!to) return to.status();
+      if (li->replace_if_exists) {
+        // A name being replaced must not belong to an open file, a read-only file or a directory.
+        OpenParams pp;
+        if (auto t = vfs.open(*to, pp)) {
+          auto ti = t->file->stat();
+          if (!ti) return ti.status();
+          auto self = h.file->stat();
+          if (!self) return self.status();
+          if (ti->is_directory) return NtStatus::access_denied;
+          if (ti->file_id != self->file_id &&
+              ((ti->attributes & kAttrReadonly) || nt.in_use({&vfs, ti->file_id})))
+            return NtStatus::access_denied;
+        }
+      }
+      if (auto r = vfs.link(nt.path(o.nt), *to, li->replace_if_exists); !r) return r.status();
       return NtStatus::success;
     }
     case fscc::kFilePositionInformation: {
