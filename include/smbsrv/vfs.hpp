@@ -133,6 +133,11 @@ class VfsFile {
   /// Replaces the attribute bits a backend can store (readonly, hidden, ...). Optional.
   virtual Result<void> set_attributes(std::uint32_t /*attributes*/) { return {}; }
   virtual Result<void> flush() = 0;
+  /// Regular files only: reserves room for at least `size` bytes (the AllocationSize create
+  /// context, FileAllocationInformation above EndOfFile, MS-FSA 2.1.5.15.1) without changing
+  /// EndOfFile; stat() then reports at least that AllocationSize (rounded up to the allocation
+  /// unit). Optional: the default ignores the hint.
+  virtual Result<void> set_allocation(std::uint64_t /*size*/) { return {}; }
   /// Directories only: every entry except "." and "..", in a stable order.
   virtual Result<std::vector<DirEntry>> list() = 0;
   /// Optional, regular files only: a descriptor the server may send READ data from with

@@ -23,6 +23,13 @@ std::vector<std::uint8_t> encode_maximal_access_response(NtStatus query_status, 
   return out;
 }
 
+// 2.2.13.2.6 SMB2_CREATE_ALLOCATION_SIZE: AllocationSize 0 (8 bytes).
+Result<std::uint64_t> decode_allocation_size(Bytes data) {
+  if (data.size() != 8) return NtStatus::invalid_parameter;
+  ByteReader r(data);
+  return r.u64();
+}
+
 // 2.2.14.2.9 SMB2_CREATE_QUERY_ON_DISK_ID: DiskFileId 0, VolumeId 8, Reserved 16 (16 bytes).
 std::vector<std::uint8_t> encode_query_on_disk_id_response(std::uint64_t disk_file_id, std::uint64_t volume_id) {
   std::vector<std::uint8_t> out;

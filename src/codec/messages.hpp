@@ -287,6 +287,7 @@ inline constexpr CreateContextTag kCtxDurableRequest{'D', 'H', 'n', 'Q'};     //
 inline constexpr CreateContextTag kCtxDurableReconnect{'D', 'H', 'n', 'C'};   // 2.2.13.2.4
 inline constexpr CreateContextTag kCtxDurableRequestV2{'D', 'H', '2', 'Q'};   // 2.2.13.2.11, 2.2.14.2.12
 inline constexpr CreateContextTag kCtxDurableReconnectV2{'D', 'H', '2', 'C'}; // 2.2.13.2.12
+inline constexpr CreateContextTag kCtxAllocationSize{'A', 'l', 'S', 'i'};     // 2.2.13.2.6
 inline constexpr CreateContextTag kCtxAapl{'A', 'A', 'P', 'L'};               // Apple's extension (not MS-SMB2)
 /// True when the context's name is exactly the 4 bytes of `tag`.
 bool context_is(const CreateContext& c, const CreateContextTag& tag);
@@ -294,6 +295,9 @@ bool context_is(const CreateContext& c, const CreateContextTag& tag);
 std::string context_name(const CreateContextTag& tag);
 /// SMB2_CREATE_QUERY_MAXIMAL_ACCESS_RESPONSE (2.2.14.2.5), 8 bytes.
 std::vector<std::uint8_t> encode_maximal_access_response(NtStatus query_status, std::uint32_t maximal_access);
+/// SMB2_CREATE_ALLOCATION_SIZE (2.2.13.2.6): AllocationSize, exactly 8 bytes (invalid_parameter
+/// otherwise).
+Result<std::uint64_t> decode_allocation_size(Bytes data);
 /// SMB2_CREATE_QUERY_ON_DISK_ID (2.2.14.2.9), 32 bytes: the 16 Reserved bytes are zero.
 std::vector<std::uint8_t> encode_query_on_disk_id_response(std::uint64_t disk_file_id, std::uint64_t volume_id);
 

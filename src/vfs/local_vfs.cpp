@@ -362,6 +362,18 @@ class LocalFile final : public VfsFile {
     return {};
   }
 
+  Result<void> set_allocation(std::uint64_t size) override {
+    if (dir_) return NtStatus::invalid_parameter;
+    if (!writable_) return NtStatus::access_denied;
+    if (size == 0 || size > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max())) return {};
+    // Reserved blocks past EOF show in st_blocks, hence in AllocationSize. A file system that
+    // cannot preallocate keeps the hint as Windows' FAT would: not at all.
+    if (::fallocate(fd_.get(), FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(size)) != 0 && errno != EOPNOTSUPP &&
+        errno != ENOSYS)
+      return last_error();
+    return {};
+  }
+
   Result<void> flush() override {
     if (::fsync(fd_.get()) != 0 && errno != EINVAL && errno != EROFS) return last_error();
     return {};

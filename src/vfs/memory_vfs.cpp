@@ -45,6 +45,7 @@ struct Node {
   FileTime creation, last_access, last_write, change;
   std::uint32_t attributes = 0;
   std::uint32_t links = 1;  // names in the tree (hard links); 0 once removed
+  std::uint64_t reserved = 0;  // set_allocation(): AllocationSize beyond the data, until truncated
 
   void touch_modified(FileTime now) noexcept { last_write = change = now; }
 
@@ -52,7 +53,7 @@ struct Node {
     FileInfo fi;
     fi.is_directory = dir;
     fi.size = dir ? 0 : data.size();
-    fi.allocation_size = dir ? 0 : (data.size() + 4095) / 4096 * 4096;
+    fi.allocation_size = dir ? 0 : (std::max<std::uint64_t>(data.size(), reserved) + 4095) / 4096 * 4096;
     fi.file_id = id;
     fi.creation = creation;
     fi.last_access = last_access;
@@ -162,7 +163,16 @@ class MemoryFile final : public VfsFile {
     if (!writable_) return NtStatus::access_denied;
     std::lock_guard lk(st_->mu);
     SMBSRV_TRY(st_->resize(*node_, size));
+    if (size < node_->reserved) node_->reserved = 0;  // truncation gives reserved space back
     node_->touch_modified(st_->now());
+    return {};
+  }
+
+  Result<void> set_allocation(std::uint64_t size) override {
+    if (node_->dir) return NtStatus::invalid_parameter;
+    if (!writable_) return NtStatus::access_denied;
+    std::lock_guard lk(st_->mu);
+    node_->reserved = std::max(node_->reserved, size);
     return {};
   }
 
@@ -368,6 +378,7 @@ class MemoryVfs final : public Vfs {
     CreateAction action = CreateAction::opened;
     if (truncating) {
       SMBSRV_TRY(st_->resize(*node, 0));
+      node->reserved = 0;
       node->touch_modified(st_->now());
       action = disp == CreateDisposition::supersede ? CreateAction::superseded
                                                     : CreateAction::overwritten;

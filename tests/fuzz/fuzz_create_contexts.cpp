@@ -1,6 +1,6 @@
 // A CREATE request including its create-context chain; every name/data view must lie inside the
 // message. Each context's data is also decoded as a lease request and as each durable-handle
-// context (DHnQ, DHnC, DH2Q, DH2C).
+// context (DHnQ, DHnC, DH2Q, DH2C) and as an AllocationSize (AlSi).
 #include "codec/messages.hpp"
 
 using namespace smbsrv;
@@ -26,6 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto d = codec::decode_durable_reconnect(c.data)) total = total + d->persistent;
     if (auto d = codec::decode_durable_request_v2(c.data)) total = total + d->timeout_ms + d->create_guid[15];
     if (auto d = codec::decode_durable_reconnect_v2(c.data)) total = total + d->flags + d->create_guid[15];
+    // AlSi (2.2.13.2.6): exactly 8 bytes.
+    if (auto a = codec::decode_allocation_size(c.data)) total = total + *a;
   }
   (void)total;
   return 0;

@@ -36,6 +36,7 @@ struct CreateWork {
   CreateAction action = CreateAction::opened;
   FileInfo info;
   nt::LeaseGrant grant;
+  std::optional<std::uint64_t> allocation;  // the AllocationSize context, for a new or overwritten file
 };
 
 /// The blocking part: the backend open, the NT core's checks, then truncation.
@@ -88,6 +89,13 @@ void run_create(CreateWork& w) {
     w.action = w.disposition == CreateDisposition::supersede ? CreateAction::superseded : CreateAction::overwritten;
     w.nt->data_changed(granted.open, true);
     if (auto again = file->stat()) info = std::move(again);
+  }
+  // The AllocationSize context (MS-SMB2 3.3.5.9.3 hands it to the object store) applies to a file
+  // this CREATE made or overwrote; a hint the backend refuses does not fail the open.
+  if (w.allocation && !info->is_directory && w.action != CreateAction::opened) {
+    if (auto r = file->set_allocation(*w.allocation); r) {
+      if (auto again = file->stat()) info = std::move(again);
+    }
   }
   auto o = std::make_shared<Open>();
   o->file_id = {w.persistent_id, w.volatile_id};
@@ -268,6 +276,12 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   core.lease_v2_allowed = conn.dialect >= Dialect::smb3_0;
   core.owner = ctx.owner;
   core.tag = {w.session_id, req.was_encrypted, w.persistent_id, w.volatile_id};
+  for (const auto& ctxt : c.create_contexts) {
+    if (!codec::context_is(ctxt, codec::kCtxAllocationSize)) continue;
+    auto a = codec::decode_allocation_size(ctxt.data);
+    if (!a) return rsp.fail(a.status());
+    w.allocation = *a;
+  }
   // Oplocks and leases (3.3.5.9.8, 3.3.5.9.11): what the client asks for.
   std::optional<codec::LeaseContext> lease;
   if (cfg.leases) {

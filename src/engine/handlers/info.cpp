@@ -175,11 +175,15 @@ NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, 
       if (s.file_info_class == fscc::kFileEndOfFileInformation) {
         if (auto r = h.file->truncate(*v); !r) return r.status();
       } else {
-        // Allocation below EOF truncates (MS-FSA 2.1.5.14.2); above it is only a hint.
+        // Allocation below EOF truncates (MS-FSA 2.1.5.15.1); above it reserves room, where the
+        // backend can.
         auto info = h.file->stat();
         if (!info) return info.status();
-        if (*v < info->size)
+        if (*v < info->size) {
           if (auto r = h.file->truncate(*v); !r) return r.status();
+        } else if (auto r = h.file->set_allocation(*v); !r) {
+          return r.status();
+        }
       }
       data_changed = true;
       return NtStatus::success;

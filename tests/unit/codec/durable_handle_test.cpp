@@ -31,6 +31,15 @@ TEST(DurableContexts, RequestV1) {
   expect_exact_size(d, [](Bytes b) { return decode_durable_request(b); });
 }
 
+// Not a durable-handle context, but a fixed-size one too: SMB2_CREATE_ALLOCATION_SIZE (2.2.13.2.6).
+TEST(DurableContexts, AllocationSize) {
+  const std::vector<std::uint8_t> d = {0x10, 0x27, 0, 0, 0, 0, 0, 0};
+  auto a = decode_allocation_size(Bytes(d));
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(*a, 10000u);
+  expect_exact_size(d, [](Bytes b) { return decode_allocation_size(b); });
+}
+
 TEST(DurableContexts, ReconnectV1) {
   std::vector<std::uint8_t> d;
   ByteWriter w(d);
