@@ -72,7 +72,11 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
   // last handle's cleanup deletes it, the open waits and then finds the name free.
   if (f.removing && req.wait_token) return wait();
   if (f.delete_pending || f.removing) return give_up(NtStatus::delete_pending);
-  end_conflicting_orphans_locked(f, req, out);
+  if (auto ended = end_conflicting_orphans_locked(f, req, out); ended.remove) {
+    Opened r;
+    r.remove_first = std::move(ended);
+    return r;
+  }
   const bool leasing = options_.leasing;
   // A lease key names one file (3.3.5.9.8).
   const auto key_elsewhere = [&] {

@@ -73,25 +73,28 @@ class NtCore {
     /// not set (a CREATE inside a compound), breaks are sent and the open goes on at once.
     std::optional<std::uint64_t> wait_token;
   };
-  /// One of: the open (status success, `open` set, with the oplock or lease granted), a wait
-  /// (`must_wait`: registered under req.wait_token), or a failure status.
-  struct Opened {
-    NtStatus status = NtStatus::success;
-    bool must_wait = false;
-    OpenRef open;
-    LeaseGrant grant;
-  };
-  /// Checks delete-pending (delete_pending) and share modes (sharing_violation), breaks what other
-  /// opens cache as the open requires, and registers the open with the oplock or lease the rules
-  /// allow. invalid_parameter when the lease key is already bound to another file (3.3.5.9.8).
-  Opened open(const OpenRequest& req);
-
   /// What the closer must do once close() returns.
   struct Closed {
     bool remove = false;  // the last open of a delete-pending file: remove `path`, then call removed()
     SmbPath path;
     FileKey file;
   };
+  /// One of: the open (status success, `open` set, with the oplock or lease granted), a wait
+  /// (`must_wait`: registered under req.wait_token), a failure status, or (`remove_first.remove`,
+  /// no open) the open ended a durable orphan that had the file deleted on close: the caller
+  /// removes the file as for close(), calls removed(), and starts its CREATE again.
+  struct Opened {
+    NtStatus status = NtStatus::success;
+    bool must_wait = false;
+    OpenRef open;
+    LeaseGrant grant;
+    Closed remove_first;
+  };
+  /// Checks delete-pending (delete_pending) and share modes (sharing_violation), breaks what other
+  /// opens cache as the open requires, and registers the open with the oplock or lease the rules
+  /// allow. invalid_parameter when the lease key is already bound to another file (3.3.5.9.8).
+  Opened open(const OpenRequest& req);
+
   /// The open goes away with its locks and its share of any lease; waits it held up resume. Closing
   /// twice is harmless (the second returns remove = false). An open abandoned before its CREATE
   /// succeeded (its truncation failed) passes `apply_delete_on_close` false: a failed open deletes
@@ -252,7 +255,7 @@ class NtCore {
   Closed close_locked(Open& o, bool apply_delete_on_close, Outbox& out, bool keep_file = false);
   /// A new open from someone else conflicts with orphans of `f` (their share modes, or caching
   /// that would have to be broken with no client left to acknowledge): Windows ends them.
-  void end_conflicting_orphans_locked(File& f, const OpenRequest& req, Outbox& out);
+  Closed end_conflicting_orphans_locked(File& f, const OpenRequest& req, Outbox& out);
   static LeaseGrant grant_of_locked(const Open& o);
 
   const std::function<std::uint64_t()>& clock_;

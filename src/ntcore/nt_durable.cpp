@@ -21,7 +21,10 @@ bool NtCore::orphan(const OpenRef& open) {
   const Lease* l = o.lease.get();
   const bool caches_handles =
       l && (l->state & kCacheHandle) && (!l->is_oplock || oplock_of_state(l->state) == kOplockBatch);
-  if (!caches_handles || l->breaking || o.delete_on_close || o.file->delete_pending) return false;
+  // An open with FILE_DELETE_ON_CLOSE survives too, and deletes the file when it finally closes
+  // (Windows: smbtorture smb2.durable-open.delete_on_close2); one whose file is already pending
+  // deletion does not.
+  if (!caches_handles || l->breaking || o.file->delete_pending) return false;
   end_lock_waits_locked(*o.file, o, out);
   o.orphaned = true;
   o.owner.reset();
@@ -78,7 +81,7 @@ bool NtCore::ended(const OpenRef& open) const {
   return open->closed;
 }
 
-void NtCore::end_conflicting_orphans_locked(File& f, const OpenRequest& req, Outbox& out) {
+NtCore::Closed NtCore::end_conflicting_orphans_locked(File& f, const OpenRequest& req, Outbox& out) {
   std::vector<Open*> doomed;
   for (Open* o : f.opens) {
     if (!o->orphaned) continue;
@@ -91,8 +94,12 @@ void NtCore::end_conflicting_orphans_locked(File& f, const OpenRequest& req, Out
     const bool must_break = l && (req.truncating || ((req.access & kBreakingAccess) && (l->state & kCacheWrite)));
     if (sharing || must_break) doomed.push_back(o);
   }
-  // Not a deletion: the new open is being made, so the file is not left pending removal.
-  for (Open* o : doomed) close_locked(*o, false, out, true);
+  // An orphan opened with FILE_DELETE_ON_CLOSE deletes the file as it ends, as its close would
+  // have (smbtorture smb2.durable-open.delete_on_close1); the new open then starts again.
+  Closed removal;
+  for (Open* o : doomed)
+    if (auto c = close_locked(*o, true, out, true); c.remove) removal = std::move(c);
+  return removal;
 }
 
 }  // namespace smbsrv::nt

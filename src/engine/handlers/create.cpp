@@ -37,10 +37,12 @@ struct CreateWork {
   FileInfo info;
   nt::LeaseGrant grant;
   std::optional<std::uint64_t> allocation;  // the AllocationSize context, for a new or overwritten file
+  bool again = false;  // run_create_once: start over (a durable orphan's deletion happened first)
 };
 
-/// The blocking part: the backend open, the NT core's checks, then truncation.
-void run_create(CreateWork& w) {
+/// One attempt of the blocking part: the backend open, the NT core's checks, then truncation.
+/// Sets w.again when the NT core ended a delete-on-close durable orphan and the file went with it.
+void run_create_once(CreateWork& w) {
   Vfs& vfs = *w.tree->share->vfs;
   auto opened = vfs.open(w.path, w.params);
   if (!opened) {
@@ -70,6 +72,15 @@ void run_create(CreateWork& w) {
   w.core.path = w.path;
   w.core.is_directory = info->is_directory;
   auto granted = w.nt->open(w.core);
+  if (granted.remove_first.remove) {
+    file.reset();  // before the removal
+    if (auto r = vfs.remove(granted.remove_first.path); !r)
+      SMBSRV_LOG_DEBUG("delete on close of '{}' failed: {}", granted.remove_first.path.to_string(),
+                       to_string(r.status()));
+    w.nt->removed(granted.remove_first.file);
+    w.again = true;
+    return;
+  }
   if (granted.status != NtStatus::success) {
     w.status = granted.status;
     return;
@@ -109,6 +120,17 @@ void run_create(CreateWork& w) {
   w.open = std::move(o);
   w.info = *info;
   w.grant = granted.grant;
+}
+
+/// The blocking part. A second attempt finds the name free; a third is not expected (another
+/// client would have to recreate and orphan the file meanwhile) and fails as a delete pending.
+void run_create(CreateWork& w) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    w.again = false;
+    run_create_once(w);
+    if (!w.again) return;
+  }
+  w.status = NtStatus::delete_pending;
 }
 
 /// Back on the executor: registers the open and answers.

@@ -74,11 +74,32 @@ TEST_F(NtDurable, OnlyHandleCachingOpensBecomeOrphans) {
   auto rw = open(leased(a, 1, kCacheRead | kCacheWrite));
   EXPECT_FALSE(core.orphan(rw.open));  // a lease without H
   core.close(rw.open);
-  auto doc = request(a, kOplockBatch);
+  EXPECT_EQ(core.census().opens, 0u);
+  expect_consistent();
+}
+
+// Windows keeps a durable open made with FILE_DELETE_ON_CLOSE (smbtorture
+// smb2.durable-open.delete_on_close2); ended by a conflicting open of another client, it deletes
+// the file first, and that open starts again (delete_on_close1).
+TEST_F(NtDurable, ADeleteOnCloseOrphanDeletesTheFileWhenAnOpenEndsIt) {
+  auto doc = request(a, kOplockBatch, /*share*/ 0);
   doc.delete_on_close = true;
   auto d = open(doc);
-  EXPECT_FALSE(core.orphan(d.open));
-  core.close(d.open);
+  ASSERT_TRUE(core.orphan(d.open));
+  auto other = open(request(b, kOplockNone, /*share*/ 0));
+  ASSERT_EQ(other.status, NtStatus::success);
+  EXPECT_FALSE(other.open);
+  ASSERT_TRUE(other.remove_first.remove);
+  EXPECT_TRUE(core.ended(d.open));
+  // Until the removal is done, the file is pending deletion for everyone.
+  auto mid = request(b, kOplockNone, 7);
+  mid.wait_token.reset();
+  EXPECT_EQ(open(mid).status, NtStatus::delete_pending);
+  core.removed(other.remove_first.file);
+  auto again = open(request(b, kOplockNone, 0));
+  ASSERT_EQ(again.status, NtStatus::success);
+  ASSERT_TRUE(again.open);
+  core.close(again.open);
   EXPECT_EQ(core.census().opens, 0u);
   expect_consistent();
 }
