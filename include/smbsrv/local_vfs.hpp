@@ -3,6 +3,10 @@
 // component by component with openat(O_NOFOLLOW), so "..", absolute paths and symlinks that lead
 // out of the share all fail (symlinks are not followed at all).
 //
+// DOS attributes (HIDDEN, SYSTEM, ...) and a client-set CreationTime / ChangeTime are kept in the
+// extended attribute "user.smbsrv.dos" of each file (docs/DESIGN.md, "DOS attributes and times");
+// READONLY is also the mode bits. On a file system without user xattrs they are not kept.
+//
 //   auto vfs = smbsrv::make_local_vfs("/srv/docs");
 #pragma once
 

@@ -47,7 +47,16 @@ inline constexpr std::uint32_t kAttrHidden = 0x2;
 inline constexpr std::uint32_t kAttrSystem = 0x4;
 inline constexpr std::uint32_t kAttrDirectory = 0x10;
 inline constexpr std::uint32_t kAttrArchive = 0x20;
+/// Reported alone by a backend that stores DOS attributes, for a file that has none of them
+/// (MS-FSCC 2.6). A backend that reports 0 instead gets the legacy synthesis: ARCHIVE.
 inline constexpr std::uint32_t kAttrNormal = 0x80;
+inline constexpr std::uint32_t kAttrTemporary = 0x100;
+inline constexpr std::uint32_t kAttrOffline = 0x1000;
+inline constexpr std::uint32_t kAttrNotContentIndexed = 0x2000;
+/// The attributes a client may set (SET_INFO FileBasicInformation, CREATE's FileAttributes) and a
+/// backend that stores attributes keeps as they were set (Windows keeps these on NTFS).
+inline constexpr std::uint32_t kAttrSettable = kAttrReadonly | kAttrHidden | kAttrSystem | kAttrArchive |
+                                               kAttrTemporary | kAttrOffline | kAttrNotContentIndexed;
 /// FILE_ATTRIBUTE_SPARSE_FILE: reported by stat() once VfsFile::set_sparse(true) succeeded. It
 /// is changed only through set_sparse(), never through set_attributes() or open().
 inline constexpr std::uint32_t kAttrSparseFile = 0x200;
@@ -60,10 +69,14 @@ struct FileInfo {
   std::uint32_t link_count = 1;
   bool is_directory = false;
   /// Extra attributes (readonly, hidden, ...); kAttrDirectory is implied by is_directory.
+  /// A backend that stores attributes reports exactly the stored kAttrSettable bits (plus
+  /// kAttrSparseFile), and kAttrNormal for a file that has none; 0 means "not stored" and the
+  /// server reports ARCHIVE (the behaviour before attributes were stored).
   std::uint32_t attributes = 0;
 };
 
-/// Fields left empty are not changed.
+/// Fields left empty are not changed. A backend that cannot keep creation or change stores what
+/// it can and ignores the rest (no error).
 struct FileTimes {
   std::optional<FileTime> creation, last_access, last_write, change;
 };
@@ -87,7 +100,8 @@ struct OpenParams {
   bool directory = false;       // FILE_DIRECTORY_FILE: must be (or create) a directory
   bool non_directory = false;   // FILE_NON_DIRECTORY_FILE: must not be a directory
   CreateDisposition disposition = CreateDisposition::open;
-  std::uint32_t attributes = 0;  // for a newly created file (kAttrReadonly, kAttrHidden, ...)
+  std::uint32_t attributes = 0;  // for a newly created file: the kAttrSettable bits it gets (the
+                                 // server adds kAttrArchive for files, as Windows does)
 };
 
 struct FsInfo {
@@ -130,7 +144,8 @@ class VfsFile {
   virtual Result<FileInfo> stat() = 0;
   virtual Result<void> truncate(std::uint64_t size) = 0;
   virtual Result<void> set_times(const FileTimes& times) = 0;
-  /// Replaces the attribute bits a backend can store (readonly, hidden, ...). Optional.
+  /// Replaces the stored kAttrSettable bits (the server passes nothing else; 0 clears them all,
+  /// after which stat() reports kAttrNormal). Optional: the default stores nothing.
   virtual Result<void> set_attributes(std::uint32_t /*attributes*/) { return {}; }
   virtual Result<void> flush() = 0;
   /// Regular files only: reserves room for at least `size` bytes (the AllocationSize create

@@ -160,12 +160,14 @@ std::vector<char32_t> code_points(std::string_view s) {
 }  // namespace
 
 std::uint32_t attributes_of(const FileInfo& info) {
+  // A backend that stores attributes reports them as they are, NORMAL when there are none (see
+  // FileInfo::attributes); one that reports 0 gets ARCHIVE, as a file on NTFS usually has.
   const std::uint32_t extra = info.attributes & ~(kAttrDirectory | kAttrNormal);
+  const bool stored = (info.attributes & kAttrNormal) != 0;
   if (info.is_directory) return kAttrDirectory | extra;
-  if ((extra & ~kAttrSparseFile) != 0) return extra;
-  if (extra != 0) return kAttrArchive | extra;  // sparse alone: ARCHIVE | SPARSE_FILE, as on NTFS
-  // NORMAL only when the backend asked for it explicitly, never combined with other bits.
-  return (info.attributes & kAttrNormal) != 0 ? kAttrNormal : kAttrArchive;
+  if (extra == 0) return stored ? kAttrNormal : kAttrArchive;  // NORMAL is never combined (MS-FSCC 2.6)
+  if (stored || (extra & ~kAttrSparseFile) != 0) return extra;
+  return kAttrArchive | extra;  // sparse alone from a backend that stores nothing: ARCHIVE | SPARSE_FILE
 }
 
 std::size_t fixed_file_info_size(std::uint8_t info_class) {

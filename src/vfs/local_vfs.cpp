@@ -31,6 +31,7 @@
 #include <utility>
 
 #include "util/upcase.hpp"
+#include "vfs/dos_record.hpp"
 #include "vfs/local_vfs_internal.hpp"
 #include "vfs/name_cache.hpp"
 
@@ -132,6 +133,20 @@ FileInfo info_from_statx(const struct statx& st) {
   if (!fi.is_directory && (st.stx_mode & (S_IWUSR | S_IWGRP | S_IWOTH)) == 0)
     fi.attributes |= kAttrReadonly;
   return fi;
+}
+
+/// Overlays the stored DOS record (user.smbsrv.dos, see dos_record.hpp) on what statx gave: the
+/// stored attributes, CreationTime and a client-set ChangeTime. READONLY of a file stays the mode
+/// bits' (so a chmod on the host shows). Without a record a file is ARCHIVE, as before.
+void apply_dos(FileInfo& fi, const std::optional<detail::DosRecord>& d) {
+  const bool ro_mode = (fi.attributes & kAttrReadonly) != 0;
+  std::uint32_t a = d ? d->attributes : (fi.is_directory ? 0 : kAttrArchive);
+  if (!fi.is_directory) a = (a & ~kAttrReadonly) | (ro_mode ? kAttrReadonly : 0);
+  if (d && d->creation) fi.creation = *d->creation;
+  // A set ChangeTime sticks until the next data change (MS-FSA 2.1.4.17 updates it on writes);
+  // Linux's own ctime cannot be set and moves with every xattr write, so LastWriteTime is the anchor.
+  if (d && d->change && d->change_anchor == fi.last_write) fi.change = *d->change;
+  fi.attributes = (a == 0 && !fi.is_directory) ? kAttrNormal : a;
 }
 
 int do_statx(int dirfd, const char* name, int flags, struct statx& st) noexcept {
@@ -264,6 +279,7 @@ class LocalFile final : public VfsFile {
     struct statx st {};
     if (do_statx(fd_.get(), "", AT_EMPTY_PATH, st) != 0) return last_error();
     FileInfo fi = info_from_statx(st);
+    apply_dos(fi, detail::read_dos(fd_.get()));
     if (!dir_ && marked_sparse()) fi.attributes |= kAttrSparseFile;
     return fi;
   }
@@ -334,7 +350,7 @@ class LocalFile final : public VfsFile {
 
   Result<void> set_times(const FileTimes& times) override {
     if (!meta_writable_) return NtStatus::access_denied;
-    // Creation and change time cannot be set on Linux; they are ignored.
+    // Linux cannot set creation or change time: those go to the DOS record (dos_record.hpp).
     const auto pick = [](const std::optional<FileTime>& t) {
       timespec ts{};
       ts.tv_nsec = UTIME_OMIT;
@@ -342,14 +358,27 @@ class LocalFile final : public VfsFile {
       return ts;
     };
     const timespec ts[2] = {pick(times.last_access), pick(times.last_write)};
-    if (ts[0].tv_nsec == UTIME_OMIT && ts[1].tv_nsec == UTIME_OMIT) return {};
-    if (::futimens(fd_.get(), ts) != 0) return last_error();
-    return {};
+    if ((ts[0].tv_nsec != UTIME_OMIT || ts[1].tv_nsec != UTIME_OMIT) && ::futimens(fd_.get(), ts) != 0)
+      return last_error();
+    const auto real = [](const std::optional<FileTime>& t) { return t && *t != 0 && *t != ~FileTime{0}; };
+    if (!real(times.creation) && !real(times.change)) return {};
+    auto rec = record();
+    if (!rec) return rec.status();
+    if (real(times.creation)) rec->creation = *times.creation;
+    if (real(times.change)) {
+      rec->change = *times.change;
+      rec->change_anchor = rec_last_write_;
+    }
+    return detail::write_dos(fd_.get(), *rec);
   }
 
   Result<void> set_attributes(std::uint32_t attributes) override {
     if (!meta_writable_) return NtStatus::access_denied;
-    if (dir_) return {};  // FILE_ATTRIBUTE_READONLY has no meaning on directories
+    auto rec = record();
+    if (!rec) return rec.status();
+    rec->attributes = attributes & kAttrSettable;
+    if (auto w = detail::write_dos(fd_.get(), *rec); !w) return w;
+    if (dir_) return {};  // directories keep READONLY in the record only (Windows ignores it there)
     struct stat st {};
     if (::fstat(fd_.get(), &st) != 0) return last_error();
     constexpr mode_t kWrite = S_IWUSR | S_IWGRP | S_IWOTH;
@@ -389,7 +418,9 @@ class LocalFile final : public VfsFile {
       struct statx st {};
       if (do_statx(fd_.get(), n.c_str(), 0, st) != 0) continue;  // vanished meanwhile
       if (kind_of(st.stx_mode) == Kind::other) continue;       // symlinks etc. are invisible
-      out.push_back(DirEntry{std::move(n), info_from_statx(st)});
+      FileInfo fi = info_from_statx(st);
+      apply_dos(fi, detail::read_dos(fd_.get(), n.c_str()));
+      out.push_back(DirEntry{std::move(n), fi});
     }
     std::sort(out.begin(), out.end(),
               [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
@@ -398,6 +429,18 @@ class LocalFile final : public VfsFile {
 
  private:
   static constexpr const char* kSparseXattr = "user.smbsrv.sparse";
+  /// The file's DOS record as stored, or as reported when none is (so a first write keeps what
+  /// the client saw). Also notes the current LastWriteTime (the anchor of a set ChangeTime).
+  Result<detail::DosRecord> record() {
+    struct statx st {};
+    if (do_statx(fd_.get(), "", AT_EMPTY_PATH, st) != 0) return last_error();
+    FileInfo fi = info_from_statx(st);
+    rec_last_write_ = fi.last_write;
+    if (auto d = detail::read_dos(fd_.get())) return *d;
+    apply_dos(fi, std::nullopt);
+    return detail::DosRecord{.attributes = fi.attributes & kAttrSettable};
+  }
+  FileTime rec_last_write_ = 0;
   bool marked_sparse() const {
     char v = 0;
     return ::fgetxattr(fd_.get(), kSparseXattr, &v, sizeof v) >= 0;
@@ -466,6 +509,12 @@ class LocalVfs final : public Vfs {
           (void)::fchmod(fd.get(), st.st_mode & 07777 & ~mode_t{S_IWUSR | S_IWGRP | S_IWOTH});
       }
     }
+    // The new file's DOS record: its attributes and a CreationTime that does not depend on btime.
+    struct statx stx {};
+    // A failure to store it (a full disk) leaves the file as one without a record: ARCHIVE.
+    if (do_statx(fd.get(), "", AT_EMPTY_PATH, stx) == 0)
+      (void)detail::write_dos(fd.get(), {.attributes = params.attributes & kAttrSettable,
+                                         .creation = info_from_statx(stx).creation});
     return Opened{std::make_unique<LocalFile>(std::move(fd), params.directory, params.write, !opt_.read_only),
                   CreateAction::created};
   }

@@ -18,7 +18,6 @@
 namespace smbsrv {
 namespace {
 
-constexpr std::uint32_t kStorableAttrs = kAttrReadonly | kAttrHidden | kAttrSystem | kAttrArchive;
 
 FileTime now_filetime() noexcept {
   const auto since = std::chrono::system_clock::now().time_since_epoch();
@@ -61,6 +60,8 @@ struct Node {
     fi.change = change;
     fi.link_count = links;
     fi.attributes = attributes;
+    // Stored attributes (see FileInfo::attributes): a file with none of them is NORMAL.
+    if (!dir && (attributes & kAttrSettable) == 0) fi.attributes |= kAttrNormal;
     return fi;
   }
 };
@@ -192,8 +193,7 @@ class MemoryFile final : public VfsFile {
   Result<void> set_attributes(std::uint32_t attributes) override {
     if (!meta_writable_) return NtStatus::access_denied;
     std::lock_guard lk(st_->mu);
-    node_->attributes = (attributes & kStorableAttrs) | (node_->attributes & kAttrSparseFile);
-    if (node_->dir) node_->attributes &= ~kAttrReadonly;
+    node_->attributes = (attributes & kAttrSettable) | (node_->attributes & kAttrSparseFile);
     node_->change = st_->now();
     return {};
   }
@@ -262,8 +262,7 @@ class MemoryVfs final : public Vfs {
       return NtStatus::object_name_not_found;
     if (read_only()) return NtStatus::access_denied;
     auto node = st_->make_node(params.directory);
-    node->attributes = params.attributes & kStorableAttrs;
-    if (node->dir) node->attributes &= ~kAttrReadonly;
+    node->attributes = params.attributes & kAttrSettable;
     (*parent)->children.emplace(f.name, node);
     (*parent)->touch_modified(st_->now());
     return Opened{std::make_unique<MemoryFile>(st_, std::move(node), params.write, !read_only()),

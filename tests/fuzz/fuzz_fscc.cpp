@@ -1,15 +1,19 @@
 // SET_INFO buffer parsers and wildcard_match. The first byte selects the parser; for
-// wildcard_match the rest is "pattern\0name".
+// wildcard_match the rest is "pattern\0name". Every input also goes through the decoders of
+// LocalVfs's DOS record (user.smbsrv.dos) and of Samba's user.DOSATTRIB string.
 #include <algorithm>
 #include <string_view>
 
 #include "codec/fscc.hpp"
+#include "vfs/dos_record.hpp"
 
 using namespace smbsrv;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
   const Bytes b(data + 1, size - 1);
+  (void)detail::decode_dos_record(Bytes(data, size));
+  (void)detail::parse_samba_dosattrib(Bytes(data, size));
   switch (data[0] % 9) {
     case 0: (void)fscc::decode_basic_info(b); break;
     case 1: (void)fscc::decode_rename_info(b, false); break;

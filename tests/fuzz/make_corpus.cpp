@@ -598,6 +598,13 @@ int main(int argc, char** argv) {
       v.insert(v.end(), s, s + std::strlen(s));
       emit("fscc", "wildcard" + std::to_string(i++), v);
     }
+    // LocalVfs's DOS record (version 1, creation and change set) and a Samba DOSATTRIB string:
+    // fuzz_fscc decodes every input as both.
+    W dos;
+    dos.u8(1).u8(3).u16(0).u32(0x23).u64(0x01D9000000000000ULL).u64(0x01DA000000000000ULL).u64(42);
+    emit("fscc", "dos_record", dos.b);
+    const char samba[] = "0x2021";
+    emit("fscc", "samba_dosattrib", Vec(samba, samba + sizeof samba));
   }
   // SRV_COPYCHUNK_COPY inputs: no chunks, two chunks, a count beyond the input.
   for (const std::uint32_t n : {0u, 2u, 5u}) {

@@ -25,6 +25,8 @@ struct CreateWork {
   OpenParams params;
   CreateDisposition disposition = CreateDisposition::open;
   bool truncating = false;
+  bool write_by_maximum_allowed = false;  // the data-write rights came from MAXIMUM_ALLOWED only
+  std::uint32_t requested_attributes = 0;  // the request's FileAttributes (kAttrSettable bits)
   nt::NtCore* nt = nullptr;
   nt::NtCore::OpenRequest core;  // file, path and is_directory are filled in by the job
   std::uint64_t session_id = 0;
@@ -40,11 +42,38 @@ struct CreateWork {
   bool again = false;  // run_create_once: start over (a durable orphan's deletion happened first)
 };
 
+/// MS-FSA 2.1.5.1.2.1 and 2.1.5.1.2: what a read-only, hidden or system file refuses to an open.
+NtStatus check_existing_attributes(CreateWork& w, const FileInfo& info) {
+  const std::uint32_t a = info.attributes;
+  if (a & kAttrReadonly) {
+    if (w.write_by_maximum_allowed) {
+      // MAXIMUM_ALLOWED on a read-only file grants everything but writing (2.1.5.1.2.1).
+      w.core.access &= ~(kDataWrite | kFileDeleteChild);
+    } else if (!info.is_directory && ((w.core.access & kDataWrite) || w.truncating)) {
+      return NtStatus::access_denied;
+    }
+  }
+  // Overwriting a hidden or system file needs the same attribute in the request (MS-FSA 2.1.5.1.2,
+  // FILE_OVERWRITE / FILE_SUPERSEDE of an existing file; CreateFile's CREATE_ALWAYS says the same).
+  if (w.truncating && !info.is_directory &&
+      (((a & kAttrHidden) && !(w.requested_attributes & kAttrHidden)) ||
+       ((a & kAttrSystem) && !(w.requested_attributes & kAttrSystem))))
+    return NtStatus::access_denied;
+  return NtStatus::success;
+}
+
 /// One attempt of the blocking part: the backend open, the NT core's checks, then truncation.
 /// Sets w.again when the NT core ended a delete-on-close durable orphan and the file went with it.
 void run_create_once(CreateWork& w) {
   Vfs& vfs = *w.tree->share->vfs;
   auto opened = vfs.open(w.path, w.params);
+  if (!opened && opened.status() == NtStatus::access_denied && w.write_by_maximum_allowed) {
+    // The backend refused writing (a file read-only on the host): MAXIMUM_ALLOWED settles for
+    // reading, as it does for a file with FILE_ATTRIBUTE_READONLY.
+    w.params.write = false;
+    w.core.access &= ~(kDataWrite | kFileDeleteChild);
+    opened = vfs.open(w.path, w.params);
+  }
   if (!opened) {
     w.status = opened.status();
     if (w.tree->read_only && w.disposition == CreateDisposition::open_if && w.status == NtStatus::object_name_not_found)
@@ -58,6 +87,11 @@ void run_create_once(CreateWork& w) {
     w.status = info.status();
     return;
   }
+  if (w.action != CreateAction::created)
+    if (auto st = check_existing_attributes(w, *info); st != NtStatus::success) {
+      w.status = st;
+      return;
+    }
   if (w.core.delete_on_close && (info->attributes & kAttrReadonly)) {
     // A read-only file cannot be deleted on close; one this CREATE made does not stay behind
     // (Windows refuses before creating: smbtorture smb2.delete-on-close-perms.READONLY).
@@ -98,6 +132,11 @@ void run_create_once(CreateWork& w) {
       return;
     }
     w.action = w.disposition == CreateDisposition::supersede ? CreateAction::superseded : CreateAction::overwritten;
+    // The overwritten file takes the request's attributes plus ARCHIVE (MS-FSA 2.1.5.1.2: the
+    // new FileAttributes replace the old on FILE_SUPERSEDE and are added on FILE_OVERWRITE[_IF]).
+    std::uint32_t attrs = w.requested_attributes | kAttrArchive;
+    if (w.disposition != CreateDisposition::supersede) attrs |= info->attributes & kAttrSettable;
+    (void)file->set_attributes(attrs);
     w.nt->data_changed(granted.open, true);
     if (auto again = file->stat()) info = std::move(again);
   }
@@ -275,7 +314,10 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   w.params.write = (access & kDataWrite) != 0 || truncating;
   w.params.directory = want_dir;
   w.params.non_directory = (c.create_options & kNonDirectoryFile) != 0;
-  w.params.attributes = c.file_attributes & (kAttrReadonly | kAttrHidden | kAttrSystem | kAttrArchive);
+  // A new file is ARCHIVE besides what the request asks (MS-FSA 2.1.5.1.1); a directory is not.
+  w.requested_attributes = c.file_attributes & kAttrSettable;
+  w.params.attributes = w.requested_attributes | (want_dir ? 0 : kAttrArchive);
+  w.write_by_maximum_allowed = (c.desired_access & kMaximumAllowed) && !(map_generic(c.desired_access) & kDataWrite);
   // The backend opens or creates; truncation is the job's, after the share-mode check.
   switch (disposition) {
     case CreateDisposition::overwrite: w.params.disposition = CreateDisposition::open; break;

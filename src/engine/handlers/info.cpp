@@ -154,16 +154,19 @@ NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, 
       auto bi = fscc::decode_basic_info(s.buffer);
       if (!bi) return bi.status();
       if (!need(kFileWriteAttributes)) return NtStatus::access_denied;
+      // FileAttributes 0 leaves them unchanged; NORMAL alone clears them (MS-FSCC 2.4.7). They
+      // go first: a backend may stamp ChangeTime when they change, and a ChangeTime set in the
+      // same request must win.
+      if (bi->attributes != 0) {
+        if (!o.is_directory && (bi->attributes & kAttrDirectory)) return NtStatus::invalid_parameter;
+        if (auto r = h.file->set_attributes(bi->attributes & kAttrSettable); !r) return r.status();
+      }
       FileTimes t;
       if (bi->creation) t.creation = bi->creation;
       if (bi->last_access) t.last_access = bi->last_access;
       if (bi->last_write) t.last_write = bi->last_write;
       if (bi->change) t.change = bi->change;
       if (auto r = h.file->set_times(t); !r) return r.status();
-      if (bi->attributes != 0) {
-        if (!o.is_directory && (bi->attributes & kAttrDirectory)) return NtStatus::invalid_parameter;
-        if (auto r = h.file->set_attributes(bi->attributes & ~(kAttrDirectory | kAttrNormal)); !r) return r.status();
-      }
       return NtStatus::success;
     }
     case fscc::kFileEndOfFileInformation:
