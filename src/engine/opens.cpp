@@ -71,15 +71,18 @@ void Ctx::unregister_open(const std::shared_ptr<Open>& o) {
         NtStatus::cancelled);
 }
 
-void close_in_core(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::OpenRef& open, bool apply_delete_on_close) {
-  // The NT core decides whether this was the last open of a file pending deletion.
-  const auto closed = nt.close(open, apply_delete_on_close);
+void remove_closed(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::Closed& closed) {
   if (!closed.remove) return;
   if (vfs) {
     if (auto r = vfs->remove(closed.path); !r)
       SMBSRV_LOG_DEBUG("delete on close of '{}' failed: {}", closed.path.to_string(), to_string(r.status()));
   }
   nt.removed(closed.file);
+}
+
+void close_in_core(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::OpenRef& open, bool apply_delete_on_close) {
+  // The NT core decides whether this was the last open of a file pending deletion.
+  remove_closed(nt, vfs, nt.close(open, apply_delete_on_close));
 }
 
 void close_open(nt::NtCore& nt, Open& o) {
@@ -99,12 +102,7 @@ void finish_close(nt::NtCore& nt, Open& o, const nt::NtCore::Closed& closed) {
     o.handle.file.reset();  // before the removal
     o.handle.enum_entries.clear();
   }
-  if (!closed.remove) return;
-  if (Vfs* vfs = o.tree && o.tree->share ? o.tree->share->vfs.get() : nullptr) {
-    if (auto r = vfs->remove(closed.path); !r)
-      SMBSRV_LOG_DEBUG("delete on close of '{}' failed: {}", closed.path.to_string(), to_string(r.status()));
-  }
-  nt.removed(closed.file);
+  remove_closed(nt, o.tree && o.tree->share ? o.tree->share->vfs.get() : nullptr, closed);
 }
 
 }  // namespace smbsrv::engine

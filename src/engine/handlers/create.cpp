@@ -108,10 +108,7 @@ void run_create_once(CreateWork& w) {
   auto granted = w.nt->open(w.core);
   if (granted.remove_first.remove) {
     file.reset();  // before the removal
-    if (auto r = vfs.remove(granted.remove_first.path); !r)
-      SMBSRV_LOG_DEBUG("delete on close of '{}' failed: {}", granted.remove_first.path.to_string(),
-                       to_string(r.status()));
-    w.nt->removed(granted.remove_first.file);
+    remove_closed(*w.nt, &vfs, granted.remove_first);
     w.again = true;
     return;
   }
