@@ -11,6 +11,10 @@ bool context_is(const CreateContext& c, const CreateContextTag& tag) {
   return c.name.size() == tag.size() && std::memcmp(c.name.data(), tag.data(), tag.size()) == 0;
 }
 
+bool context_is(const CreateContext& c, const CreateContextGuid& guid) {
+  return c.name.size() == guid.size() && std::memcmp(c.name.data(), guid.data(), guid.size()) == 0;
+}
+
 std::string context_name(const CreateContextTag& tag) { return std::string(tag.data(), tag.size()); }
 
 // 2.2.14.2.5 SMB2_CREATE_QUERY_MAXIMAL_ACCESS_RESPONSE: QueryStatus 0, MaximalAccess 4.

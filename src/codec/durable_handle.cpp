@@ -48,6 +48,33 @@ Result<DurableReconnectV2> decode_durable_reconnect_v2(Bytes data) {
   return d;
 }
 
+// StructureSize 0 (20), Reserved 2, AppInstanceId 4 (20 bytes). The server may check
+// StructureSize (3.3.5.9.13); a context of another size is malformed either way.
+Result<std::array<std::uint8_t, 16>> decode_app_instance_id(Bytes data) {
+  if (data.size() != 20) return NtStatus::invalid_parameter;
+  ByteReader r(data);
+  const std::uint16_t size = r.u16();
+  r.skip(2);
+  const Bytes id = r.bytes(16);
+  if (!r.ok() || size != 20) return NtStatus::invalid_parameter;
+  std::array<std::uint8_t, 16> out{};
+  std::copy(id.begin(), id.end(), out.begin());
+  return out;
+}
+
+// StructureSize 0 (24), Reserved 2, Padding 4, High 8, Low 16 (24 bytes).
+Result<AppInstanceVersion> decode_app_instance_version(Bytes data) {
+  if (data.size() != 24) return NtStatus::invalid_parameter;
+  ByteReader r(data);
+  const std::uint16_t size = r.u16();
+  r.skip(6);
+  AppInstanceVersion v;
+  v.high = r.u64();
+  v.low = r.u64();
+  if (!r.ok() || size != 24) return NtStatus::invalid_parameter;
+  return v;
+}
+
 std::vector<std::uint8_t> encode_durable_response() { return std::vector<std::uint8_t>(8, 0); }
 
 std::vector<std::uint8_t> encode_durable_response_v2(std::uint32_t timeout_ms, std::uint32_t flags) {

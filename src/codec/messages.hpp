@@ -289,8 +289,16 @@ inline constexpr CreateContextTag kCtxDurableRequestV2{'D', 'H', '2', 'Q'};   //
 inline constexpr CreateContextTag kCtxDurableReconnectV2{'D', 'H', '2', 'C'}; // 2.2.13.2.12
 inline constexpr CreateContextTag kCtxAllocationSize{'A', 'l', 'S', 'i'};     // 2.2.13.2.6
 inline constexpr CreateContextTag kCtxAapl{'A', 'A', 'P', 'L'};               // Apple's extension (not MS-SMB2)
+/// Names that are 16-byte GUIDs, as they appear on the wire.
+using CreateContextGuid = std::array<std::uint8_t, 16>;
+inline constexpr CreateContextGuid kCtxAppInstanceId{0x45, 0xBC, 0xA6, 0x6A, 0xEF, 0xA7, 0xF7, 0x4A,
+                                                     0x90, 0x08, 0xFA, 0x46, 0x2E, 0x14, 0x4D, 0x74};  // 2.2.13.2.13
+inline constexpr CreateContextGuid kCtxAppInstanceVersion{0xB9, 0x82, 0xD0, 0xB7, 0x3B, 0x56, 0x07, 0x4F,
+                                                          0xA0, 0x7B, 0x52, 0x4A, 0x81, 0x16, 0xA0, 0x10};  // 2.2.13.2.15
 /// True when the context's name is exactly the 4 bytes of `tag`.
 bool context_is(const CreateContext& c, const CreateContextTag& tag);
+/// True when the context's name is exactly the 16 bytes of `guid`.
+bool context_is(const CreateContext& c, const CreateContextGuid& guid);
 /// The tag as the std::string an OwnedCreateContext carries.
 std::string context_name(const CreateContextTag& tag);
 /// SMB2_CREATE_QUERY_MAXIMAL_ACCESS_RESPONSE (2.2.14.2.5), 8 bytes.
@@ -322,6 +330,14 @@ struct DurableReconnectV2 {
 };
 /// SMB2_CREATE_DURABLE_HANDLE_RECONNECT_V2: FileId 16, CreateGuid 16, Flags 4.
 Result<DurableReconnectV2> decode_durable_reconnect_v2(Bytes data);
+/// SMB2_CREATE_APP_INSTANCE_ID (2.2.13.2.13): StructureSize 2 (20), Reserved 2, AppInstanceId 16.
+Result<std::array<std::uint8_t, 16>> decode_app_instance_id(Bytes data);
+struct AppInstanceVersion {
+  std::uint64_t high = 0, low = 0;
+};
+/// SMB2_CREATE_APP_INSTANCE_VERSION (2.2.13.2.15): StructureSize 2 (24), Reserved 2, Padding 4,
+/// AppInstanceVersionHigh 8, AppInstanceVersionLow 8.
+Result<AppInstanceVersion> decode_app_instance_version(Bytes data);
 /// SMB2_CREATE_DURABLE_HANDLE_RESPONSE: 8 reserved bytes.
 std::vector<std::uint8_t> encode_durable_response();
 /// SMB2_CREATE_DURABLE_HANDLE_RESPONSE_V2: Timeout, Flags.

@@ -152,6 +152,10 @@ Output Connection::on_wake() {
       if (auto f = encode_break(ctx, *b)) out.frames.push_back(std::move(*f));
       continue;
     }
+    if (auto* ended = std::get_if<nt::OpenEnded>(&e)) {
+      drop_ended_open(ctx, ended->tag);
+      continue;
+    }
     const std::uint64_t token = std::get<nt::Wake>(e).token;
     if (auto it = state_.core_waits_in_flight.find(token); it != state_.core_waits_in_flight.end()) {
       it->second = true;  // its job is still running: settle_async() resumes it
@@ -169,6 +173,19 @@ Output Connection::on_wake() {
   }
   drain_resumes(out);
   return out;
+}
+
+void Connection::drop_ended_open(Ctx& ctx, const nt::OpenTag& tag) {
+  // The core closed it for another client (3.3.4.17): the client's later requests on the FileId
+  // get STATUS_FILE_CLOSED, and the backend file is released as for a closed session's opens.
+  auto it = state_.opens.find(tag.volatile_id);
+  if (it == state_.opens.end() || it->second->file_id.persistent != tag.persistent_id) return;
+  auto open = it->second;
+  if (!open->nt || !server_->nt.ended(open->nt)) return;
+  SMBSRV_LOG_INFO("{}: open 0x{:x} closed: another client opened its file with the same AppInstanceId", peer_,
+                  tag.persistent_id);
+  ctx.unregister_open(open);
+  close_in_background(ctx, {std::move(open)});
 }
 
 void Connection::close_in_background(Ctx& ctx, std::vector<std::shared_ptr<Open>> opens) {

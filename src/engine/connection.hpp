@@ -91,6 +91,8 @@ class Connection {
   /// Runs the async command `id` again (its wait is over).
   void resume(Ctx& ctx, std::uint64_t id);
   void send_break(Ctx& ctx, const nt::BreakNotice& n);
+  /// nt::OpenEnded: the open named by `tag` leaves this connection's table.
+  void drop_ended_open(Ctx& ctx, const nt::OpenTag& tag);
   /// Hands out a job that closes `opens` (unregistered already), on a chain with no messages.
   void close_in_background(Ctx& ctx, std::vector<std::shared_ptr<Open>> opens);
 

@@ -72,6 +72,15 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
   // last handle's cleanup deletes it, the open waits and then finds the name free.
   if (f.removing && req.wait_token) return wait();
   if (f.delete_pending || f.removing) return give_up(NtStatus::delete_pending);
+  if (req.app_instance) {
+    auto ended = end_app_instance_locked(f, req, out);
+    if (!ended) return give_up(ended.status());
+    if (ended->remove) {
+      Opened r;
+      r.remove_first = std::move(*ended);
+      return r;
+    }
+  }
   if (auto ended = end_conflicting_orphans_locked(f, req, out); ended.remove) {
     Opened r;
     r.remove_first = std::move(ended);
@@ -125,6 +134,8 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
   o->owner = req.owner;
   o->who = req.owner.lock().get();
   o->tag = req.tag;
+  o->client_guid = req.client_guid;
+  o->app_instance = req.app_instance;
   Opened result;
   if (leasing) result.grant = grant_locked(f, *o, req, out);
   f.opens.push_back(o.get());

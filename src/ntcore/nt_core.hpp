@@ -64,6 +64,13 @@ class NtCore {
     std::uint8_t oplock_level = kOplockNone;  // RequestedOplockLevel
     std::optional<LeaseRequest> lease;        // with kOplockLease
     Key16 client_guid{};                      // Connection.ClientGuid
+    /// SMB2_CREATE_APP_INSTANCE_ID (3.x) and, at 3.1.1, SMB2_CREATE_APP_INSTANCE_VERSION
+    /// (3.3.5.9.13): an open of the file with the same id from another client is closed first.
+    struct AppInstance {
+      Key16 id{};
+      std::optional<std::pair<std::uint64_t, std::uint64_t>> version;  // (high, low)
+    };
+    std::optional<AppInstance> app_instance;
     bool leases_allowed = false;              // dialect 2.1 or later
     bool lease_v2_allowed = false;            // dialect 3.x
     std::weak_ptr<Owner> owner;
@@ -92,7 +99,10 @@ class NtCore {
   };
   /// Checks delete-pending (delete_pending) and share modes (sharing_violation), breaks what other
   /// opens cache as the open requires, and registers the open with the oplock or lease the rules
-  /// allow. invalid_parameter when the lease key is already bound to another file (3.3.5.9.8).
+  /// allow. Before any of that, opens of the file with the request's AppInstanceId and another
+  /// ClientGuid close (their owners get OpenEnded; file_forced_closed instead when such an open
+  /// has a version at least the request's, 3.3.5.9.13). invalid_parameter when the lease key is
+  /// already bound to another file (3.3.5.9.8).
   Opened open(const OpenRequest& req);
 
   /// The open goes away with its locks and its share of any lease; waits it held up resume. Closing
@@ -256,6 +266,9 @@ class NtCore {
   /// A new open from someone else conflicts with orphans of `f` (their share modes, or caching
   /// that would have to be broken with no client left to acknowledge): Windows ends them.
   Closed end_conflicting_orphans_locked(File& f, const OpenRequest& req, Outbox& out);
+  /// 3.3.5.9.13: closes the opens of `f` that carry req's AppInstanceId under another ClientGuid
+  /// (file_forced_closed instead when one of them has a version at least the request's).
+  Result<Closed> end_app_instance_locked(File& f, const OpenRequest& req, Outbox& out);
   static LeaseGrant grant_of_locked(const Open& o);
 
   const std::function<std::uint64_t()>& clock_;

@@ -102,4 +102,28 @@ NtCore::Closed NtCore::end_conflicting_orphans_locked(File& f, const OpenRequest
   return removal;
 }
 
+Result<NtCore::Closed> NtCore::end_app_instance_locked(File& f, const OpenRequest& req, Outbox& out) {
+  // 3.3.5.9.13: an application that failed over to another client (a cluster node) takes its
+  // files back: the opens its previous instance holds close, as the server application closing
+  // them would (3.3.4.17), with no break. The same client's own opens are left alone.
+  const auto& mine = *req.app_instance;
+  std::vector<Open*> doomed;
+  for (Open* o : f.opens) {
+    if (o->closed || !o->app_instance || o->app_instance->id != mine.id || o->client_guid == req.client_guid) continue;
+    // 3.1.1: an instance may not replace a newer one (or itself).
+    if (mine.version && o->app_instance->version && *o->app_instance->version >= *mine.version)
+      return NtStatus::file_forced_closed;
+    doomed.push_back(o);
+  }
+  Closed removal;
+  for (Open* o : doomed) {
+    const bool had_owner = !o->orphaned;
+    const auto owner = o->owner;
+    const OpenTag tag = o->tag;
+    if (auto c = close_locked(*o, true, out, true); c.remove) removal = std::move(c);
+    if (had_owner) out.add(owner, OpenEnded{tag});
+  }
+  return removal;
+}
+
 }  // namespace smbsrv::nt

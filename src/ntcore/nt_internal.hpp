@@ -109,6 +109,8 @@ class NtCore::Open {
   std::weak_ptr<Owner> owner;
   const Owner* who = nullptr;  // identifies the owner in census_of()
   OpenTag tag;
+  Key16 client_guid{};  // Open.ClientGuid (of the connection that opened it)
+  std::optional<OpenRequest::AppInstance> app_instance;  // Open.AppInstanceId / version
 };
 
 }  // namespace smbsrv::nt

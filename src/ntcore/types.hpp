@@ -78,7 +78,14 @@ struct Wake {
   std::uint64_t token = 0;
 };
 
-using Event = std::variant<BreakNotice, Wake>;
+/// The core closed an open of this owner for someone else (MS-SMB2 3.3.4.17: a CREATE with the
+/// same AppInstanceId, 3.3.5.9.13). The open is gone from the core; the owner drops it from its
+/// table, so that its client's later requests on it get STATUS_FILE_CLOSED, and releases its file.
+struct OpenEnded {
+  OpenTag tag;
+};
+
+using Event = std::variant<BreakNotice, Wake, OpenEnded>;
 
 /// The owner of opens and waits (a connection). The core delivers events to it.
 class Owner {

@@ -28,6 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto d = codec::decode_durable_reconnect_v2(c.data)) total = total + d->flags + d->create_guid[15];
     // AlSi (2.2.13.2.6): exactly 8 bytes.
     if (auto a = codec::decode_allocation_size(c.data)) total = total + *a;
+    if (auto a = codec::decode_app_instance_id(c.data)) total = total + (*a)[15];
+    if (auto v = codec::decode_app_instance_version(c.data)) total = total + v->high + v->low;
   }
   (void)total;
   return 0;

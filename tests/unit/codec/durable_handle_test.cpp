@@ -67,6 +67,37 @@ TEST(DurableContexts, RequestV2) {
   expect_exact_size(d, [](Bytes b) { return decode_durable_request_v2(b); });
 }
 
+TEST(DurableContexts, AppInstanceId) {  // 2.2.13.2.13
+  std::vector<std::uint8_t> d;
+  ByteWriter w(d);
+  w.u16(20);
+  w.u16(0);
+  for (auto b : guid(7)) w.u8(b);
+  auto r = decode_app_instance_id(Bytes(d));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(std::vector<std::uint8_t>(r->begin(), r->end()), guid(7));
+  expect_exact_size(d, [](Bytes b) { return decode_app_instance_id(b); });
+  d[0] = 24;  // a wrong StructureSize
+  EXPECT_EQ(decode_app_instance_id(Bytes(d)).status(), NtStatus::invalid_parameter);
+}
+
+TEST(DurableContexts, AppInstanceVersion) {  // 2.2.13.2.15
+  std::vector<std::uint8_t> d;
+  ByteWriter w(d);
+  w.u16(24);
+  w.u16(0);
+  w.u32(0xFFFFFFFF);  // padding: ignored
+  w.u64(3);
+  w.u64(9);
+  auto r = decode_app_instance_version(Bytes(d));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->high, 3u);
+  EXPECT_EQ(r->low, 9u);
+  expect_exact_size(d, [](Bytes b) { return decode_app_instance_version(b); });
+  d[0] = 20;
+  EXPECT_EQ(decode_app_instance_version(Bytes(d)).status(), NtStatus::invalid_parameter);
+}
+
 TEST(DurableContexts, ReconnectV2) {
   std::vector<std::uint8_t> d;
   ByteWriter w(d);

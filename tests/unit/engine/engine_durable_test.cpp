@@ -36,8 +36,11 @@ Vec create_with(std::string_view name, std::uint8_t oplock, const std::vector<Co
     if (i == 0) first = at;
     else b.put32(prev - 64, static_cast<std::uint32_t>(at - prev));
     prev = at;
-    b.u32(0).u16(16).u16(4).u16(0).u16(24).u32(static_cast<std::uint32_t>(contexts[i].data.size()));
-    b.bytes(Vec(contexts[i].tag.begin(), contexts[i].tag.end())).zeros(4).bytes(contexts[i].data);
+    // A 4-character tag or a 16-byte GUID name, then the data 8-aligned.
+    const auto name_len = static_cast<std::uint16_t>(contexts[i].tag.size());
+    const auto data_at = static_cast<std::uint16_t>(16 + (name_len + 7) / 8 * 8);
+    b.u32(0).u16(16).u16(name_len).u16(0).u16(data_at).u32(static_cast<std::uint32_t>(contexts[i].data.size()));
+    b.bytes(Vec(contexts[i].tag.begin(), contexts[i].tag.end())).zeros(static_cast<std::size_t>(data_at - 16 - name_len)).bytes(contexts[i].data);
   }
   if (!contexts.empty()) {
     b.put32(ctx_at, static_cast<std::uint32_t>(first));
@@ -55,6 +58,13 @@ Context dh2c(const codec::FileId& f, const Guid& g) { return {"DH2C", Body{}.fid
 Context dhnq() { return {"DHnQ", Vec(16, 0)}; }
 Context dhnc(const codec::FileId& f) { return {"DHnC", Body{}.fid(f).b}; }
 
+Context app_instance_id(std::uint8_t id) {
+  const auto& n = codec::kCtxAppInstanceId;
+  Body d;
+  d.u16(20).u16(0).bytes(Vec(16, id));
+  return {std::string(n.begin(), n.end()), d.b};
+}
+
 codec::FileId fid_of(const Rsp& r) { return {r.u64(64), r.u64(72)}; }
 
 struct Durable : ::testing::Test {
@@ -68,8 +78,10 @@ struct Durable : ::testing::Test {
     st->now = [t = t] { return t->load(); };
     guid.fill(0x5A);
   }
-  std::unique_ptr<EngineClient> client(const std::string& user = "alice", const std::string& pw = "Secret1") {
+  std::unique_ptr<EngineClient> client(const std::string& user = "alice", const std::string& pw = "Secret1",
+                                       std::uint8_t client_guid0 = 1) {
     auto c = std::make_unique<EngineClient>(st);
+    c->client_guid[0] = client_guid0;
     EXPECT_EQ(c->negotiate({0x0311}).status(), NtStatus::success);
     EXPECT_EQ(c->session_setup(user, pw), NtStatus::success);
     EXPECT_EQ(c->tree_connect("share").status(), NtStatus::success);
@@ -206,6 +218,29 @@ TEST_F(Durable, LimitsHold) {
   a->shutdown();
   EXPECT_EQ(st->durable.size(), 1u);
   EXPECT_EQ(st->nt.census().opens, 1u);
+}
+
+// 3.3.5.9.13: the same AppInstanceId from another client closes the first open (no break, even
+// though neither shares anything); the first client's CLOSE then gets FILE_CLOSED (smbtorture
+// smb2.durable-v2-open.app-instance).
+TEST_F(Durable, AppInstanceIdFromAnotherClientReplacesTheOpen) {
+  auto a = client("alice", "Secret1", 1);
+  auto b = client("alice", "Secret1", 2);
+  Vec share_none = create_with("app.dat", 0x09, {dh2q(guid), app_instance_id(3)});
+  share_none[32] = 0;  // ShareAccess 0 (body offset 32)
+  auto first = a->one({Command::create, share_none});
+  ASSERT_EQ(first.status(), NtStatus::success);
+  Guid guid2 = guid;
+  guid2[0] ^= 1;
+  Vec second_req = create_with("app.dat", 0x09, {dh2q(guid2), app_instance_id(3)});
+  second_req[32] = 0;
+  auto second = b->one({Command::create, second_req});
+  ASSERT_EQ(second.status(), NtStatus::success);
+  EXPECT_EQ(second.body()[2], 0x09);  // batch, with no break sent to the first
+  EXPECT_TRUE(a->take_pushed().empty());
+  EXPECT_EQ(a->close(fid_of(first)).status(), NtStatus::file_closed);
+  ASSERT_EQ(b->close(fid_of(second)).status(), NtStatus::success);
+  EXPECT_EQ(st->nt.census().opens, 0u);
 }
 
 }  // namespace

@@ -185,5 +185,89 @@ TEST_F(NtDurable, OwnClientReopeningDoesNotEndTheOrphan) {
   expect_consistent();
 }
 
+// ---- SMB2_CREATE_APP_INSTANCE_ID (MS-SMB2 3.3.5.9.13) ---------------------------------------------
+
+NtCore::OpenRequest::AppInstance app(std::uint8_t id, std::optional<std::uint64_t> version = {}) {
+  NtCore::OpenRequest::AppInstance ai;
+  ai.id = key(id);
+  if (version) ai.version = std::pair{std::uint64_t{0}, *version};
+  return ai;
+}
+
+TEST_F(NtDurable, SameAppInstanceFromAnotherClientClosesTheEarlierOpenWithoutABreak) {
+  auto r1 = request(a, kOplockBatch, 0);  // share nothing: the second open could not coexist
+  r1.app_instance = app(1);
+  r1.tag.volatile_id = 77;
+  auto first = open(r1);
+  ASSERT_EQ(first.status, NtStatus::success);
+  auto r2 = request(b, kOplockBatch, 0);
+  r2.app_instance = app(1);
+  auto second = open(r2);
+  ASSERT_EQ(second.status, NtStatus::success);
+  EXPECT_EQ(second.grant.oplock_level, kOplockBatch);
+  EXPECT_TRUE(core.ended(first.open));
+  ASSERT_EQ(a->events.size(), 1u);  // no break: only the news that the open is gone
+  auto* ended = std::get_if<OpenEnded>(&a->events[0]);
+  ASSERT_NE(ended, nullptr);
+  EXPECT_EQ(ended->tag.volatile_id, 77u);
+  EXPECT_EQ(core.census_of(a.get()).opens, 0u);
+  core.close(first.open);  // the owner's own close afterwards is harmless
+  core.close(second.open);
+  EXPECT_EQ(core.census().opens, 0u);
+  expect_consistent();
+}
+
+TEST_F(NtDurable, AppInstanceLeavesTheSameClientAndOtherIdsAlone) {
+  auto r1 = request(a, kOplockNone, 0);
+  r1.app_instance = app(1);
+  auto first = open(r1);
+  ASSERT_EQ(first.status, NtStatus::success);
+  auto same_client = request(a, kOplockNone, 0);
+  same_client.app_instance = app(1);
+  EXPECT_EQ(open(same_client).status, NtStatus::sharing_violation);
+  auto other_id = request(b, kOplockNone, 0);
+  other_id.app_instance = app(2);
+  EXPECT_EQ(open(other_id).status, NtStatus::sharing_violation);
+  EXPECT_FALSE(core.ended(first.open));
+  core.close(first.open);
+  expect_consistent();
+}
+
+TEST_F(NtDurable, AnOlderAppInstanceVersionMayNotReplaceANewerOne) {
+  auto r1 = request(a, kOplockNone, 0);
+  r1.app_instance = app(1, 5);
+  auto first = open(r1);
+  ASSERT_EQ(first.status, NtStatus::success);
+  for (std::uint64_t v : {4u, 5u}) {
+    auto r = request(b, kOplockNone, 0);
+    r.app_instance = app(1, v);
+    EXPECT_EQ(open(r).status, NtStatus::file_forced_closed) << v;
+  }
+  EXPECT_FALSE(core.ended(first.open));
+  auto newer = request(b, kOplockNone, 0);
+  newer.app_instance = app(1, 6);
+  auto second = open(newer);
+  EXPECT_EQ(second.status, NtStatus::success);
+  EXPECT_TRUE(core.ended(first.open));
+  core.close(second.open);
+  expect_consistent();
+}
+
+TEST_F(NtDurable, AppInstanceEndsAnOrphanToo) {
+  auto r1 = request(a, kOplockBatch, 0);
+  r1.app_instance = app(1);
+  auto first = open(r1);
+  ASSERT_TRUE(core.orphan(first.open));
+  auto r2 = request(b, kOplockNone, 0);
+  r2.app_instance = app(1);
+  auto second = open(r2);
+  EXPECT_EQ(second.status, NtStatus::success);
+  EXPECT_TRUE(core.ended(first.open));
+  EXPECT_TRUE(a->events.empty());  // an orphan has no owner to tell
+  core.close(second.open);
+  EXPECT_EQ(core.census().durable, 0u);
+  expect_consistent();
+}
+
 }  // namespace
 }  // namespace smbsrv::nt
