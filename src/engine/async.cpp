@@ -145,6 +145,13 @@ std::optional<std::vector<std::uint8_t>> encode_break(Ctx& ctx, const nt::BreakN
 Output Connection::on_wake() {
   Output out;
   Ctx ctx = context(out);
+  take_mail(ctx);
+  drain_resumes(out);
+  return out;
+}
+
+void Connection::take_mail(Ctx& ctx) {
+  Output& out = ctx.out;
   auto taken = mailbox_->take();
   for (auto& e : taken.events) {
     if (dropped_) continue;
@@ -171,8 +178,6 @@ Output Connection::on_wake() {
     SMBSRV_LOG_INFO("{}: session 0x{:x} ends: a new session of its user replaced it", peer_, sid);
     close_in_background(ctx, ctx.end_session(sid));
   }
-  drain_resumes(out);
-  return out;
 }
 
 void Connection::drop_ended_open(Ctx& ctx, const nt::OpenTag& tag) {

@@ -145,6 +145,10 @@ Output Connection::handle_encrypted(std::vector<std::uint8_t> frame) {
 Output Connection::on_complete(Work done) {
   Output out;
   Ctx ctx = context(out);
+  // A break the core posted before this job finished goes out before its response, as a server
+  // that breaks synchronously sends it: a client that pipelined a RENAME and an open of the new
+  // name sees the break before the open's answer (smbtorture smb2.lease.rename_wait).
+  if (mailbox_->has_mail()) take_mail(ctx);
   --jobs_;
   Chain& c = *chains_[done.chain];
   JobPtr job = std::move(c.rsp.job);

@@ -85,6 +85,9 @@ class Connection {
   void hand_out(Ctx& ctx, Chain& c);
   /// Resumes the async commands whose waits ended (ConnectionState::to_resume).
   void drain_resumes(Output& out);
+  /// Handles what the mailbox holds (breaks to send, waits that are over, opens and sessions
+  /// others ended), into ctx.out.
+  void take_mail(Ctx& ctx);
   void begin_message(Ctx& ctx, Chain& c);
   void end_message(Ctx& ctx, Chain& c);
   void finish_chain(Ctx& ctx, Chain& c);

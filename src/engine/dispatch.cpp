@@ -55,6 +55,7 @@ const std::array<CommandRules, codec::kCommandCount> kRules = [] {
   at(Command::change_notify).may_go_async = true;  // until a change, CANCEL or CLOSE
   at(Command::query_info) = make(handlers::query_info, true);
   at(Command::set_info) = make(handlers::set_info, true);
+  at(Command::set_info).may_go_async = true;  // a rename waiting for break acknowledgments (MS-FSA 2.1.5.15.11)
   at(Command::oplock_break) = rule(handlers::oplock_break);
   return t;
 }();

@@ -4,6 +4,7 @@
 // on the connection's executor.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <utility>
@@ -24,6 +25,7 @@ class Connection::Mailbox final : public nt::Owner, public SessionHost {
     {
       std::lock_guard lk(mu_);  // a leaf lock
       events_.push_back(std::move(e));
+      pending_.store(true, std::memory_order_release);
       if (scheduled_) return;  // a wake is on its way already
       scheduled_ = true;
     }
@@ -33,6 +35,7 @@ class Connection::Mailbox final : public nt::Owner, public SessionHost {
     {
       std::lock_guard lk(mu_);
       expired_.push_back(session_id);
+      pending_.store(true, std::memory_order_release);
       if (scheduled_) return;
       scheduled_ = true;
     }
@@ -42,9 +45,13 @@ class Connection::Mailbox final : public nt::Owner, public SessionHost {
     std::vector<nt::Event> events;
     std::vector<std::uint64_t> expired_sessions;  // to tear down (another session replaced them)
   };
+  /// Whether take() would find anything (a post from this thread, or one that is visible to it).
+  /// Lets the executor look without taking the lock on every completed job.
+  bool has_mail() const { return pending_.load(std::memory_order_acquire); }
   Taken take() {
     std::lock_guard lk(mu_);
     scheduled_ = false;
+    pending_.store(false, std::memory_order_relaxed);
     return {std::exchange(events_, {}), std::exchange(expired_, {})};
   }
 
@@ -53,6 +60,7 @@ class Connection::Mailbox final : public nt::Owner, public SessionHost {
   std::vector<nt::Event> events_;
   std::vector<std::uint64_t> expired_;
   bool scheduled_ = false;
+  std::atomic<bool> pending_{false};
   std::function<void()> wake_;
 };
 

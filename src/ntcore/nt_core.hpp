@@ -175,6 +175,13 @@ class NtCore {
   /// A delete or rename through `by`: other opens lose handle caching (an oplock drops to level
   /// II at most) so that clients close the handles they keep. Nothing waits.
   void handles_affected(const OpenRef& by);
+  /// Before a rename through `by` (MS-FSA 2.1.5.15.11: the rename breaks handle caching of the
+  /// file's other opens first, and is held while a break awaits its acknowledgment): breaks as
+  /// handles_affected() does. With `wait`, when a break of another open's caching is still
+  /// unacknowledged, the rename waits: registered under wait->token, the owner gets Wake once the
+  /// file's breaks are over (acknowledged, timed out, or their opens closed) and retries; true is
+  /// returned then. A retry calls this again with the same token.
+  bool break_for_rename(const OpenRef& by, const std::optional<LockWait>& wait);
   /// Lease Break Acknowledgment (3.3.5.22.2): the state now held, or object_name_not_found /
   /// unsuccessful / request_not_accepted.
   Result<std::uint32_t> ack_lease(const Key16& client_guid, const Key16& key, std::uint32_t state);

@@ -233,6 +233,33 @@ void NtCore::handles_affected(const OpenRef& by) {
       out);
 }
 
+bool NtCore::break_for_rename(const OpenRef& by, const std::optional<LockWait>& wait) {
+  if (!options_.leasing) return false;
+  Outbox out;
+  std::lock_guard lk(mu_);
+  Open& o = *by;
+  if (o.closed) return false;
+  File& f = *o.file;
+  const Owner* who = wait ? wait->owner.lock().get() : nullptr;
+  if (wait)  // a retry: its wake is consumed
+    std::erase_if(f.resumed, [&](const Waiter& w) { return w.token == wait->token && w.who == who; });
+  break_others_locked(
+      o,
+      [](const Lease& l) -> std::uint32_t {
+        return l.is_oplock ? (l.state & kCacheRead) : (l.state & ~kCacheHandle);
+      },
+      out);
+  if (!wait) return false;
+  // Windows holds the rename until the other clients have acknowledged (smbtorture
+  // smb2.lease.rename_wait: an open of the new name meanwhile finds nothing).
+  const bool pending = std::any_of(f.opens.begin(), f.opens.end(), [&](const Open* x) {
+    return x->lease && x->lease != o.lease && x->lease->breaking;
+  });
+  if (!pending) return false;
+  f.waiters.push_back({wait->owner, who, wait->token});
+  return true;
+}
+
 Result<std::uint32_t> NtCore::ack_lease(const Key16& client_guid, const Key16& key, std::uint32_t state) {
   Outbox out;
   std::lock_guard lk(mu_);

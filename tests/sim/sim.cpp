@@ -18,8 +18,8 @@
 // On every answer:
 //   - it answers an outstanding MessageId of that command (so nothing is answered twice and CANCEL
 //     is never answered), carries SERVER_TO_REDIR and the request's SessionId and TreeId; at most
-//     one interim (STATUS_PENDING, ASYNC, an AsyncId), only for a CREATE or a LOCK that may wait
-//     (--blocking-locks), and then exactly one final with the same AsyncId; a waiting LOCK ends
+//     one interim (STATUS_PENDING, ASYNC, an AsyncId), only for a CREATE, a rename (held while
+//     other clients acknowledge handle breaks) or a LOCK that may wait (--blocking-locks), and then exactly one final with the same AsyncId; a waiting LOCK ends
 //     granted, cancelled, or RANGE_NOT_LOCKED once its handle is closing; unsolicited messages are OPLOCK_BREAK notifications with
 //     MessageId 0xFFFFFFFFFFFFFFFF about a lease key or FileId of this client;
 //   - a CREATE never succeeds after its session's LOGOFF or its tree's TREE_DISCONNECT was sent;
@@ -265,6 +265,11 @@ struct Client {
   std::size_t blocking_locks_in_flight() const {
     std::size_t n = 0;
     for (const auto& [mid, r] : pending) n += r.kind == Kind::lock && r.blocking;
+    return n;
+  }
+  std::size_t renames_in_flight() const {
+    std::size_t n = 0;
+    for (const auto& [mid, r] : pending) n += r.kind == Kind::rename;
     return n;
   }
   std::size_t creates_in_flight(bool include_compound) const {
@@ -620,10 +625,10 @@ class Sim {
              " certain, " + std::to_string(locks_.all(c.c.serial)) + " at most");
       if (c.pending.empty() && c.next_mid >= c.mid_limit)
         fail("client " + std::to_string(c.idx) + " has no request outstanding and no credit left");
-      if (cen.waiters > c.creates_in_flight(false) + c.blocking_locks_in_flight())
+      if (cen.waiters > c.creates_in_flight(false) + c.blocking_locks_in_flight() + c.renames_in_flight())
         fail("client " + std::to_string(c.idx) + ": " + std::to_string(cen.waiters) + " waits in the core, but only " +
-             std::to_string(c.creates_in_flight(false)) + " CREATEs and " +
-             std::to_string(c.blocking_locks_in_flight()) + " waiting LOCKs under way");
+             std::to_string(c.creates_in_flight(false)) + " CREATEs, " + std::to_string(c.renames_in_flight()) +
+             " renames and " + std::to_string(c.blocking_locks_in_flight()) + " waiting LOCKs under way");
     }
     reap_zombies();
   }
@@ -1391,7 +1396,7 @@ class Sim {
         if (!async) fail(who + "STATUS_PENDING without the ASYNC flag");
         if (r.interim) fail(who + cmd_name(r.cmd) + " MessageId " + std::to_string(r.mid) + " got a second interim");
         if (m.async_id == 0) fail(who + "an interim response with AsyncId 0");
-        if (r.kind != Kind::create && !(r.kind == Kind::lock && r.blocking))
+        if (r.kind != Kind::create && r.kind != Kind::rename && !(r.kind == Kind::lock && r.blocking))
           fail(who + cmd_name(r.cmd) + " went async, which it never needs to");
         r.interim = true;
         // A waiting lock may be granted any time from now on: the model holds it, uncertainly.

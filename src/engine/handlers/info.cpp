@@ -311,6 +311,24 @@ void set_info(Ctx& ctx, Request& req, Response& rsp) {
     nt::NtCore* nt;
     NtStatus status = NtStatus::success;
   };
+  // A rename first breaks the handle caching of the file's other opens, here on the executor
+  // (the core does no backend I/O), so that the breaks go out before the answers of requests
+  // the client sent after it (smbtorture smb2.lease.rename_wait). It is then held while the
+  // breaks await acknowledgment (MS-FSA 2.1.5.15.11): it answers STATUS_PENDING and runs again
+  // once they are over. Only the last request of a chain can wait; one inside a compound carries
+  // on once the breaks are sent.
+  const bool rename = s.file_info_class == fscc::kFileRenameInformation ||
+                      s.file_info_class == fscc::kFileRenameInformationEx;
+  if (rename && ((*open)->granted_access & kDelete)) {
+    std::optional<nt::NtCore::LockWait> wait;
+    if (req.may_go_async) {
+      const std::uint64_t token = req.async_id ? *req.async_id : ctx.conn.next_async_id++;
+      ctx.conn.core_waits_in_flight[token] = false;
+      req.core_wait_token = token;
+      wait = nt::NtCore::LockWait{ctx.owner, token};
+    }
+    if (ctx.nt.break_for_rename((*open)->nt, wait)) return rsp.go_async(*req.core_wait_token, true, (*open)->file_id);
+  }
   rsp.defer(make_job(
       Setting{s, *open, &ctx.nt},
       [](Setting& st) {

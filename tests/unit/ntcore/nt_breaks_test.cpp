@@ -296,5 +296,46 @@ TEST_F(NtBreaks, AnOpenWaitsForARemovalUnderWay) {
   expect_consistent();
 }
 
+// smb2.lease.rename_wait (MS-FSA 2.1.5.15.11): a rename breaks the handle caching of other leases
+// first and is held until the break is acknowledged; its own lease is left alone.
+TEST_F(NtBreaks, RenameWaitsForTheAcknowledgmentOfOtherLeasesHandleBreaks) {
+  auto mine = open(lease_request(a, key1, R | H));
+  auto theirs = open(lease_request(b, key2, R | H));
+  ASSERT_EQ(theirs.grant.lease->state, R | H);
+  const NtCore::LockWait wait{a, 77};
+  EXPECT_TRUE(core.break_for_rename(mine.open, wait));
+  auto n = b->take();
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0].to, R);
+  EXPECT_TRUE(n[0].ack_required);
+  EXPECT_TRUE(a->take().empty());
+  EXPECT_TRUE(a->wakes.empty());
+  ASSERT_TRUE(core.ack_lease(guid_b, key2, R).ok());
+  ASSERT_EQ(a->wakes.size(), 1u);
+  EXPECT_EQ(a->wakes[0], 77u);
+  EXPECT_FALSE(core.break_for_rename(mine.open, wait));  // the retry goes on
+  EXPECT_EQ(core.census().waiters, 0u);
+  // Without a wait (a rename inside a compound) the break is sent and nothing waits.
+  auto third = open(lease_request(b, Key16{0x33}, R | H));
+  EXPECT_FALSE(core.break_for_rename(mine.open, std::nullopt));
+  EXPECT_EQ(b->take().size(), 1u);
+  core.close(mine.open);
+  core.close(theirs.open);
+  core.close(third.open);
+  expect_consistent();
+}
+
+TEST_F(NtBreaks, AHeldRenameGoesOnWhenTheOtherOpenCloses) {
+  auto mine = open(lease_request(a, key1, R | H));
+  auto theirs = open(lease_request(b, key2, R | H));
+  EXPECT_TRUE(core.break_for_rename(mine.open, NtCore::LockWait{a, 5}));
+  core.close(theirs.open);
+  ASSERT_EQ(a->wakes.size(), 1u);
+  EXPECT_FALSE(core.break_for_rename(mine.open, NtCore::LockWait{a, 5}));
+  core.close(mine.open);
+  EXPECT_EQ(core.census().waiters, 0u);
+  expect_consistent();
+}
+
 }  // namespace
 }  // namespace smbsrv::nt
