@@ -146,6 +146,7 @@ NtCore::Closed NtCore::close_locked(Open& o, bool apply_delete_on_close, Outbox&
   if (o.delete_on_close && apply_delete_on_close) f.delete_pending = true;
   std::erase(f.opens, &o);
   unwatch_locked(o);
+  if (f.delete_pending && f.is_directory) notify_delete_pending_locked(f, out);
   end_lock_waits_locked(f, o, out);
   const auto locks_before = f.locks.size();
   std::erase_if(f.locks, [&](const ByteRangeLock& l) { return l.open == &o; });

@@ -218,7 +218,8 @@ class NtCore {
     std::vector<codec::NotifyEntry> changes;
     bool overflow = false;
   };
-  /// CHANGE_NOTIFY on the directory open `open`. The first one arms it (its filter, WatchTree and
+  /// CHANGE_NOTIFY on the directory open `open` (delete_pending once the directory is to be
+  /// deleted: smbtorture smb2.notify.rmdir*). The first one arms it (its filter, WatchTree and
   /// buffer size stay; later requests' are ignored, as on Windows). Changes collected since the
   /// last answer are handed out at once; otherwise the request is queued under `wait` and the
   /// owner gets Wake{token} when a change comes; it then collects it with notify_outcome().
@@ -323,6 +324,9 @@ class NtCore {
   /// `o` stops watching (it closes): its pending requests and uncollected outcomes go.
   void unwatch_locked(Open& o);
   void report_locked(const Vfs* vfs, std::span<const Change> changes, Outbox& out);
+  /// The directory `f` is to be deleted (a close applied its delete-pending): the waiting
+  /// requests of its watching opens end with STATUS_DELETE_PENDING, as do later ones.
+  void notify_delete_pending_locked(File& f, Outbox& out);
   /// The notify wait `token` of `owner` ends unanswered: changes it was given go back to its watch.
   void cancel_notify_locked(const Owner* owner, std::uint64_t token);
   /// Queues `e` for `o` (coalescing, the cap; `overflow`: changes were lost instead).

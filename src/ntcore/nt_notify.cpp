@@ -41,6 +41,10 @@ NtCore::NotifyBatch NtCore::notify_request(const OpenRef& open, const NotifyRequ
     return b;
   }
   Open& o = *open;
+  if (o.file->delete_pending && o.file->is_directory) {
+    b.status = NtStatus::delete_pending;
+    return b;
+  }
   if (!o.notify) {
     o.notify = std::make_unique<NotifyWatch>();
     o.notify->filter = r.filter;
@@ -180,6 +184,19 @@ void NtCore::cancel_notify_locked(const Owner* owner, std::uint64_t token) {
     for (const auto& e : w.queue) w.queued_bytes += entry_bytes(e);
   }
   notify_outcomes_.erase(n);
+}
+
+void NtCore::notify_delete_pending_locked(File& f, Outbox& out) {
+  for (Open* o : f.opens) {
+    if (!o->notify) continue;
+    for (const auto& p : std::exchange(o->notify->pending, {})) {
+      NotifyOutcome outcome;
+      outcome.open = o;
+      outcome.batch.status = NtStatus::delete_pending;
+      notify_outcomes_[{p.who, p.token}] = std::move(outcome);
+      out.add(p.owner, Wake{p.token});
+    }
+  }
 }
 
 void NtCore::unwatch_locked(Open& o) {

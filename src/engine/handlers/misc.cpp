@@ -1,6 +1,7 @@
 // ECHO, CHANGE_NOTIFY, OPLOCK_BREAK, CANCEL (MS-SMB2 3.3.5.17, 3.3.5.19, 3.3.5.22, 3.3.5.16).
 #include <algorithm>
 
+#include "codec/access_mask.hpp"
 #include "engine/async.hpp"
 #include "engine/dispatch.hpp"
 
@@ -48,6 +49,8 @@ void change_notify(Ctx& ctx, Request& req, Response& rsp) {
   auto open = ctx.find_open(req, n.file_id);
   if (!open) return rsp.fail(open.status());
   if (!(*open)->is_directory || !(*open)->nt) return rsp.fail(NtStatus::invalid_parameter);
+  // MS-FSA 2.1.5.10: the handle must have been opened with FILE_LIST_DIRECTORY.
+  if (!((*open)->granted_access & access::kFileReadData)) return rsp.fail(NtStatus::access_denied);
   // The request waits for a change (3.3.5.19: clients such as macOS expect it to, not to fail)
   // until one comes, CANCEL (STATUS_CANCELLED) or the close of the directory's handle
   // (STATUS_NOTIFY_CLEANUP). Only the last request of a chain may wait: one in the middle fails
