@@ -44,7 +44,10 @@ struct Notify : ::testing::Test {
     b->client_guid[0] = 0x99;
     ASSERT_NO_FATAL_FAILURE(a->connect({0x0311}));
     ASSERT_NO_FATAL_FAILURE(b->connect({0x0311}));
-    auto d = a->create("d", access::kFullAccess, kShareAll, kCreate, kDirectoryFile);
+    // Listing rights only: an open of the parent with DELETE would refuse renames in it (as on
+    // Windows), and watching needs no more.
+    auto d = a->create("d", access::kFileReadData | access::kFileReadAttributes | access::kSynchronize, kShareAll,
+                       kCreate, kDirectoryFile);
     ASSERT_EQ(d.status, NtStatus::success);
     dir = d.fid;
   }
@@ -155,20 +158,43 @@ TEST_F(Notify, BufferTooSmallOrOverflowIsEnumDir) {
   EXPECT_EQ(notify(kAll, false, st->config.max_transact + 1).status(), NtStatus::invalid_parameter);
 }
 
-TEST(NotifyCap, PastTheCapChangesAreLost) {
-  ServerConfig cfg;
-  cfg.max_notify_changes = 2;
-  Notify t;
-  ASSERT_NO_FATAL_FAILURE(t.start(cfg));
-  ASSERT_EQ(t.notify().status(), NtStatus::pending);
-  ASSERT_NO_FATAL_FAILURE(t.make("d\\0"));
-  ASSERT_EQ(t.pushed().status(), NtStatus::success);
-  for (const char* n : {"d\\1", "d\\2", "d\\3"}) ASSERT_NO_FATAL_FAILURE(t.make(n));
-  EXPECT_EQ(t.notify().status(), NtStatus::notify_enum_dir);
+struct NotifyCap : Notify {
+  void SetUp() override {
+    ServerConfig cfg;
+    cfg.max_notify_changes = 2;
+    start(cfg);
+  }
+};
+
+TEST_F(NotifyCap, PastTheCapChangesAreLost) {
+  ASSERT_EQ(notify().status(), NtStatus::pending);
+  ASSERT_NO_FATAL_FAILURE(make("d\\0"));
+  ASSERT_EQ(pushed().status(), NtStatus::success);
+  for (const char* n : {"d\\1", "d\\2", "d\\3"}) ASSERT_NO_FATAL_FAILURE(make(n));
+  EXPECT_EQ(notify().status(), NtStatus::notify_enum_dir);
   // The next change is reported again.
-  ASSERT_EQ(t.notify().status(), NtStatus::pending);
-  ASSERT_NO_FATAL_FAILURE(t.make("d\\4"));
-  EXPECT_EQ(changes_of(t.pushed()), (std::vector<NotifyEntry>{{codec::kActionAdded, "4"}}));
+  ASSERT_EQ(notify().status(), NtStatus::pending);
+  ASSERT_NO_FATAL_FAILURE(make("d\\4"));
+  EXPECT_EQ(changes_of(pushed()), (std::vector<NotifyEntry>{{codec::kActionAdded, "4"}}));
+}
+
+TEST_F(Notify, AWatchedDirectoryBeingDeletedEndsItsRequests) {
+  ASSERT_EQ(notify().status(), NtStatus::pending);
+  auto d = b->create("d", access::kFullAccess, kShareAll, 1 /*open*/, kDirectoryFile | kDeleteOnClose);
+  ASSERT_EQ(d.status, NtStatus::success);
+  ASSERT_EQ(b->close(d.fid).status(), NtStatus::success);
+  EXPECT_EQ(pushed().status(), NtStatus::delete_pending);
+  EXPECT_EQ(notify().status(), NtStatus::delete_pending);
+  EXPECT_EQ(core_waiters(), 0u);
+}
+
+TEST_F(Notify, NeedsListDirectoryAccessAndADirectory) {
+  auto r = a->create("d", access::kFileReadAttributes, kShareAll, 1, kDirectoryFile);
+  ASSERT_EQ(r.status, NtStatus::success);
+  EXPECT_EQ(a->one({Command::change_notify, notify_body(r.fid, kAll)}).status(), NtStatus::access_denied);
+  auto f = a->create("file");
+  ASSERT_EQ(f.status, NtStatus::success);
+  EXPECT_EQ(a->one({Command::change_notify, notify_body(f.fid, kAll)}).status(), NtStatus::invalid_parameter);
 }
 
 TEST_F(Notify, CloseEndsTheWaitWithCleanupAndCancelKeepsTheWatch) {
