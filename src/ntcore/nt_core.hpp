@@ -23,6 +23,7 @@
 // Time comes from the clock the core is given (injected, as everywhere in the engine).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -235,15 +236,11 @@ class NtCore {
   };
   /// Queues each change for every armed open that watches it (the directory holding it; with
   /// WatchTree, any directory above it) and whose filter matches; waiting requests are woken.
-  /// `overflow_below`: the backend lost changes under this path (every watcher of it or above
-  /// gets NOTIFY_ENUM_DIR).
+  /// Without any watch on the server this is one atomic load (WRITE calls it every time).
   void report(const Vfs* vfs, std::span<const Change> changes);
-  void report_overflow(const Vfs* vfs, const SmbPath& below);
   /// A change to the file of `open` (a write, new times, attributes or security): `action` on its
   /// current name.
   void report_of(const OpenRef& open, std::uint32_t action, std::uint32_t filter);
-  /// Whether some open of `vfs` watches (cheap; callers skip building changes otherwise).
-  bool watched(const Vfs* vfs) const;
 
   // ---- waits -----------------------------------------------------------------------------------
   /// The wait registered under `token` by `owner` ends without a Wake (cancelled, or its
@@ -321,6 +318,7 @@ class NtCore {
   };
   std::map<std::pair<const Owner*, std::uint64_t>, NotifyOutcome> notify_outcomes_;  // decided, not collected
   std::vector<Open*> watchers_;  // opens with an armed NotifyWatch
+  std::atomic<std::size_t> watcher_count_{0};  // watchers_.size(), read without the lock
   /// `o` stops watching (it closes): its pending requests and uncollected outcomes go.
   void unwatch_locked(Open& o);
   void report_locked(const Vfs* vfs, std::span<const Change> changes, Outbox& out);

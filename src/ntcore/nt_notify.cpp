@@ -51,6 +51,7 @@ NtCore::NotifyBatch NtCore::notify_request(const OpenRef& open, const NotifyRequ
     o.notify->watch_tree = r.watch_tree;
     o.notify->buffer_limit = r.buffer_size;
     watchers_.push_back(&o);
+    watcher_count_.store(watchers_.size(), std::memory_order_relaxed);
   }
   NotifyWatch& w = *o.notify;
   // Changes collected between requests answer this one at once (MS-FSA 2.1.5.10: the
@@ -81,11 +82,6 @@ NtCore::NotifyBatch NtCore::notify_outcome(const Owner* owner, std::uint64_t tok
   NotifyBatch b = std::move(it->second.batch);
   notify_outcomes_.erase(it);
   return b;
-}
-
-bool NtCore::watched(const Vfs* vfs) const {
-  std::lock_guard lk(mu_);
-  return std::any_of(watchers_.begin(), watchers_.end(), [&](const Open* o) { return o->file->key.vfs == vfs; });
 }
 
 void NtCore::queue_change_locked(Open& o, codec::NotifyEntry e, bool overflow) {
@@ -126,6 +122,7 @@ void NtCore::hand_out_locked(Open& o, Outbox& out) {
 }
 
 void NtCore::report_of(const OpenRef& open, std::uint32_t action, std::uint32_t filter) {
+  if (watcher_count_.load(std::memory_order_relaxed) == 0) return;  // nobody watches: no lock taken
   Outbox out;
   std::lock_guard lk(mu_);
   if (watchers_.empty() || open->closed) return;
@@ -134,6 +131,7 @@ void NtCore::report_of(const OpenRef& open, std::uint32_t action, std::uint32_t 
 }
 
 void NtCore::report(const Vfs* vfs, std::span<const Change> changes) {
+  if (watcher_count_.load(std::memory_order_relaxed) == 0) return;
   Outbox out;
   std::lock_guard lk(mu_);
   report_locked(vfs, changes, out);
@@ -154,18 +152,6 @@ void NtCore::report_locked(const Vfs* vfs, std::span<const Change> changes, Outb
     }
   }
   // The changes of one report go out together (a rename's two names answer one request).
-  for (Open* o : watchers_) hand_out_locked(*o, out);
-}
-
-void NtCore::report_overflow(const Vfs* vfs, const SmbPath& below) {
-  Outbox out;
-  std::lock_guard lk(mu_);
-  for (Open* o : watchers_) {
-    const File& f = *o->file;
-    if (f.key.vfs != vfs) continue;
-    if (is_below(vfs, below, f.path, true) || (o->notify->watch_tree && is_below(vfs, f.path, below)))
-      queue_change_locked(*o, {}, true);
-  }
   for (Open* o : watchers_) hand_out_locked(*o, out);
 }
 
@@ -202,6 +188,7 @@ void NtCore::notify_delete_pending_locked(File& f, Outbox& out) {
 void NtCore::unwatch_locked(Open& o) {
   if (!o.notify) return;
   std::erase(watchers_, &o);
+  watcher_count_.store(watchers_.size(), std::memory_order_relaxed);
   std::erase_if(notify_outcomes_, [&](const auto& e) { return e.second.open == &o; });
   o.notify.reset();
 }
