@@ -102,6 +102,11 @@ struct ServerConfig {
   /// queue until the range is free, which another client may never allow; past the cap a
   /// conflicting lock fails at once with STATUS_LOCK_NOT_GRANTED, as if it had asked not to wait.
   std::size_t max_blocking_locks_per_connection = 256;
+  /// Changes a directory handle armed by CHANGE_NOTIFY collects between two requests (MS-FSA
+  /// 2.1.4.1 NotifyEventList). A client that watches but stops asking would otherwise make the
+  /// server keep every change; past the cap the changes are dropped and the next request gets
+  /// STATUS_NOTIFY_ENUM_DIR (re-read the directory), as Windows does when its buffer fills.
+  std::size_t max_notify_changes = 1024;
   /// Durable handles (MS-SMB2 3.3.5.9.6, 3.3.5.9.10): an open with a batch oplock or a lease with
   /// handle caching that asks for it survives a dropped connection, holding its share mode, locks
   /// and lease, until the client reconnects it or its timeout passes. Persistent handles are not

@@ -575,6 +575,29 @@ struct ChangeNotifyRequest {
 };
 Result<ChangeNotifyRequest> decode_change_notify_request(Bytes msg);
 void encode_change_notify_response(ByteWriter& w, std::size_t hdr, Bytes output);
+/// SMB2_WATCH_TREE (2.2.35 Flags).
+inline constexpr std::uint16_t kWatchTree = 0x0001;
+/// CompletionFilter bits (2.2.35) and FILE_NOTIFY_INFORMATION Actions (MS-FSCC 2.4.42).
+inline constexpr std::uint32_t kNotifyFileName = 0x001, kNotifyDirName = 0x002, kNotifyAttributes = 0x004,
+                               kNotifySize = 0x008, kNotifyLastWrite = 0x010, kNotifyLastAccess = 0x020,
+                               kNotifyCreation = 0x040, kNotifyEa = 0x080, kNotifySecurity = 0x100;
+inline constexpr std::uint32_t kActionAdded = 1, kActionRemoved = 2, kActionModified = 3, kActionRenamedOld = 4,
+                               kActionRenamedNew = 5;
+/// One FILE_NOTIFY_INFORMATION entry (MS-FSCC 2.4.42): the name relative to the watched directory,
+/// UTF-8, components separated by backslashes.
+struct NotifyEntry {
+  std::uint32_t action = 0;
+  std::string name;
+  friend bool operator==(const NotifyEntry&, const NotifyEntry&) = default;
+};
+/// The bytes a chain of `entries` takes (each entry but the last padded to 4 bytes).
+std::size_t notify_information_size(std::span<const NotifyEntry> entries);
+/// The FILE_NOTIFY_INFORMATION chain (NextEntryOffset 0 on the last entry). Entries start on
+/// 4-byte boundaries (MS-FSCC 2.4: the chained information classes are 4-byte aligned; Windows
+/// pads notify entries to a ULONG).
+void encode_notify_information(ByteWriter& w, std::span<const NotifyEntry> entries);
+/// The reverse (tests, fuzzing): every offset and length checked against the buffer.
+Result<std::vector<NotifyEntry>> decode_notify_information(Bytes buf);
 
 // ---- QUERY_INFO (2.2.37, 2.2.38) ---------------------------------------------------------------------
 inline constexpr std::uint8_t kInfoFile = 0x01, kInfoFilesystem = 0x02, kInfoSecurity = 0x03,

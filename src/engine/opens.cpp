@@ -1,6 +1,7 @@
 // The connection's open table (MS-SMB2 3.3.1.7 Connection / 3.3.1.8 Session.OpenTable): finding an
 // open for a request, taking it out, and closing it.
 #include "engine/async.hpp"
+#include "engine/notify.hpp"
 #include "engine/request.hpp"
 #include "log.hpp"
 
@@ -76,6 +77,8 @@ void remove_closed(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::Closed& closed) {
   if (vfs) {
     if (auto r = vfs->remove(closed.path); !r)
       SMBSRV_LOG_DEBUG("delete on close of '{}' failed: {}", closed.path.to_string(), to_string(r.status()));
+    else  // reported when the name is really gone, not when the deletion was asked for
+      report_name(nt, vfs, closed.path, codec::kActionRemoved, closed.is_directory);
   }
   nt.removed(closed.file);
 }

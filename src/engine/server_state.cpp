@@ -14,6 +14,7 @@ nt::NtCore::Options core_options(const ServerConfig& c) {
   nt::NtCore::Options o;
   o.leasing = c.leases;
   o.break_timeout = std::uint64_t{c.lease_break_timeout_seconds} * 10'000'000;
+  o.max_notify_changes = c.max_notify_changes;
   return o;
 }
 

@@ -20,7 +20,8 @@ NtCore::Census NtCore::census() const {
     c.locks += f->locks.size();
     c.waiters += f->waiters.size() + f->lock_waiters.size();
   }
-  c.waiters += lock_outcomes_.size();
+  c.waiters += lock_outcomes_.size() + notify_outcomes_.size();
+  for (const Open* o : watchers_) c.waiters += o->notify->pending.size();
   return c;
 }
 
@@ -44,6 +45,11 @@ NtCore::Census NtCore::census_of(const Owner* owner) const {
   }
   for (const auto& [key, o] : lock_outcomes_)
     if (key.first == owner) ++c.waiters;
+  for (const auto& [key, o] : notify_outcomes_)
+    if (key.first == owner) ++c.waiters;
+  for (const Open* o : watchers_)
+    for (const auto& p : o->notify->pending)
+      if (p.who == owner) ++c.waiters;
   return c;
 }
 

@@ -17,8 +17,9 @@ bool same_name(const Vfs* vfs, const std::string& a, const std::string& b) {
   return vfs->case_sensitive() ? a == b : iequal_names(a, b);
 }
 
-/// `p` is `dir` itself (or_equal) or below it.
-bool is_below(const Vfs* vfs, const SmbPath& dir, const SmbPath& p, bool or_equal = false) {
+}  // namespace
+
+bool is_below(const Vfs* vfs, const SmbPath& dir, const SmbPath& p, bool or_equal) {
   const auto& a = dir.components();
   const auto& b = p.components();
   if (b.size() < a.size() || (b.size() == a.size() && !or_equal)) return false;
@@ -26,8 +27,6 @@ bool is_below(const Vfs* vfs, const SmbPath& dir, const SmbPath& p, bool or_equa
     if (!same_name(vfs, a[i], b[i])) return false;
   return true;
 }
-
-}  // namespace
 
 bool same_path(const Vfs* vfs, const SmbPath& a, const SmbPath& b) {
   return a.components().size() == b.components().size() && is_below(vfs, a, b, true);
@@ -157,6 +156,8 @@ NtCore::Closed NtCore::close_locked(Open& o, bool apply_delete_on_close, Outbox&
   File& f = *o.file;
   if (o.delete_on_close && apply_delete_on_close) f.delete_pending = true;
   std::erase(f.opens, &o);
+  unwatch_locked(o);
+  if (f.delete_pending && f.is_directory) notify_delete_pending_locked(f, out);
   end_lock_waits_locked(f, o, out);
   const auto locks_before = f.locks.size();
   std::erase_if(f.locks, [&](const ByteRangeLock& l) { return l.open == &o; });
@@ -178,6 +179,7 @@ NtCore::Closed NtCore::close_locked(Open& o, bool apply_delete_on_close, Outbox&
     c.remove = true;
     c.path = f.path;
     c.file = f.key;
+    c.is_directory = f.is_directory;
     return c;
   }
   collect_ready_locked(f, out);
@@ -281,6 +283,7 @@ void NtCore::cancel_wait(const Owner* owner, std::uint64_t token) {
     }
     lock_outcomes_.erase(o);
   }
+  cancel_notify_locked(owner, token);
   for (auto it = files_.begin(); it != files_.end();) {
     File& f = *it->second;
     std::erase_if(f.waiters, [&](const Waiter& w) { return w.who == owner && w.token == token; });

@@ -6,7 +6,9 @@
 //   - byte-range locks (2.1.5.7, 2.1.5.8);
 //   - oplocks, leases and their breaks (MS-FSA 2.1.5.17ff, MS-SMB2 3.3.4.6/3.3.4.7/3.3.5.22);
 //   - operations waiting on any of these (a CREATE waiting for a break acknowledgment, a lock
-//     waiting for its range; change notification comes next);
+//     waiting for its range, a CHANGE_NOTIFY waiting for a change);
+//   - change notification (MS-FSA 2.1.4.1 ChangeNotifyEntry, 2.1.5.10; nt_notify.cpp): what each
+//     watching directory open has collected, and who waits for it;
 //   - durable opens whose connection is gone (orphans), until their client reconnects them.
 // The engine's handlers call this API; nothing else takes its lock or touches its structures
 // (Open is opaque outside nt_core.cpp).
@@ -21,6 +23,7 @@
 // Time comes from the clock the core is given (injected, as everywhere in the engine).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -31,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/messages.hpp"
 #include "ntcore/types.hpp"
 #include "smbsrv/path.hpp"
 #include "smbsrv/result.hpp"
@@ -42,6 +46,7 @@ class NtCore {
   struct Options {
     bool leasing = true;                             // grant oplocks and leases at all
     std::uint64_t break_timeout = 35ULL * 10'000'000;  // FILETIME ticks (MS-SMB2 3.3.2.5: 35 s)
+    std::size_t max_notify_changes = 1024;           // per watching open (ServerConfig)
   };
   /// `clock` returns the current time as FILETIME; it must outlive the core.
   NtCore(const std::function<std::uint64_t()>& clock, Options options);
@@ -85,6 +90,7 @@ class NtCore {
     bool remove = false;  // the last open of a delete-pending file: remove `path`, then call removed()
     SmbPath path;
     FileKey file;
+    bool is_directory = false;
   };
   /// One of: the open (status success, `open` set, with the oplock or lease granted), a wait
   /// (`must_wait`: registered under req.wait_token), a failure status, or (`remove_first.remove`,
@@ -217,6 +223,42 @@ class NtCore {
   /// has to release the backend file; the core has nothing left of it.
   bool ended(const OpenRef& open) const;
 
+  // ---- change notification (MS-FSA 2.1.5.10, MS-SMB2 3.3.5.19; nt_notify.cpp) -------------------
+  struct NotifyRequest {
+    std::uint32_t filter = 0;        // CompletionFilter
+    bool watch_tree = false;         // SMB2_WATCH_TREE
+    std::uint32_t buffer_size = 0;   // OutputBufferLength
+    std::optional<LockWait> wait;    // how to wake the request when a change comes (unset: no wait)
+  };
+  /// The changes a request answers with; `overflow`: changes were lost (NOTIFY_ENUM_DIR).
+  struct NotifyBatch {
+    NtStatus status = NtStatus::success;  // pending: the request waits (or, without a wait, nothing yet)
+    std::vector<codec::NotifyEntry> changes;
+    bool overflow = false;
+  };
+  /// CHANGE_NOTIFY on the directory open `open` (delete_pending once the directory is to be
+  /// deleted: smbtorture smb2.notify.rmdir*). The first one arms it (its filter, WatchTree and
+  /// buffer size stay; later requests' are ignored, as on Windows). Changes collected since the
+  /// last answer are handed out at once; otherwise the request is queued under `wait` and the
+  /// owner gets Wake{token} when a change comes; it then collects it with notify_outcome().
+  NotifyBatch notify_request(const OpenRef& open, const NotifyRequest& r);
+  /// The changes the woken notify wait `token` of `owner` got (handed out once), or pending.
+  NotifyBatch notify_outcome(const Owner* owner, std::uint64_t token);
+  /// A change in the backend `vfs`, made through the server or seen by the backend: `path` is
+  /// share-relative, `filter` the FILE_NOTIFY_CHANGE_* bits it matches.
+  struct Change {
+    SmbPath path;
+    std::uint32_t action = 0;
+    std::uint32_t filter = 0;
+  };
+  /// Queues each change for every armed open that watches it (the directory holding it; with
+  /// WatchTree, any directory above it) and whose filter matches; waiting requests are woken.
+  /// Without any watch on the server this is one atomic load (WRITE calls it every time).
+  void report(const Vfs* vfs, std::span<const Change> changes);
+  /// A change to the file of `open` (a write, new times, attributes or security): `action` on its
+  /// current name.
+  void report_of(const OpenRef& open, std::uint32_t action, std::uint32_t filter);
+
   // ---- waits -----------------------------------------------------------------------------------
   /// The wait registered under `token` by `owner` ends without a Wake (cancelled, or its
   /// connection went away). A lock wait that had already been granted gives its lock back.
@@ -290,6 +332,25 @@ class NtCore {
     LockRange range;
   };
   std::map<std::pair<const Owner*, std::uint64_t>, LockOutcome> lock_outcomes_;  // decided, not collected
+  struct NotifyOutcome {
+    Open* open = nullptr;
+    NotifyBatch batch;
+  };
+  std::map<std::pair<const Owner*, std::uint64_t>, NotifyOutcome> notify_outcomes_;  // decided, not collected
+  std::vector<Open*> watchers_;  // opens with an armed NotifyWatch
+  std::atomic<std::size_t> watcher_count_{0};  // watchers_.size(), read without the lock
+  /// `o` stops watching (it closes): its pending requests and uncollected outcomes go.
+  void unwatch_locked(Open& o);
+  void report_locked(const Vfs* vfs, std::span<const Change> changes, Outbox& out);
+  /// The directory `f` is to be deleted (a close applied its delete-pending): the waiting
+  /// requests of its watching opens end with STATUS_DELETE_PENDING, as do later ones.
+  void notify_delete_pending_locked(File& f, Outbox& out);
+  /// The notify wait `token` of `owner` ends unanswered: changes it was given go back to its watch.
+  void cancel_notify_locked(const Owner* owner, std::uint64_t token);
+  /// Queues `e` for `o` (coalescing, the cap; `overflow`: changes were lost instead).
+  void queue_change_locked(Open& o, codec::NotifyEntry e, bool overflow);
+  /// Hands what `o` collected to its oldest waiting request, if any, and wakes it.
+  void hand_out_locked(Open& o, Outbox& out);
 };
 
 }  // namespace smbsrv::nt

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "codec/messages.hpp"
 #include "ntcore/nt_core.hpp"
 
 namespace smbsrv::nt {
@@ -37,6 +38,26 @@ constexpr std::uint8_t oplock_of_state(std::uint32_t s) {
 
 /// Whether two share-relative paths name the same file on `vfs` (its case rule).
 bool same_path(const Vfs* vfs, const SmbPath& a, const SmbPath& b);
+/// Whether `p` is below `dir` (or `dir` itself, with or_equal) on `vfs` (its case rule).
+bool is_below(const Vfs* vfs, const SmbPath& dir, const SmbPath& p, bool or_equal = false);
+
+/// MS-FSA 2.1.4.1 ChangeNotifyEntry of a directory open: set up by its first CHANGE_NOTIFY
+/// (CompletionFilter and WatchTree stay those of that request, as on Windows: smbtorture
+/// smb2.notify.mask-change), collecting changes between requests.
+struct NotifyWatch {
+  std::uint32_t filter = 0;
+  bool watch_tree = false;
+  std::size_t buffer_limit = 0;  // bytes: Windows sizes the buffer from the first request
+  std::vector<codec::NotifyEntry> queue;
+  std::size_t queued_bytes = 0;  // an upper bound of queue's encoded size
+  bool overflow = false;         // changes were lost: the next request gets NOTIFY_ENUM_DIR
+  struct Pending {
+    std::weak_ptr<Owner> owner;
+    const Owner* who = nullptr;
+    std::uint64_t token = 0;
+  };
+  std::vector<Pending> pending;  // requests waiting, oldest first
+};
 
 struct ByteRangeLock {
   const NtCore::Open* open = nullptr;
@@ -111,6 +132,7 @@ class NtCore::Open {
   OpenTag tag;
   Key16 client_guid{};  // Open.ClientGuid (of the connection that opened it)
   std::optional<OpenRequest::AppInstance> app_instance;  // Open.AppInstanceId / version
+  std::unique_ptr<NotifyWatch> notify;  // armed by the first CHANGE_NOTIFY (directories)
 };
 
 }  // namespace smbsrv::nt

@@ -1,10 +1,14 @@
 // SET_INFO buffer parsers and wildcard_match. The first byte selects the parser; for
 // wildcard_match the rest is "pattern\0name". Every input also goes through the decoders of
-// LocalVfs's DOS record (user.smbsrv.dos) and of Samba's user.DOSATTRIB string.
+// LocalVfs's DOS record (user.smbsrv.dos) and of Samba's user.DOSATTRIB string, and of a
+// FILE_NOTIFY_INFORMATION chain, whose decoded entries must encode back to a chain that decodes
+// to the same entries.
 #include <algorithm>
+#include <cstdlib>
 #include <string_view>
 
 #include "codec/fscc.hpp"
+#include "codec/messages.hpp"
 #include "vfs/dos_record.hpp"
 
 using namespace smbsrv;
@@ -14,6 +18,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Bytes b(data + 1, size - 1);
   (void)detail::decode_dos_record(Bytes(data, size));
   (void)detail::parse_samba_dosattrib(Bytes(data, size));
+  if (auto chain = codec::decode_notify_information(Bytes(data, size))) {
+    std::vector<std::uint8_t> again;
+    ByteWriter w(again);
+    codec::encode_notify_information(w, *chain);
+    auto back = codec::decode_notify_information(again);
+    if (!back || *back != *chain || again.size() != codec::notify_information_size(*chain)) std::abort();
+  }
   switch (data[0] % 9) {
     case 0: (void)fscc::decode_basic_info(b); break;
     case 1: (void)fscc::decode_rename_info(b, false); break;

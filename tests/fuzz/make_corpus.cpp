@@ -605,6 +605,13 @@ int main(int argc, char** argv) {
     emit("fscc", "dos_record", dos.b);
     const char samba[] = "0x2021";
     emit("fscc", "samba_dosattrib", Vec(samba, samba + sizeof samba));
+    // A FILE_NOTIFY_INFORMATION chain of two entries (every fscc input is decoded as one).
+    std::vector<codec::NotifyEntry> changes = {{codec::kActionRenamedOld, "old name"},
+                                               {codec::kActionRenamedNew, "sub\\new name"}};
+    Vec chain;
+    ByteWriter cw(chain);
+    codec::encode_notify_information(cw, changes);
+    emit("fscc", "notify_information", chain);
   }
   // SRV_COPYCHUNK_COPY inputs: no chunks, two chunks, a count beyond the input.
   for (const std::uint32_t n : {0u, 2u, 5u}) {

@@ -76,7 +76,10 @@ class CopyJob final : public Job {
       ++result_.chunks_written;
     }
     // Other opens' cached data of the target are stale now, as after a WRITE.
-    if (result_.total_bytes_written != 0) nt_.data_changed(target_->nt);
+    if (result_.total_bytes_written != 0) {
+      nt_.data_changed(target_->nt);
+      nt_.report_of(target_->nt, codec::kActionModified, codec::kNotifySize | codec::kNotifyLastWrite);
+    }
   }
 
   bool bulk() const override { return true; }  // up to copychunk_max_data_size bytes of I/O

@@ -6,6 +6,7 @@
 #include "engine/dispatch.hpp"
 #include "engine/handlers/pipe.hpp"
 #include "engine/handlers/durable.hpp"
+#include "engine/notify.hpp"
 #include "log.hpp"
 
 namespace smbsrv::engine::handlers {
@@ -156,6 +157,11 @@ void run_create_once(CreateWork& w) {
   w.open = std::move(o);
   w.info = *info;
   w.grant = granted.grant;
+  if (w.action == CreateAction::created)
+    report_name(*w.nt, &vfs, w.path, codec::kActionAdded, info->is_directory);
+  else if (w.action != CreateAction::opened)  // overwritten or superseded
+    w.nt->report_of(w.open->nt, codec::kActionModified,
+                    codec::kNotifySize | codec::kNotifyLastWrite | codec::kNotifyAttributes);
 }
 
 /// The blocking part. A second attempt finds the name free; a third is not expected (another

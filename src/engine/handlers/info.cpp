@@ -5,6 +5,7 @@
 #include "codec/security_descriptor.hpp"
 #include "engine/dispatch.hpp"
 #include "engine/handlers/pipe.hpp"
+#include "engine/notify.hpp"
 #include "engine/rpc_directory.hpp"
 
 namespace smbsrv::engine::handlers {
@@ -167,6 +168,14 @@ NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, 
       if (bi->last_write) t.last_write = bi->last_write;
       if (bi->change) t.change = bi->change;
       if (auto r = h.file->set_times(t); !r) return r.status();
+      // MODIFIED for watchers of what changed (MS-FSA 2.1.5.14.2 reports the filter bits of the
+      // fields set).
+      std::uint32_t changed = 0;
+      if (bi->attributes != 0) changed |= codec::kNotifyAttributes;
+      if (bi->creation) changed |= codec::kNotifyCreation;
+      if (bi->last_access) changed |= codec::kNotifyLastAccess;
+      if (bi->last_write) changed |= codec::kNotifyLastWrite;
+      if (changed) nt.report_of(o.nt, codec::kActionModified, changed);
       return NtStatus::success;
     }
     case fscc::kFileEndOfFileInformation:
@@ -189,6 +198,9 @@ NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, 
         }
       }
       data_changed = true;
+      nt.report_of(o.nt, codec::kActionModified,
+                   s.file_info_class == fscc::kFileEndOfFileInformation ? codec::kNotifySize | codec::kNotifyLastWrite
+                                                                        : codec::kNotifySize);
       return NtStatus::success;
     }
     case fscc::kFileDispositionInformation:
@@ -223,6 +235,7 @@ NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, 
       const SmbPath from = nt.path(o.nt);
       if (auto r = vfs.rename(from, *to, ri->replace_if_exists); !r) return r.status();
       nt.renamed(o.nt, from, *to);
+      report_rename(nt, &vfs, from, *to, o.is_directory);
       handles_affected = true;
       return NtStatus::success;
     }
@@ -255,6 +268,7 @@ NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, 
         }
       }
       if (auto r = vfs.link(nt.path(o.nt), *to, li->replace_if_exists); !r) return r.status();
+      report_name(nt, &vfs, *to, codec::kActionAdded, false);
       return NtStatus::success;
     }
     case fscc::kFilePositionInformation: {
@@ -300,6 +314,7 @@ void set_info(Ctx& ctx, Request& req, Response& rsp) {
     // Security descriptors are not stored; accept the owner/DACL the client sets, as a share
     // without ACL support does, so copies that carry ACLs do not fail.
     if (req.tree->read_only) return rsp.fail(NtStatus::access_denied);
+    if ((*open)->nt) ctx.nt.report_of((*open)->nt, codec::kActionModified, codec::kNotifySecurity);
     return set_info_done(rsp);
   }
   if (s.info_type == codec::kInfoFilesystem || s.info_type == codec::kInfoQuota)

@@ -1,6 +1,7 @@
 // ECHO, CHANGE_NOTIFY, OPLOCK_BREAK, CANCEL (MS-SMB2 3.3.5.17, 3.3.5.19, 3.3.5.22, 3.3.5.16).
 #include <algorithm>
 
+#include "codec/access_mask.hpp"
 #include "engine/async.hpp"
 #include "engine/dispatch.hpp"
 
@@ -15,19 +16,55 @@ void echo(Ctx&, Request& req, Response& rsp) {
   rsp.set_body(b.buf);
 }
 
+namespace {
+
+/// The answer to a CHANGE_NOTIFY from what the NT core collected: the FILE_NOTIFY_INFORMATION
+/// chain, or STATUS_NOTIFY_ENUM_DIR without data when changes were lost or do not fit the
+/// client's OutputBufferLength (MS-SMB2 3.3.5.19, MS-FSA 2.1.5.10).
+void answer_notify(Response& rsp, const nt::NtCore::NotifyBatch& b, std::uint32_t output_buffer_length) {
+  if (b.status != NtStatus::success) return rsp.fail(b.status);
+  if (b.overflow || codec::notify_information_size(b.changes) > output_buffer_length)
+    return rsp.fail(NtStatus::notify_enum_dir);
+  std::vector<std::uint8_t> chain;
+  ByteWriter cw(chain);
+  codec::encode_notify_information(cw, b.changes);
+  Response::BodyBuilder body;
+  codec::encode_change_notify_response(body.w, 0, chain);
+  rsp.set_body(body.buf);
+}
+
+}  // namespace
+
 void change_notify(Ctx& ctx, Request& req, Response& rsp) {
   auto decoded = codec::decode_change_notify_request(req.msg);
   if (!decoded) return rsp.fail(decoded.status());
-  auto open = ctx.find_open(req, decoded->file_id);
+  const auto& n = *decoded;
+  if (req.resumed) {  // woken: the core has decided what this request gets (or it was spurious)
+    auto b = ctx.nt.notify_outcome(ctx.owner_id, *req.async_id);
+    if (b.status == NtStatus::pending) return rsp.go_async(*req.async_id, true, n.file_id);
+    return answer_notify(rsp, b, n.output_buffer_length);
+  }
+  // 3.3.5.19: an OutputBufferLength beyond what was negotiated is refused.
+  if (n.output_buffer_length > ctx.server.config.max_transact) return rsp.fail(NtStatus::invalid_parameter);
+  auto open = ctx.find_open(req, n.file_id);
   if (!open) return rsp.fail(open.status());
-  if (!(*open)->is_directory) return rsp.fail(NtStatus::invalid_parameter);
-  // Changes are not tracked yet: the request pends (3.3.5.19: clients such as macOS expect it
-  // to, not to fail) until CANCEL (STATUS_CANCELLED) or the close of the directory's handle
-  // (STATUS_NOTIFY_CLEANUP). Only the last request of a chain may pend: one in the middle fails
+  if (!(*open)->is_directory || !(*open)->nt) return rsp.fail(NtStatus::invalid_parameter);
+  // MS-FSA 2.1.5.10: the handle must have been opened with FILE_LIST_DIRECTORY.
+  if (!((*open)->granted_access & access::kFileReadData)) return rsp.fail(NtStatus::access_denied);
+  // The request waits for a change (3.3.5.19: clients such as macOS expect it to, not to fail)
+  // until one comes, CANCEL (STATUS_CANCELLED) or the close of the directory's handle
+  // (STATUS_NOTIFY_CLEANUP). Only the last request of a chain may wait: one in the middle fails
   // with STATUS_INTERNAL_ERROR and the rest of the chain goes on (3.3.5.2.7 <262>, Windows;
-  // smbtorture compound.interim2).
-  if (!req.may_go_async) return rsp.fail(NtStatus::internal_error);
-  rsp.go_async(ctx.conn.next_async_id++, false, (*open)->file_id);
+  // smbtorture compound.interim2); it still arms the handle.
+  nt::NtCore::NotifyRequest r;
+  r.filter = n.completion_filter;
+  r.watch_tree = (n.flags & codec::kWatchTree) != 0;
+  r.buffer_size = n.output_buffer_length;
+  if (req.may_go_async) r.wait = nt::NtCore::LockWait{ctx.owner, ctx.conn.next_async_id++};
+  auto b = ctx.nt.notify_request((*open)->nt, r);
+  if (b.status != NtStatus::pending) return answer_notify(rsp, b, n.output_buffer_length);
+  if (!r.wait) return rsp.fail(NtStatus::internal_error);
+  rsp.go_async(r.wait->token, true, (*open)->file_id);
 }
 
 void oplock_break(Ctx& ctx, Request& req, Response& rsp) {

@@ -165,6 +165,9 @@ class WriteJob final : public Job {
       h.position = offset + written_;
     }
     nt->data_changed(open->nt);  // other clients' caches of this file go
+    // Watchers see a MODIFIED at each write (Windows reports LastWrite lazily; a client that
+    // counts changes sees consecutive ones of a file coalesced by the core).
+    if (open->nt) nt->report_of(open->nt, codec::kActionModified, codec::kNotifySize | codec::kNotifyLastWrite);
   }
 
   bool bulk() const override { return data.size() >= kBulkBytes; }
