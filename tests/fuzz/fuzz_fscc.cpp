@@ -1,9 +1,12 @@
 // SET_INFO buffer parsers and wildcard_match. The first byte selects the parser; for
 // wildcard_match the rest is "pattern\0name". Every input also goes through the decoders of
-// LocalVfs's DOS record (user.smbsrv.dos) and of Samba's user.DOSATTRIB string.
+// LocalVfs's DOS record (user.smbsrv.dos) and of Samba's user.DOSATTRIB string, and through the
+// extended attribute list decoders (FILE_FULL_EA_INFORMATION, FILE_GET_EA_INFORMATION), whose
+// results are re-encoded and must decode to the same list.
 #include <algorithm>
 #include <string_view>
 
+#include "codec/ea.hpp"
 #include "codec/fscc.hpp"
 #include "vfs/dos_record.hpp"
 
@@ -14,6 +17,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Bytes b(data + 1, size - 1);
   (void)detail::decode_dos_record(Bytes(data, size));
   (void)detail::parse_samba_dosattrib(Bytes(data, size));
+  if (auto eas = codec::decode_full_ea_list(Bytes(data, size))) {
+    const auto again = codec::decode_full_ea_list(codec::encode_full_ea_list(*eas));
+    if (!again || *again != *eas) __builtin_trap();
+  }
+  if (auto names = codec::decode_get_ea_list(Bytes(data, size))) {
+    const auto again = codec::decode_get_ea_list(codec::encode_get_ea_list(*names));
+    if (!again || *again != *names) __builtin_trap();
+  }
   switch (data[0] % 9) {
     case 0: (void)fscc::decode_basic_info(b); break;
     case 1: (void)fscc::decode_rename_info(b, false); break;
