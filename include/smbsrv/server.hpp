@@ -168,6 +168,11 @@ struct ServerConfig {
   /// fails with STATUS_INSUFFICIENT_RESOURCES until the client reads (a client that only writes
   /// cannot make the server buffer without bound).
   std::size_t max_pipe_unread_bytes = 4u << 20;
+  /// The largest FILE_FULL_EA_INFORMATION list a SET_INFO FileFullEaInformation or an ExtA create
+  /// context may carry; a longer one fails with STATUS_EA_TOO_LARGE before it is parsed. A file's
+  /// EAs together may not exceed 64 KiB - 5 bytes anyway (MS-FSA 2.1.5.15.5), so a longer list
+  /// could only be refused after costing a parse and one backend lookup per entry.
+  std::size_t max_ea_list_size = 64u << 10;
   /// A connection with no request for this long (and none in progress) is closed.
   std::uint32_t idle_timeout_seconds = 15 * 60;
   /// Pre-authentication timeout: a connection on which no session has completed authentication

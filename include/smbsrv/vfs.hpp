@@ -119,6 +119,17 @@ struct FsInfo {
   /// The backend implements Vfs::link(): FILE_SUPPORTS_HARD_LINKS is advertised and
   /// FileLinkInformation is served (otherwise it gets STATUS_NOT_SUPPORTED, MS-FSA 2.1.5.15.6).
   bool hard_links = false;
+  /// The backend implements VfsFile::list_eas() and set_eas(): FILE_SUPPORTS_EXTENDED_ATTRIBUTES
+  /// is advertised and FileFullEaInformation is served (otherwise STATUS_EAS_NOT_SUPPORTED).
+  bool extended_attributes = false;
+};
+
+/// One extended attribute (MS-FSCC 2.4.15): a name of 1..255 ASCII characters and a value of at
+/// most 65535 bytes. In VfsFile::set_eas() an empty value means "remove this EA".
+struct ExtendedAttribute {
+  std::string name;
+  std::vector<std::uint8_t> value;
+  bool operator==(const ExtendedAttribute&) const = default;
 };
 
 /// A range of a file's bytes (FSCTL_QUERY_ALLOCATED_RANGES, MS-FSCC 2.3.52).
@@ -193,6 +204,26 @@ class VfsFile {
   /// server (LocalVfs: copy_file_range(2), which shares extents where the file system can).
   virtual Result<std::uint64_t> copy_from(VfsFile& src, std::uint64_t src_offset, std::uint64_t dst_offset,
                                           std::uint64_t length);
+
+  // ---- extended attributes (FileFullEaInformation, the ExtA create context) ----
+  // Optional; a backend that implements both sets FsInfo::extended_attributes. Names reach the
+  // backend exactly as they are stored or to be stored: the server validates them (MS-FSCC
+  // 2.4.15) and makes lookups case-insensitive itself (it removes an EA whose name differs only
+  // in case before setting the new one), so a backend compares names byte for byte.
+
+  /// Every EA of the file or directory, each name once, values non-empty. A backend leaves out
+  /// what it keeps for itself and anything it cannot report as an EA (an invalid name, a value
+  /// over 65535 bytes). Default: eas_not_supported.
+  virtual Result<std::vector<ExtendedAttribute>> list_eas() { return NtStatus::eas_not_supported; }
+  /// Applies `changes` in order: a non-empty value creates or replaces the EA of that name, an
+  /// empty one removes it (no error when there is none). All or nothing: a name the backend
+  /// refuses (one it keeps for itself: access_denied) fails the call before anything is
+  /// changed, and a failure part way (ea_too_large when the file system has no room, say) must
+  /// leave the EAs as they were. Errors: access_denied (a read-only share, a reserved name),
+  /// ea_too_large. Default: eas_not_supported.
+  virtual Result<void> set_eas(std::span<const ExtendedAttribute> /*changes*/) {
+    return NtStatus::eas_not_supported;
+  }
 };
 
 class Vfs {

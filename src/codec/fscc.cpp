@@ -18,6 +18,7 @@ constexpr std::uint32_t kFileCasePreservedNames = 0x00000002;
 constexpr std::uint32_t kFileUnicodeOnDisk = 0x00000004;
 constexpr std::uint32_t kFileSupportsSparseFiles = 0x00000040;
 constexpr std::uint32_t kFileSupportsHardLinks = 0x00400000;
+constexpr std::uint32_t kFileSupportsExtendedAttributes = 0x00800000;
 // FileFsDeviceInformation (MS-FSCC 2.5.10)
 constexpr std::uint32_t kFileDeviceDisk = 0x00000007;
 constexpr std::uint32_t kFileDeviceIsMounted = 0x00000020;
@@ -227,7 +228,7 @@ Result<std::vector<std::uint8_t>> encode_file_info(std::uint8_t info_class, cons
     case kFileBasicInformation: put_basic(w, info); break;
     case kFileStandardInformation: put_standard(w, info, open); break;
     case kFileInternalInformation: w.u64(info.file_id); break;
-    case kFileEaInformation: w.u32(0); break;
+    case kFileEaInformation: w.u32(open.ea_size); break;
     case kFileAccessInformation: w.u32(open.access_mask); break;
     case kFilePositionInformation: w.u64(open.position); break;
     case kFileModeInformation: w.u32(open.mode); break;
@@ -236,7 +237,7 @@ Result<std::vector<std::uint8_t>> encode_file_info(std::uint8_t info_class, cons
       put_basic(w, info);
       put_standard(w, info, open);
       w.u64(info.file_id);        // Internal
-      w.u32(0);                   // Ea
+      w.u32(open.ea_size);        // Ea
       w.u32(open.access_mask);    // Access
       w.u64(open.position);       // Position
       w.u32(open.mode);           // Mode
@@ -320,7 +321,8 @@ Result<std::vector<std::uint8_t>> encode_fs_info(std::uint8_t info_class, const 
     case kFileFsAttributeInformation: {
       const std::vector<std::uint8_t> name = to_utf16le(fs.fs_name);
       w.u32(kFileCasePreservedNames | kFileUnicodeOnDisk | (fs.sparse_files ? kFileSupportsSparseFiles : 0) |
-            (fs.hard_links ? kFileSupportsHardLinks : 0));
+            (fs.hard_links ? kFileSupportsHardLinks : 0) |
+            (fs.extended_attributes ? kFileSupportsExtendedAttributes : 0));
       w.u32(fs.max_name_length);
       w.u32(u32_len(name.size()));
       w.bytes(name);

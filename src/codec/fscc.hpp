@@ -50,6 +50,7 @@ struct OpenContext {
   std::uint64_t position = 0;       // FilePositionInformation
   std::uint32_t mode = 0;           // FileModeInformation
   bool delete_pending = false;      // FileStandardInformation.DeletePending
+  std::uint32_t ea_size = 0;        // FileEaInformation.EaSize (codec::full_ea_list_size)
 };
 
 /// Encodes a QUERY_INFO SMB2_0_INFO_FILE class. Unknown class → invalid_info_class. The result

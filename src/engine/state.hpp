@@ -47,6 +47,9 @@ struct OpenHandle {
   std::string enum_pattern;
   std::vector<DirEntry> enum_entries;
   std::size_t enum_pos = 0;
+  // FileFullEaInformation enumeration (MS-FSA 2.1.1.6 Open.NextEaEntry): the index, in the
+  // file's EAs sorted by name, of the next one a query without SL_RESTART_SCAN returns.
+  std::size_t ea_next = 0;
 };
 
 /// The open of a named pipe on IPC$ (engine/handlers/pipe.cpp): the service's instance and the

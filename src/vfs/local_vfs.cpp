@@ -32,6 +32,7 @@
 
 #include "util/upcase.hpp"
 #include "vfs/dos_record.hpp"
+#include "vfs/local_ea.hpp"
 #include "vfs/local_vfs_internal.hpp"
 #include "vfs/name_cache.hpp"
 
@@ -287,6 +288,11 @@ class LocalFile final : public VfsFile {
   // Sparse files: Linux has no sparse flag, so FSCTL_SET_SPARSE's state is a user extended
   // attribute of the file (kept across opens, gone with the file). Holes are the file system's
   // own: punched by zero_range() while the file is sparse, found with SEEK_DATA / SEEK_HOLE.
+  Result<std::vector<ExtendedAttribute>> list_eas() override { return detail::list_local_eas(fd_.get()); }
+  Result<void> set_eas(std::span<const ExtendedAttribute> changes) override {
+    if (!meta_writable_) return NtStatus::access_denied;
+    return detail::set_local_eas(fd_.get(), changes);
+  }
   Result<void> set_sparse(bool sparse) override {
     if (dir_) return NtStatus::invalid_parameter;
     const int r = sparse ? ::fsetxattr(fd_.get(), kSparseXattr, "1", 1, 0) : ::fremovexattr(fd_.get(), kSparseXattr);
@@ -642,6 +648,7 @@ class LocalVfs final : public Vfs {
     fi.max_name_length = 255;
     fi.sparse_files = true;
     fi.hard_links = true;
+    fi.extended_attributes = true;  // "user." xattrs (vfs/local_ea.hpp)
     struct statx st {};
     if (do_statx(root_.get(), "", AT_EMPTY_PATH, st) == 0) fi.created = info_from_statx(st).creation;
     return fi;

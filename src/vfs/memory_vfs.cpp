@@ -45,6 +45,7 @@ struct Node {
   std::uint32_t attributes = 0;
   std::uint32_t links = 1;  // names in the tree (hard links); 0 once removed
   std::uint64_t reserved = 0;  // set_allocation(): AllocationSize beyond the data, until truncated
+  std::map<std::string, std::vector<std::uint8_t>> eas;  // extended attributes, by exact name
 
   void touch_modified(FileTime now) noexcept { last_write = change = now; }
 
@@ -194,6 +195,23 @@ class MemoryFile final : public VfsFile {
     if (!meta_writable_) return NtStatus::access_denied;
     std::lock_guard lk(st_->mu);
     node_->attributes = (attributes & kAttrSettable) | (node_->attributes & kAttrSparseFile);
+    node_->change = st_->now();
+    return {};
+  }
+
+  Result<std::vector<ExtendedAttribute>> list_eas() override {
+    std::lock_guard lk(st_->mu);
+    std::vector<ExtendedAttribute> out;
+    for (const auto& [name, value] : node_->eas) out.push_back({name, value});
+    return out;
+  }
+  Result<void> set_eas(std::span<const ExtendedAttribute> changes) override {
+    if (!meta_writable_) return NtStatus::access_denied;
+    std::lock_guard lk(st_->mu);
+    for (const auto& c : changes) {
+      if (c.value.empty()) node_->eas.erase(c.name);
+      else node_->eas[c.name] = c.value;
+    }
     node_->change = st_->now();
     return {};
   }
@@ -356,6 +374,7 @@ class MemoryVfs final : public Vfs {
     fi.serial_number = 0x4D454D31;  // "MEM1"
     fi.sparse_files = true;
     fi.hard_links = true;
+    fi.extended_attributes = true;
     fi.created = st_->created;
     return fi;
   }

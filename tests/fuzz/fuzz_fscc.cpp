@@ -1,12 +1,13 @@
 // SET_INFO buffer parsers and wildcard_match. The first byte selects the parser; for
 // wildcard_match the rest is "pattern\0name". Every input also goes through the decoders of
-// LocalVfs's DOS record (user.smbsrv.dos) and of Samba's user.DOSATTRIB string, and of a
-// FILE_NOTIFY_INFORMATION chain, whose decoded entries must encode back to a chain that decodes
-// to the same entries.
+// LocalVfs's DOS record (user.smbsrv.dos) and of Samba's user.DOSATTRIB string, of a
+// FILE_NOTIFY_INFORMATION chain, and of the extended attribute lists (FILE_FULL_EA_INFORMATION,
+// FILE_GET_EA_INFORMATION); what these decode must encode back to something that decodes the same.
 #include <algorithm>
 #include <cstdlib>
 #include <string_view>
 
+#include "codec/ea.hpp"
 #include "codec/fscc.hpp"
 #include "codec/messages.hpp"
 #include "vfs/dos_record.hpp"
@@ -24,6 +25,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     codec::encode_notify_information(w, *chain);
     auto back = codec::decode_notify_information(again);
     if (!back || *back != *chain || again.size() != codec::notify_information_size(*chain)) std::abort();
+  }
+  if (auto eas = codec::decode_full_ea_list(Bytes(data, size))) {
+    const auto again = codec::decode_full_ea_list(codec::encode_full_ea_list(*eas));
+    if (!again || *again != *eas) __builtin_trap();
+  }
+  if (auto names = codec::decode_get_ea_list(Bytes(data, size))) {
+    const auto again = codec::decode_get_ea_list(codec::encode_get_ea_list(*names));
+    if (!again || *again != *names) __builtin_trap();
   }
   switch (data[0] % 9) {
     case 0: (void)fscc::decode_basic_info(b); break;

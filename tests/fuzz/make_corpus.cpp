@@ -11,6 +11,7 @@
 #include "auth/der.hpp"
 #include "auth/spnego.hpp"
 #include "codec/copychunk.hpp"
+#include "codec/ea.hpp"
 #include "fuzz/fuzz_support.hpp"
 #include "fuzz/rpc_fuzz_support.hpp"
 
@@ -612,6 +613,11 @@ int main(int argc, char** argv) {
     ByteWriter cw(chain);
     codec::encode_notify_information(cw, changes);
     emit("fscc", "notify_information", chain);
+    // Extended attribute lists: fuzz_fscc decodes every input as both kinds.
+    const std::vector<ExtendedAttribute> eas{{"user.one", {'1'}}, {"Two", {}}, {"three", Vec(5, 3)}};
+    emit("fscc", "ea_full", codec::encode_full_ea_list(eas));
+    const std::vector<std::string> names{"user.one", "Two"};
+    emit("fscc", "ea_get", codec::encode_get_ea_list(names));
   }
   // SRV_COPYCHUNK_COPY inputs: no chunks, two chunks, a count beyond the input.
   for (const std::uint32_t n : {0u, 2u, 5u}) {

@@ -3,7 +3,9 @@
 // request into a backend open plus a core open, and back into a response.
 #include "codec/access_mask.hpp"
 #include "codec/fscc.hpp"
+#include "codec/ea.hpp"
 #include "engine/dispatch.hpp"
+#include "engine/handlers/ea.hpp"
 #include "engine/handlers/pipe.hpp"
 #include "engine/handlers/durable.hpp"
 #include "engine/notify.hpp"
@@ -40,6 +42,7 @@ struct CreateWork {
   FileInfo info;
   nt::LeaseGrant grant;
   std::optional<std::uint64_t> allocation;  // the AllocationSize context, for a new or overwritten file
+  std::optional<std::vector<ExtendedAttribute>> eas;  // the ExtA context (validated), likewise
   bool again = false;  // run_create_once: start over (a durable orphan's deletion happened first)
 };
 
@@ -67,6 +70,14 @@ NtStatus check_existing_attributes(CreateWork& w, const FileInfo& info) {
 /// Sets w.again when the NT core ended a delete-on-close durable orphan and the file went with it.
 void run_create_once(CreateWork& w) {
   Vfs& vfs = *w.tree->share->vfs;
+  if (w.eas) {
+    // MS-SMB2 3.3.5.9: EAs on a file system without them fail the CREATE before anything is made.
+    auto fs = vfs.fs_info();
+    if (!fs || !fs->extended_attributes) {
+      w.status = fs ? NtStatus::eas_not_supported : fs.status();
+      return;
+    }
+  }
   auto opened = vfs.open(w.path, w.params);
   if (!opened && opened.status() == NtStatus::access_denied && w.write_by_maximum_allowed) {
     // The backend refused writing (a file read-only on the host): MAXIMUM_ALLOWED settles for
@@ -103,6 +114,16 @@ void run_create_once(CreateWork& w) {
     }
     return;
   }
+  if (w.eas && w.action == CreateAction::created) {
+    // The ExtA context's EAs go on the new file before anyone can open it; a list the backend
+    // refuses leaves nothing behind.
+    if (auto st = apply_eas(*file, *w.eas, false); st != NtStatus::success) {
+      w.status = st;
+      file.reset();
+      (void)vfs.remove(w.path);
+      return;
+    }
+  }
   w.core.file = {&vfs, info->file_id};
   w.core.path = w.path;
   w.core.is_directory = info->is_directory;
@@ -136,6 +157,15 @@ void run_create_once(CreateWork& w) {
     if (w.disposition != CreateDisposition::supersede) attrs |= info->attributes & kAttrSettable;
     (void)file->set_attributes(attrs);
     w.nt->data_changed(granted.open, true);
+    // The overwritten file's EAs become the ExtA context's (MS-FSA 2.1.5.1.2.1: overwrite and
+    // supersede replace them); without the context they stay.
+    if (w.eas)
+      if (auto st = apply_eas(*file, *w.eas, true); st != NtStatus::success) {
+        file.reset();
+        close_in_core(*w.nt, &vfs, granted.open, false);
+        w.status = st;
+        return;
+      }
     if (auto again = file->stat()) info = std::move(again);
   }
   // The AllocationSize context (MS-SMB2 3.3.5.9.3 hands it to the object store) applies to a file
@@ -350,6 +380,12 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
       auto a = codec::decode_allocation_size(ctxt.data);
       if (!a) return rsp.fail(a.status());
       w.allocation = *a;
+    } else if (codec::context_is(ctxt, codec::kCtxExtA)) {
+      // SMB2_CREATE_EA_BUFFER (2.2.13.2.1): the whole list is checked here, before any I/O.
+      if (ctxt.data.size() > cfg.max_ea_list_size) return rsp.fail(NtStatus::ea_too_large);
+      auto eas = codec::decode_full_ea_list(ctxt.data);
+      if (!eas) return rsp.fail(eas.status());
+      w.eas = std::move(*eas);
     } else if (conn.dialect >= Dialect::smb3_0 && codec::context_is(ctxt, codec::kCtxAppInstanceId)) {
       auto id = codec::decode_app_instance_id(ctxt.data);  // 3.3.5.9.13 (3.x only)
       if (!id) return rsp.fail(id.status());

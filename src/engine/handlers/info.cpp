@@ -3,7 +3,9 @@
 #include "codec/access_mask.hpp"
 #include "codec/fscc.hpp"
 #include "codec/security_descriptor.hpp"
+#include "codec/ea.hpp"
 #include "engine/dispatch.hpp"
+#include "engine/handlers/ea.hpp"
 #include "engine/handlers/pipe.hpp"
 #include "engine/notify.hpp"
 #include "engine/rpc_directory.hpp"
@@ -80,6 +82,27 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
     nt::NtCore* nt;
     Result<std::vector<std::uint8_t>> data = NtStatus::file_closed;
   };
+  if (q.info_type == codec::kInfoFile && q.file_info_class == fscc::kFileFullEaInformation) {
+    struct EaQuery {
+      codec::QueryInfoRequest q;
+      std::shared_ptr<Open> open;
+      EaQueryAnswer answer;
+    };
+    return rsp.defer(make_job(
+        EaQuery{q, *open, {}},
+        [](EaQuery& s) {
+          std::lock_guard lk(s.open->handle.mu);
+          s.answer = query_full_ea(*s.open, s.q);
+        },
+        [](Ctx&, Request&, Response& r, EaQuery& s) {
+          if (s.answer.status != NtStatus::success && s.answer.status != NtStatus::buffer_overflow)
+            return r.fail(s.answer.status);
+          Response::BodyBuilder b;
+          codec::encode_query_info_response(b.w, 0, s.answer.bytes);
+          r.set_body(b.buf);
+          r.status = s.answer.status;
+        }));
+  }
   switch (q.info_type) {
     case codec::kInfoFile:
       return rsp.defer(make_job(
@@ -99,6 +122,8 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
             oc.access_mask = s.open->granted_access;
             oc.position = h.position;
             oc.mode = h.mode;
+            if (s.q.file_info_class == fscc::kFileEaInformation || s.q.file_info_class == fscc::kFileAllInformation)
+              oc.ea_size = ea_size_of(*h.file);
             s.data = fscc::encode_file_info(s.q.file_info_class, *info, oc);
           },
           [](Ctx&, Request&, Response& r, Query& s) {
@@ -271,6 +296,17 @@ NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, 
       report_name(nt, &vfs, *to, codec::kActionAdded, false);
       return NtStatus::success;
     }
+    case fscc::kFileFullEaInformation: {
+      // MS-FSA 2.1.5.15.5. Access first (the handle is checked before the buffer is looked at),
+      // then the whole list is validated before anything changes.
+      if (!need(kFileWriteEa)) return NtStatus::access_denied;
+      auto eas = codec::decode_full_ea_list(s.buffer);
+      if (!eas) return eas.status();
+      auto fs = vfs.fs_info();
+      if (!fs) return fs.status();
+      if (!fs->extended_attributes) return NtStatus::eas_not_supported;
+      return apply_eas(*h.file, *eas, false);
+    }
     case fscc::kFilePositionInformation: {
       auto v = fscc::decode_u64_info(s.buffer);
       if (!v) return v.status();
@@ -320,6 +356,8 @@ void set_info(Ctx& ctx, Request& req, Response& rsp) {
   if (s.info_type == codec::kInfoFilesystem || s.info_type == codec::kInfoQuota)
     return rsp.fail(NtStatus::not_supported);
   if (s.info_type != codec::kInfoFile) return rsp.fail(NtStatus::invalid_parameter);
+  if (s.file_info_class == fscc::kFileFullEaInformation && s.buffer.size() > ctx.server.config.max_ea_list_size)
+    return rsp.fail(NtStatus::ea_too_large);
   struct Setting {
     codec::SetInfoRequest s;
     std::shared_ptr<Open> open;
