@@ -159,10 +159,11 @@ class VfsFile {
   /// after which stat() reports kAttrNormal). Optional: the default stores nothing.
   virtual Result<void> set_attributes(std::uint32_t /*attributes*/) { return {}; }
   virtual Result<void> flush() = 0;
-  /// Regular files only: reserves room for at least `size` bytes (the AllocationSize create
-  /// context, FileAllocationInformation above EndOfFile, MS-FSA 2.1.5.15.1) without changing
-  /// EndOfFile; stat() then reports at least that AllocationSize (rounded up to the allocation
-  /// unit). Optional: the default ignores the hint.
+  /// Regular files only, `size` at least EndOfFile: reserves room for `size` bytes (the
+  /// AllocationSize create context, FileAllocationInformation at or above EndOfFile, MS-FSA
+  /// 2.1.5.15.1) without changing EndOfFile; stat() then reports that AllocationSize (rounded up
+  /// to the allocation unit). Room reserved earlier beyond `size` is given back. Optional: the
+  /// default ignores the hint.
   virtual Result<void> set_allocation(std::uint64_t /*size*/) { return {}; }
   /// Directories only: every entry except "." and "..", in a stable order.
   virtual Result<std::vector<DirEntry>> list() = 0;

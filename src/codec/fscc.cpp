@@ -48,7 +48,9 @@ void put_basic(ByteWriter& w, const FileInfo& info) {
 void put_standard(ByteWriter& w, const FileInfo& info, const OpenContext& open) {
   w.u64(info.allocation_size);
   w.u64(info.size);
-  w.u32(info.link_count);
+  // MS-FSCC 2.4.41: the number of non-deleted links; a name pending deletion no longer counts
+  // (smbtorture smb2.setinfo expects 0 for a file with one link).
+  w.u32(open.delete_pending && info.link_count > 0 ? info.link_count - 1 : info.link_count);
   w.u8(open.delete_pending ? 1 : 0);
   w.u8(info.is_directory ? 1 : 0);
   w.u16(0);  // Reserved

@@ -69,12 +69,7 @@ class NtCore {
     std::uint8_t oplock_level = kOplockNone;  // RequestedOplockLevel
     std::optional<LeaseRequest> lease;        // with kOplockLease
     Key16 client_guid{};                      // Connection.ClientGuid
-    /// SMB2_CREATE_APP_INSTANCE_ID (3.x) and, at 3.1.1, SMB2_CREATE_APP_INSTANCE_VERSION
-    /// (3.3.5.9.13): an open of the file with the same id from another client is closed first.
-    struct AppInstance {
-      Key16 id{};
-      std::optional<std::pair<std::uint64_t, std::uint64_t>> version;  // (high, low)
-    };
+    /// 3.3.5.9.13: an open of the file with the same id from another client is closed first.
     std::optional<AppInstance> app_instance;
     bool leases_allowed = false;              // dialect 2.1 or later
     bool lease_v2_allowed = false;            // dialect 3.x

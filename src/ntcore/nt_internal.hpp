@@ -131,7 +131,7 @@ class NtCore::Open {
   const Owner* who = nullptr;  // identifies the owner in census_of()
   OpenTag tag;
   Key16 client_guid{};  // Open.ClientGuid (of the connection that opened it)
-  std::optional<OpenRequest::AppInstance> app_instance;  // Open.AppInstanceId / version
+  std::optional<AppInstance> app_instance;  // Open.AppInstanceId / version
   std::unique_ptr<NotifyWatch> notify;  // armed by the first CHANGE_NOTIFY (directories)
 };
 

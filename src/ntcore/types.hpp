@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <variant>
 
 #include "smbsrv/vfs.hpp"
@@ -39,6 +40,14 @@ struct LeaseRequest {
   int version = 1;  // 2: SMB2_CREATE_REQUEST_LEASE_V2
   std::uint16_t epoch = 0;
   bool parent_key_set = false;
+};
+
+/// SMB2_CREATE_APP_INSTANCE_ID (3.x) and, at 3.1.1, SMB2_CREATE_APP_INSTANCE_VERSION
+/// (MS-SMB2 3.3.5.9.13). At namespace scope: clang cannot default-construct a nested struct with
+/// member initializers inside std::optional while its enclosing class is incomplete.
+struct AppInstance {
+  Key16 id{};
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> version;  // (high, low)
 };
 
 /// What the open is granted: an oplock level, or (oplock_level == kOplockLease) a lease.

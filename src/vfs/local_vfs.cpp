@@ -400,7 +400,17 @@ class LocalFile final : public VfsFile {
   Result<void> set_allocation(std::uint64_t size) override {
     if (dir_) return NtStatus::invalid_parameter;
     if (!writable_) return NtStatus::access_denied;
-    if (size == 0 || size > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max())) return {};
+    if (size > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max())) return {};
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0) return last_error();
+    const auto eof = static_cast<std::uint64_t>(st.st_size);
+    const std::uint64_t unit = st.st_blksize > 0 ? static_cast<std::uint64_t>(st.st_blksize) : 4096;
+    const std::uint64_t needed = (std::max(size, eof) + unit - 1) / unit * unit;
+    // Less than is reserved now: give back the blocks past EOF (a truncation to the same size
+    // does that on ext4 and xfs), then reserve again up to `size` (smbtorture smb2.setinfo).
+    if (static_cast<std::uint64_t>(st.st_blocks) * 512 > needed && ::ftruncate(fd_.get(), st.st_size) != 0)
+      return last_error();
+    if (size <= eof) return {};
     // Reserved blocks past EOF show in st_blocks, hence in AllocationSize. A file system that
     // cannot preallocate keeps the hint as Windows' FAT would: not at all.
     if (::fallocate(fd_.get(), FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(size)) != 0 && errno != EOPNOTSUPP &&

@@ -174,7 +174,7 @@ class MemoryFile final : public VfsFile {
     if (node_->dir) return NtStatus::invalid_parameter;
     if (!writable_) return NtStatus::access_denied;
     std::lock_guard lk(st_->mu);
-    node_->reserved = std::max(node_->reserved, size);
+    node_->reserved = size;  // less than before gives the rest back
     return {};
   }
 

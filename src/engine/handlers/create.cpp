@@ -373,7 +373,7 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   core.lease_v2_allowed = conn.dialect >= Dialect::smb3_0;
   core.owner = ctx.owner;
   core.tag = {w.session_id, req.was_encrypted, w.persistent_id, w.volatile_id};
-  std::optional<nt::NtCore::OpenRequest::AppInstance> app;
+  std::optional<nt::AppInstance> app;
   std::optional<codec::AppInstanceVersion> app_version;
   for (const auto& ctxt : c.create_contexts) {
     if (codec::context_is(ctxt, codec::kCtxAllocationSize)) {
@@ -389,7 +389,7 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
     } else if (conn.dialect >= Dialect::smb3_0 && codec::context_is(ctxt, codec::kCtxAppInstanceId)) {
       auto id = codec::decode_app_instance_id(ctxt.data);  // 3.3.5.9.13 (3.x only)
       if (!id) return rsp.fail(id.status());
-      app.emplace().id = *id;
+      app = nt::AppInstance{*id, std::nullopt};
     } else if (conn.dialect >= Dialect::smb3_1_1 && codec::context_is(ctxt, codec::kCtxAppInstanceVersion)) {
       auto v = codec::decode_app_instance_version(ctxt.data);
       if (!v) return rsp.fail(v.status());

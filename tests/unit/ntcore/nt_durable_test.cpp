@@ -187,8 +187,8 @@ TEST_F(NtDurable, OwnClientReopeningDoesNotEndTheOrphan) {
 
 // ---- SMB2_CREATE_APP_INSTANCE_ID (MS-SMB2 3.3.5.9.13) ---------------------------------------------
 
-NtCore::OpenRequest::AppInstance app(std::uint8_t id, std::optional<std::uint64_t> version = {}) {
-  NtCore::OpenRequest::AppInstance ai;
+AppInstance app(std::uint8_t id, std::optional<std::uint64_t> version = {}) {
+  AppInstance ai;
   ai.id = key(id);
   if (version) ai.version = std::pair{std::uint64_t{0}, *version};
   return ai;

@@ -695,6 +695,35 @@ TYPED_TEST(VfsConformance, Attributes) {
   EXPECT_FALSE(f->stat()->attributes & kAttrDirectory);
 }
 
+// set_allocation reserves past EndOfFile and gives back what a smaller size no longer needs
+// (FileAllocationInformation, MS-FSA 2.1.5.15.1). A file system without preallocation reserves
+// nothing, so only "no more than asked" is checked on LocalVfs.
+TYPED_TEST(VfsConformance, AllocationIsReservedAndGivenBack) {
+  auto& v = this->v();
+  auto r = v.open(P("alloc.bin"), params(D::create, true));
+  ASSERT_TRUE(r);
+  auto& f = *r->file;
+  ASSERT_TRUE(f.write(0, std::vector<std::uint8_t>(100, 1)));
+  ASSERT_TRUE(f.set_allocation(64 * 1024));
+  auto st = f.stat();
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->size, 100u);
+  if (!TypeParam::kLocal) {
+    EXPECT_EQ(st->allocation_size, 64u * 1024);
+  }
+  ASSERT_TRUE(f.set_allocation(100));
+  st = f.stat();
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->size, 100u);
+  EXPECT_LE(st->allocation_size, 4096u);
+  ASSERT_TRUE(f.truncate(0));
+  ASSERT_TRUE(f.set_allocation(8192));
+  ASSERT_TRUE(f.set_allocation(0));
+  st = f.stat();
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->allocation_size, 0u);
+}
+
 TYPED_TEST(VfsConformance, FsInfo) {
   auto info = this->v().fs_info();
   ASSERT_TRUE(info);
