@@ -406,8 +406,7 @@ class LocalFile final : public VfsFile {
     const auto eof = static_cast<std::uint64_t>(st.st_size);
     const std::uint64_t unit = st.st_blksize > 0 ? static_cast<std::uint64_t>(st.st_blksize) : 4096;
     const std::uint64_t needed = (std::max(size, eof) + unit - 1) / unit * unit;
-    // Less than is reserved now: give back the blocks past EOF (a truncation to the same size
-    // does that on ext4 and xfs), then reserve again up to `size` (smbtorture smb2.setinfo).
+    // Shrinking: a same-size truncate frees blocks past EOF (ext4, xfs); then reserve up to size.
     if (static_cast<std::uint64_t>(st.st_blocks) * 512 > needed && ::ftruncate(fd_.get(), st.st_size) != 0)
       return last_error();
     if (size <= eof) return {};
