@@ -12,18 +12,7 @@ constexpr std::uint32_t kOpen = 1, kCreate = 2;
 
 /// A CREATE body carrying one AlSi context with `data` (8 bytes when well formed).
 Vec create_with_alsi(std::string_view name, std::uint32_t disposition, const Vec& data) {
-  const Vec n = to_utf16le(name);
-  Body b;
-  b.u16(57).u8(0).u8(0).u32(2).u64(0).u64(0).u32(access::kFullAccess).u32(0).u32(kShareAll).u32(disposition).u32(0);
-  b.u16(0x78).u16(static_cast<std::uint16_t>(n.size()));
-  const std::size_t ctx_fields = b.b.size();
-  b.u32(0).u32(0).bytes(n).align8();
-  const std::uint32_t ctx_off = b.off();
-  b.u32(0).u16(16).u16(4).u16(0).u16(24).u32(static_cast<std::uint32_t>(data.size()));
-  b.bytes(Vec{'A', 'l', 'S', 'i'}).zeros(4).bytes(data);
-  b.put32(ctx_fields, ctx_off);
-  b.put32(ctx_fields + 4, static_cast<std::uint32_t>(b.off() - ctx_off));
-  return b.b;
+  return create_body_with_contexts(name, disposition, 0, {{"AlSi", data}});
 }
 
 Vec le64v(std::uint64_t v) {

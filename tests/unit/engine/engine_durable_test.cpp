@@ -14,39 +14,11 @@ namespace {
 using codec::Command;
 using Guid = std::array<std::uint8_t, 16>;
 
-struct Context {
-  std::string tag;
-  Vec data;
-};
+using Context = CreateContextSpec;
 
 /// CREATE of `name` (share all, open_if) with RequestedOplockLevel `oplock` and `contexts`.
 Vec create_with(std::string_view name, std::uint8_t oplock, const std::vector<Context>& contexts) {
-  const Vec name16 = to_utf16le(name);
-  Body b;
-  b.u16(57).u8(0).u8(oplock).u32(2).u64(0).u64(0).u32(access::kFullAccess).u32(0).u32(kShareAll).u32(3).u32(0);
-  b.u16(0x78).u16(static_cast<std::uint16_t>(name16.size()));
-  const std::size_t ctx_at = b.b.size();
-  b.u32(0).u32(0);
-  if (name16.empty()) b.u8(0);
-  else b.bytes(name16);
-  std::size_t first = 0, prev = 0;
-  for (std::size_t i = 0; i < contexts.size(); ++i) {
-    b.align8();
-    const std::size_t at = b.off();
-    if (i == 0) first = at;
-    else b.put32(prev - 64, static_cast<std::uint32_t>(at - prev));
-    prev = at;
-    // A 4-character tag or a 16-byte GUID name, then the data 8-aligned.
-    const auto name_len = static_cast<std::uint16_t>(contexts[i].tag.size());
-    const auto data_at = static_cast<std::uint16_t>(16 + (name_len + 7) / 8 * 8);
-    b.u32(0).u16(16).u16(name_len).u16(0).u16(data_at).u32(static_cast<std::uint32_t>(contexts[i].data.size()));
-    b.bytes(Vec(contexts[i].tag.begin(), contexts[i].tag.end())).zeros(static_cast<std::size_t>(data_at - 16 - name_len)).bytes(contexts[i].data);
-  }
-  if (!contexts.empty()) {
-    b.put32(ctx_at, static_cast<std::uint32_t>(first));
-    b.put32(ctx_at + 4, static_cast<std::uint32_t>(b.off() - first));
-  }
-  return b.b;
+  return create_body_with_contexts(name, 3, oplock, contexts);
 }
 
 Context dh2q(const Guid& g, std::uint32_t timeout_ms = 0) {
