@@ -28,6 +28,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "smbsrv/path.hpp"
@@ -122,6 +123,18 @@ struct FsInfo {
   /// The backend implements VfsFile::list_eas() and set_eas(): FILE_SUPPORTS_EXTENDED_ATTRIBUTES
   /// is advertised and FileFullEaInformation is served (otherwise STATUS_EAS_NOT_SUPPORTED).
   bool extended_attributes = false;
+  /// The backend implements Vfs::open_stream(), remove_stream(), rename_stream() and
+  /// VfsFile::list_streams(): FILE_NAMED_STREAMS is advertised and `name:stream` opens are served
+  /// (otherwise they get STATUS_OBJECT_NAME_INVALID, as on a file system without streams).
+  bool named_streams = false;
+};
+
+/// One named data stream of a file or directory (MS-FSCC 2.4.44 FileStreamInformation); the
+/// default (unnamed) data stream is not one of them.
+struct StreamInfo {
+  std::string name;  // as created, without ":$DATA"
+  std::uint64_t size = 0, allocation_size = 0;
+  bool operator==(const StreamInfo&) const = default;
 };
 
 /// One extended attribute (MS-FSCC 2.4.15): a name of 1..255 ASCII characters and a value of at
@@ -222,6 +235,9 @@ class VfsFile {
   /// changed, and a failure part way (ea_too_large when the file system has no room, say) must
   /// leave the EAs as they were. Errors: access_denied (a read-only share, a reserved name),
   /// ea_too_large. Default: eas_not_supported.
+  /// Optional (FsInfo::named_streams): the named streams of this file or directory, in any order.
+  /// Called on an open of the file itself (never on a stream's VfsFile).
+  virtual Result<std::vector<StreamInfo>> list_streams() { return std::vector<StreamInfo>{}; }
   virtual Result<void> set_eas(std::span<const ExtendedAttribute> /*changes*/) {
     return NtStatus::eas_not_supported;
   }
@@ -255,6 +271,33 @@ class Vfs {
   /// `existing` is a directory. Default: not_supported (a backend that implements it sets
   /// FsInfo::hard_links).
   virtual Result<void> link(const SmbPath& /*existing*/, const SmbPath& /*link*/, bool /*replace*/) {
+    return NtStatus::not_supported;
+  }
+  // Named streams (optional; a backend that implements them sets FsInfo::named_streams). A
+  // `stream` name reaching a backend is validated by the server: 1..255 characters, no '\\', '/',
+  // ':' or NUL, without the ":$DATA" suffix. It matches an existing stream case-insensitively
+  // unless the share is case-sensitive; a created stream keeps the client's case. Removing or
+  // renaming a file removes or moves its streams with it.
+  /// Opens or creates the named data stream `stream` of the file or directory at `path`, per
+  /// params.disposition (open, create or open_if; params.directory is never set). Creating a
+  /// stream of a missing file creates the file first, as a regular file with params.attributes.
+  /// The VfsFile reads, writes, truncates and flushes the stream's data; its stat() reports the
+  /// stream's size and allocation with the base file's id, times, link count and attributes
+  /// (is_directory false); set_times() and set_attributes() change the base file; list() gives
+  /// not_a_directory. Errors as open(), object_name_not_found when the stream is missing, and
+  /// disk_full when a write would make it larger than the backend can store.
+  virtual Result<Opened> open_stream(const SmbPath& /*path*/, std::string_view /*stream*/,
+                                     const OpenParams& /*params*/) {
+    return NtStatus::object_name_invalid;
+  }
+  /// Removes a named stream (object_name_not_found when it does not exist). The server calls it
+  /// once the last open of a delete-pending stream has closed.
+  virtual Result<void> remove_stream(const SmbPath& /*path*/, std::string_view /*stream*/) {
+    return NtStatus::not_supported;
+  }
+  /// Renames a named stream of one file; object_name_collision when `to` exists and !replace.
+  virtual Result<void> rename_stream(const SmbPath& /*path*/, std::string_view /*from*/,
+                                     std::string_view /*to*/, bool /*replace*/) {
     return NtStatus::not_supported;
   }
   virtual Result<FsInfo> fs_info() = 0;
