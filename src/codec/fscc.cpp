@@ -17,6 +17,7 @@ namespace {
 constexpr std::uint32_t kFileCasePreservedNames = 0x00000002;
 constexpr std::uint32_t kFileUnicodeOnDisk = 0x00000004;
 constexpr std::uint32_t kFileSupportsSparseFiles = 0x00000040;
+constexpr std::uint32_t kFileNamedStreams = 0x00040000;
 constexpr std::uint32_t kFileSupportsHardLinks = 0x00400000;
 constexpr std::uint32_t kFileSupportsExtendedAttributes = 0x00800000;
 // FileFsDeviceInformation (MS-FSCC 2.5.10)
@@ -268,16 +269,28 @@ Result<std::vector<std::uint8_t>> encode_file_info(std::uint8_t info_class, cons
       w.u32(attributes_of(info));
       w.u32(0);  // ReparseTag
       break;
-    case kFileStreamInformation:
-      if (!info.is_directory) {  // one unnamed data stream; directories have none
-        const std::vector<std::uint8_t> n = to_utf16le("::$DATA");
-        w.u32(0);  // NextEntryOffset: last entry
+    case kFileStreamInformation: {
+      // MS-FSCC 2.4.44: the unnamed data stream (files only: directories have none), then the
+      // named ones as ":name:$DATA"; entries 8-byte aligned, the last with NextEntryOffset 0.
+      std::vector<std::pair<std::string, const StreamInfo*>> entries;
+      StreamInfo unnamed{"", info.size, info.allocation_size};
+      if (!info.is_directory) entries.emplace_back("::$DATA", &unnamed);
+      for (const auto& s : open.streams) entries.emplace_back(":" + s.name + ":$DATA", &s);
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        const std::vector<std::uint8_t> n = to_utf16le(entries[i].first);
+        const std::size_t start = out.size();
+        const bool last = i + 1 == entries.size();
+        const std::size_t size = 24 + n.size();
+        const std::size_t padded = (size + 7) & ~std::size_t{7};
+        w.u32(last ? 0 : u32_len(padded));  // NextEntryOffset
         w.u32(u32_len(n.size()));
-        w.u64(info.size);
-        w.u64(info.allocation_size);
+        w.u64(entries[i].second->size);
+        w.u64(entries[i].second->allocation_size);
         w.bytes(n);
+        if (!last) w.zeros(padded - (out.size() - start));
       }
       break;
+    }
     case kFileCompressionInformation:
       w.u64(info.size);  // CompressedFileSize
       w.u16(0);          // CompressionFormat: COMPRESSION_FORMAT_NONE
@@ -324,7 +337,8 @@ Result<std::vector<std::uint8_t>> encode_fs_info(std::uint8_t info_class, const 
       const std::vector<std::uint8_t> name = to_utf16le(fs.fs_name);
       w.u32(kFileCasePreservedNames | kFileUnicodeOnDisk | (fs.sparse_files ? kFileSupportsSparseFiles : 0) |
             (fs.hard_links ? kFileSupportsHardLinks : 0) |
-            (fs.extended_attributes ? kFileSupportsExtendedAttributes : 0));
+            (fs.extended_attributes ? kFileSupportsExtendedAttributes : 0) |
+            (fs.named_streams ? kFileNamedStreams : 0));
       w.u32(fs.max_name_length);
       w.u32(u32_len(name.size()));
       w.bytes(name);

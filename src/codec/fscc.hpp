@@ -51,6 +51,7 @@ struct OpenContext {
   std::uint32_t mode = 0;           // FileModeInformation
   bool delete_pending = false;      // FileStandardInformation.DeletePending
   std::uint32_t ea_size = 0;        // FileEaInformation.EaSize (codec::full_ea_list_size)
+  std::vector<StreamInfo> streams;  // FileStreamInformation: the named streams (`info` is the file's)
 };
 
 /// Encodes a QUERY_INFO SMB2_0_INFO_FILE class. Unknown class → invalid_info_class. The result

@@ -74,7 +74,11 @@ void Ctx::unregister_open(const std::shared_ptr<Open>& o) {
 
 void remove_closed(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::Closed& closed) {
   if (!closed.remove) return;
-  if (vfs) {
+  if (vfs && !closed.stream.empty()) {
+    if (auto r = vfs->remove_stream(closed.path, closed.stream); !r)
+      SMBSRV_LOG_DEBUG("delete on close of stream '{}:{}' failed: {}", closed.path.to_string(), closed.stream,
+                       to_string(r.status()));
+  } else if (vfs) {
     if (auto r = vfs->remove(closed.path); !r)
       SMBSRV_LOG_DEBUG("delete on close of '{}' failed: {}", closed.path.to_string(), to_string(r.status()));
     else  // reported when the name is really gone, not when the deletion was asked for

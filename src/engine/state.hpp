@@ -71,6 +71,7 @@ struct Open {
   std::shared_ptr<TreeConnect> tree;
   std::uint32_t granted_access = 0;
   bool is_directory = false;
+  std::string stream;  // a named stream of the file: its name as opened (empty: the file itself)
   std::unique_ptr<PipeOpen> pipe;  // a named pipe (IPC$): no backend file, no NT-core state
   nt::NtCore::OpenRef nt;  // its share mode, deletion state, locks and lease, in the NT core
   OpenHandle handle;

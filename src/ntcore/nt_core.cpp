@@ -44,6 +44,7 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
     slot = std::make_shared<File>();
     slot->key = req.file;
     slot->path = req.path;
+    slot->stream_name = req.stream_name;
     slot->is_directory = req.is_directory;
   }
   File& f = *slot;
@@ -178,6 +179,7 @@ NtCore::Closed NtCore::close_locked(Open& o, bool apply_delete_on_close, Outbox&
     f.removing = true;
     c.remove = true;
     c.path = f.path;
+    c.stream = f.stream_name;
     c.file = f.key;
     c.is_directory = f.is_directory;
     return c;
@@ -263,6 +265,32 @@ void NtCore::renamed(const OpenRef& open, const SmbPath& from, const SmbPath& to
       if (auto p = SmbPath::from_components(std::move(comps))) f->path = *p;
     }
   }
+}
+
+bool NtCore::rename_stream(const OpenRef& open, const std::string& key, const std::string& name) {
+  std::lock_guard lk(mu_);
+  const FileKey from = open->file->key;
+  FileKey to = from;
+  to.stream = key;
+  if (to == from) {
+    open->file->stream_name = name;  // only the case changes
+    return true;
+  }
+  if (auto it = files_.find(to); it != files_.end()) {
+    const File& t = *it->second;
+    if (!t.opens.empty() || t.removing || !t.waiters.empty() || !t.lock_waiters.empty()) return false;
+    files_.erase(it);
+  }
+  auto node = files_.extract(from);
+  if (node.empty()) return false;
+  node.key() = to;
+  File& f = *node.mapped();
+  f.key = to;
+  f.stream_name = name;
+  for (Open* o : f.opens)
+    if (o->lease && o->lease->file == from) o->lease->file = to;
+  files_.insert(std::move(node));
+  return true;
 }
 
 void NtCore::cancel_wait(const Owner* owner, std::uint64_t token) {

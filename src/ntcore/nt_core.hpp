@@ -61,6 +61,7 @@ class NtCore {
   struct OpenRequest {
     FileKey file;
     SmbPath path;  // share-relative, as opened
+    std::string stream_name;  // a named stream: its name as opened (file.stream is the folded key)
     bool is_directory = false;
     std::uint32_t access = 0;        // granted access mask (generic rights already mapped)
     std::uint32_t share_access = 0;  // FILE_SHARE_READ | _WRITE | _DELETE
@@ -84,6 +85,7 @@ class NtCore {
   struct Closed {
     bool remove = false;  // the last open of a delete-pending file: remove `path`, then call removed()
     SmbPath path;
+    std::string stream;   // set: remove this named stream of `path` rather than the file
     FileKey file;
     bool is_directory = false;
   };
@@ -132,6 +134,10 @@ class NtCore {
   bool in_use(const FileKey& file) const;
   /// After the backend renamed `from` to `to` through `open`: paths of it and of everything below.
   void renamed(const OpenRef& open, const SmbPath& from, const SmbPath& to);
+  /// Before a named stream of `open` is renamed to `key` (FileKey::stream form) / `name`: false
+  /// when that stream has opens of its own (the rename then fails); otherwise the stream's state
+  /// (opens, locks, leases) moves to the new key.
+  bool rename_stream(const OpenRef& open, const std::string& key, const std::string& name);
 
   // ---- byte-range locks (MS-FSA 2.1.4.10, 2.1.5.7 – 2.1.5.9) -----------------------------------
   struct LockRange {

@@ -91,6 +91,7 @@ inline bool ranges_overlap(std::uint64_t a_off, std::uint64_t a_len, std::uint64
 struct NtCore::File {
   FileKey key;
   SmbPath path;  // as first opened; kept current across renames
+  std::string stream_name;  // a named stream (key.stream set): its name as first opened
   bool is_directory = false;
   bool delete_pending = false;  // File.PendingDelete
   bool removing = false;        // the last open closed with delete pending; removal under way

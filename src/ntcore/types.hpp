@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 #include <variant>
 
@@ -18,10 +19,13 @@ using Key16 = std::array<std::uint8_t, 16>;
 
 /// One file or directory of one backend: the backend and its file id (FileInfo::file_id, unique
 /// and stable within the backend), so that every open of the same object, from any connection,
-/// meets the same state.
+/// meets the same state. A named stream is an object of its own (MS-FSA Stream: own share modes,
+/// locks, oplocks and deletion): `stream` is its name in the share's case rule (folded when the
+/// share is case-insensitive), empty for the file itself.
 struct FileKey {
   const Vfs* vfs = nullptr;
   std::uint64_t id = 0;
+  std::string stream;
   friend auto operator<=>(const FileKey&, const FileKey&) = default;
 };
 

@@ -27,6 +27,16 @@ FileTime now_filetime() noexcept {
 
 using Usage = std::atomic<std::uint64_t>;
 
+/// A named stream's data; shared with its open VfsFiles, so an open stream outlives its removal.
+struct StreamData {
+  explicit StreamData(std::shared_ptr<Usage> space) : usage(std::move(space)) {}
+  StreamData(const StreamData&) = delete;
+  StreamData& operator=(const StreamData&) = delete;
+  ~StreamData() { usage->fetch_sub(data.size()); }
+  std::shared_ptr<Usage> usage;
+  std::vector<std::uint8_t> data;
+};
+
 struct Node {
   Node(bool is_dir, std::uint64_t node_id, std::shared_ptr<Usage> space, FileTime now)
       : dir(is_dir), id(node_id), usage(std::move(space)) {
@@ -46,6 +56,7 @@ struct Node {
   std::uint32_t links = 1;  // names in the tree (hard links); 0 once removed
   std::uint64_t reserved = 0;  // set_allocation(): AllocationSize beyond the data, until truncated
   std::map<std::string, std::vector<std::uint8_t>> eas;  // extended attributes, by exact name
+  std::map<std::string, std::shared_ptr<StreamData>> streams;  // named streams, by stored name
 
   void touch_modified(FileTime now) noexcept { last_write = change = now; }
 
@@ -76,15 +87,16 @@ struct State {
   FileTime now() const { return opt.clock ? opt.clock() : now_filetime(); }
 
   /// Grows or shrinks a file, enforcing the capacity. Caller holds mu.
-  Result<void> resize(Node& n, std::uint64_t size) {
-    const std::uint64_t old = n.data.size();
+  Result<void> resize(Node& n, std::uint64_t size) { return resize(n.data, size); }
+  Result<void> resize(std::vector<std::uint8_t>& data, std::uint64_t size) {
+    const std::uint64_t old = data.size();
     if (size > old) {
       const std::uint64_t used = usage->load();
       if (size - old > opt.capacity_bytes || used > opt.capacity_bytes - (size - old))
         return NtStatus::disk_full;
     }
     try {
-      n.data.resize(static_cast<std::size_t>(size));
+      data.resize(static_cast<std::size_t>(size));
     } catch (const std::bad_alloc&) {
       return NtStatus::no_memory;
     } catch (const std::length_error&) {
@@ -205,6 +217,13 @@ class MemoryFile final : public VfsFile {
     for (const auto& [name, value] : node_->eas) out.push_back({name, value});
     return out;
   }
+  Result<std::vector<StreamInfo>> list_streams() override {
+    std::lock_guard lk(st_->mu);
+    std::vector<StreamInfo> out;
+    for (const auto& [name, s] : node_->streams)
+      out.push_back({name, s->data.size(), (s->data.size() + 4095) / 4096 * 4096});
+    return out;
+  }
   Result<void> set_eas(std::span<const ExtendedAttribute> changes) override {
     if (!meta_writable_) return NtStatus::access_denied;
     std::lock_guard lk(st_->mu);
@@ -244,6 +263,66 @@ class MemoryFile final : public VfsFile {
   std::shared_ptr<Node> node_;
   bool writable_;
   bool meta_writable_;  // times and attributes: the server checks the handle's access
+};
+
+/// An open named stream: its data, with the file's metadata.
+class MemoryStreamFile final : public VfsFile {
+ public:
+  MemoryStreamFile(std::shared_ptr<State> st, std::shared_ptr<Node> node, std::shared_ptr<StreamData> data,
+                   bool writable, bool meta_writable)
+      : st_(std::move(st)), node_(std::move(node)), data_(std::move(data)), writable_(writable),
+        meta_writable_(meta_writable) {}
+
+  Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> out) override {
+    std::lock_guard lk(st_->mu);
+    const auto& d = data_->data;
+    if (offset >= d.size()) return std::size_t{0};
+    const auto n = std::min<std::size_t>(out.size(), d.size() - static_cast<std::size_t>(offset));
+    if (n) std::memcpy(out.data(), d.data() + offset, n);
+    return n;
+  }
+  Result<std::size_t> write(std::uint64_t offset, std::span<const std::uint8_t> in) override {
+    if (!writable_) return NtStatus::access_denied;
+    if (in.size() > UINT64_MAX - offset) return NtStatus::file_too_large;
+    if (in.empty()) return std::size_t{0};
+    std::lock_guard lk(st_->mu);
+    const std::uint64_t end = offset + in.size();
+    if (end > data_->data.size()) SMBSRV_TRY(st_->resize(data_->data, end));
+    std::memcpy(data_->data.data() + offset, in.data(), in.size());
+    node_->touch_modified(st_->now());
+    return in.size();
+  }
+  Result<FileInfo> stat() override {
+    std::lock_guard lk(st_->mu);
+    FileInfo fi = node_->info();
+    fi.is_directory = false;
+    fi.size = data_->data.size();
+    fi.allocation_size = (fi.size + 4095) / 4096 * 4096;
+    fi.attributes &= ~kAttrDirectory;
+    return fi;
+  }
+  Result<void> truncate(std::uint64_t size) override {
+    if (!writable_) return NtStatus::access_denied;
+    std::lock_guard lk(st_->mu);
+    SMBSRV_TRY(st_->resize(data_->data, size));
+    node_->touch_modified(st_->now());
+    return {};
+  }
+  Result<void> set_times(const FileTimes& times) override {
+    return MemoryFile(st_, node_, false, meta_writable_).set_times(times);
+  }
+  Result<void> set_attributes(std::uint32_t attributes) override {
+    return MemoryFile(st_, node_, false, meta_writable_).set_attributes(attributes);
+  }
+  Result<void> flush() override { return {}; }
+  Result<std::vector<DirEntry>> list() override { return NtStatus::not_a_directory; }
+
+ private:
+  std::shared_ptr<State> st_;
+  std::shared_ptr<Node> node_;
+  std::shared_ptr<StreamData> data_;
+  bool writable_;
+  bool meta_writable_;
 };
 
 struct Found {
@@ -366,6 +445,83 @@ class MemoryVfs final : public Vfs {
     return {};
   }
 
+  Result<Opened> open_stream(const SmbPath& path, std::string_view stream, const OpenParams& params) override {
+    const auto disp = params.disposition;
+    if (disp != CreateDisposition::open && disp != CreateDisposition::create && disp != CreateDisposition::open_if)
+      return NtStatus::invalid_parameter;
+    if (stream.empty() || stream.find_first_of(std::string_view("\\/:\0", 4)) != std::string_view::npos)
+      return NtStatus::object_name_invalid;
+    if (read_only() && params.write) return NtStatus::access_denied;
+    std::lock_guard lk(st_->mu);
+    std::shared_ptr<Node> node;
+    CreateAction action = CreateAction::opened;
+    if (path.is_root()) {
+      node = st_->root;
+    } else {
+      auto parent = walk_parent(path, nullptr);
+      if (!parent) return parent.status();
+      auto f = find(**parent, path.name());
+      node = f.node;
+      if (!node) {
+        if (disp == CreateDisposition::open) return NtStatus::object_name_not_found;
+        if (read_only()) return NtStatus::access_denied;
+        node = st_->make_node(false);  // the stream's file is made first (MS-FSA 2.1.5.1.1)
+        node->attributes = params.attributes & kAttrSettable;
+        (*parent)->children.emplace(f.name, node);
+        (*parent)->touch_modified(st_->now());
+        action = CreateAction::created;
+      }
+    }
+    if (params.write && action == CreateAction::opened && (node->attributes & kAttrReadonly))
+      return NtStatus::access_denied;
+    auto it = find_stream(*node, stream);
+    std::shared_ptr<StreamData> data;
+    if (it != node->streams.end()) {
+      if (disp == CreateDisposition::create) return NtStatus::object_name_collision;
+      data = it->second;
+    } else {
+      if (disp == CreateDisposition::open) return NtStatus::object_name_not_found;
+      if (read_only()) return NtStatus::access_denied;
+      data = std::make_shared<StreamData>(st_->usage);
+      node->streams.emplace(std::string(stream), data);
+      node->change = st_->now();
+      action = CreateAction::created;
+    }
+    return Opened{std::make_unique<MemoryStreamFile>(st_, std::move(node), std::move(data), params.write, !read_only()),
+                  action};
+  }
+
+  Result<void> remove_stream(const SmbPath& path, std::string_view stream) override {
+    if (read_only()) return NtStatus::access_denied;
+    std::lock_guard lk(st_->mu);
+    auto node = lookup(path);
+    if (!node) return node.status();
+    auto it = find_stream(**node, stream);
+    if (it == (*node)->streams.end()) return NtStatus::object_name_not_found;
+    (*node)->streams.erase(it);
+    (*node)->change = st_->now();
+    return {};
+  }
+
+  Result<void> rename_stream(const SmbPath& path, std::string_view from, std::string_view to, bool replace) override {
+    if (read_only()) return NtStatus::access_denied;
+    std::lock_guard lk(st_->mu);
+    auto node = lookup(path);
+    if (!node) return node.status();
+    auto& streams = (*node)->streams;
+    auto src = find_stream(**node, from);
+    if (src == streams.end()) return NtStatus::object_name_not_found;
+    auto data = src->second;
+    if (auto dst = find_stream(**node, to); dst != streams.end() && dst != src) {
+      if (!replace) return NtStatus::object_name_collision;
+      streams.erase(dst);
+    }
+    streams.erase(find_stream(**node, from));
+    streams.emplace(std::string(to), std::move(data));
+    (*node)->change = st_->now();
+    return {};
+  }
+
   Result<FsInfo> fs_info() override {
     FsInfo fi;
     const std::uint64_t used = st_->usage->load();
@@ -375,6 +531,7 @@ class MemoryVfs final : public Vfs {
     fi.sparse_files = true;
     fi.hard_links = true;
     fi.extended_attributes = true;
+    fi.named_streams = true;
     fi.created = st_->created;
     return fi;
   }
@@ -402,6 +559,25 @@ class MemoryVfs final : public Vfs {
                                                     : CreateAction::overwritten;
     }
     return Opened{std::make_unique<MemoryFile>(st_, node, params.write, !read_only()), action};
+  }
+
+  /// The node at `path` (the root included).
+  Result<std::shared_ptr<Node>> lookup(const SmbPath& path) const {
+    if (path.is_root()) return st_->root;
+    auto parent = walk_parent(path, nullptr);
+    if (!parent) return parent.status();
+    auto f = find(**parent, path.name());
+    if (!f.node) return NtStatus::object_name_not_found;
+    return f.node;
+  }
+
+  /// A named stream of `node`: the exact name, else (case-insensitive shares) any spelling.
+  std::map<std::string, std::shared_ptr<StreamData>>::iterator find_stream(Node& node, std::string_view name) const {
+    auto it = node.streams.find(std::string(name));
+    if (it != node.streams.end() || case_sensitive()) return it;
+    for (auto i = node.streams.begin(); i != node.streams.end(); ++i)
+      if (iequal_names(i->first, name)) return i;
+    return node.streams.end();
   }
 
   Found find(const Node& dir, std::string_view name) const {

@@ -9,6 +9,7 @@
 #include "engine/handlers/pipe.hpp"
 #include "engine/handlers/durable.hpp"
 #include "engine/notify.hpp"
+#include "engine/stream_name.hpp"
 #include "log.hpp"
 
 namespace smbsrv::engine::handlers {
@@ -25,6 +26,7 @@ struct CreateWork {
   // in
   std::shared_ptr<TreeConnect> tree;
   SmbPath path;
+  std::string stream;  // a named stream of `path` (as the client named it), or empty
   OpenParams params;
   CreateDisposition disposition = CreateDisposition::open;
   bool truncating = false;
@@ -59,7 +61,7 @@ NtStatus check_existing_attributes(CreateWork& w, const FileInfo& info) {
   }
   // Overwriting a hidden or system file needs the same attribute in the request (MS-FSA 2.1.5.1.2,
   // FILE_OVERWRITE / FILE_SUPERSEDE of an existing file; CreateFile's CREATE_ALWAYS says the same).
-  if (w.truncating && !info.is_directory &&
+  if (w.truncating && !info.is_directory && w.stream.empty() &&
       (((a & kAttrHidden) && !(w.requested_attributes & kAttrHidden)) ||
        ((a & kAttrSystem) && !(w.requested_attributes & kAttrSystem))))
     return NtStatus::access_denied;
@@ -70,21 +72,36 @@ NtStatus check_existing_attributes(CreateWork& w, const FileInfo& info) {
 /// Sets w.again when the NT core ended a delete-on-close durable orphan and the file went with it.
 void run_create_once(CreateWork& w) {
   Vfs& vfs = *w.tree->share->vfs;
-  if (w.eas) {
-    // MS-SMB2 3.3.5.9: EAs on a file system without them fail the CREATE before anything is made.
+  const bool stream = !w.stream.empty();
+  if (w.eas || stream) {
+    // MS-SMB2 3.3.5.9: EAs on a file system without them fail the CREATE before anything is made;
+    // a stream name on one without streams is an invalid name (MS-FSA 2.1.5.1).
     auto fs = vfs.fs_info();
-    if (!fs || !fs->extended_attributes) {
-      w.status = fs ? NtStatus::eas_not_supported : fs.status();
+    if (!fs) {
+      w.status = fs.status();
+      return;
+    }
+    if (stream && !fs->named_streams) {
+      w.status = NtStatus::object_name_invalid;
+      return;
+    }
+    if (w.eas && !fs->extended_attributes) {
+      w.status = NtStatus::eas_not_supported;
       return;
     }
   }
-  auto opened = vfs.open(w.path, w.params);
+  const auto backend_open = [&] {
+    return stream ? vfs.open_stream(w.path, w.stream, w.params) : vfs.open(w.path, w.params);
+  };
+  // What this CREATE made goes again when the CREATE fails after all.
+  const auto unmake = [&] { (void)(stream ? vfs.remove_stream(w.path, w.stream) : vfs.remove(w.path)); };
+  auto opened = backend_open();
   if (!opened && opened.status() == NtStatus::access_denied && w.write_by_maximum_allowed) {
     // The backend refused writing (a file read-only on the host): MAXIMUM_ALLOWED settles for
     // reading, as it does for a file with FILE_ATTRIBUTE_READONLY.
     w.params.write = false;
     w.core.access &= ~(kDataWrite | kFileDeleteChild);
-    opened = vfs.open(w.path, w.params);
+    opened = backend_open();
   }
   if (!opened) {
     w.status = opened.status();
@@ -110,11 +127,11 @@ void run_create_once(CreateWork& w) {
     w.status = NtStatus::cannot_delete;
     if (w.action == CreateAction::created) {
       file.reset();
-      (void)vfs.remove(w.path);
+      unmake();
     }
     return;
   }
-  if (w.eas && w.action == CreateAction::created) {
+  if (w.eas && w.action == CreateAction::created && !stream) {
     // The ExtA context's EAs go on the new file before anyone can open it; a list the backend
     // refuses leaves nothing behind.
     if (auto st = apply_eas(*file, *w.eas, false); st != NtStatus::success) {
@@ -124,8 +141,9 @@ void run_create_once(CreateWork& w) {
       return;
     }
   }
-  w.core.file = {&vfs, info->file_id};
+  w.core.file = {&vfs, info->file_id, stream_key(vfs, w.stream)};
   w.core.path = w.path;
+  w.core.stream_name = w.stream;
   w.core.is_directory = info->is_directory;
   auto granted = w.nt->open(w.core);
   if (granted.remove_first.remove) {
@@ -155,11 +173,11 @@ void run_create_once(CreateWork& w) {
     // new FileAttributes replace the old on FILE_SUPERSEDE and are added on FILE_OVERWRITE[_IF]).
     std::uint32_t attrs = w.requested_attributes | kAttrArchive;
     if (w.disposition != CreateDisposition::supersede) attrs |= info->attributes & kAttrSettable;
-    (void)file->set_attributes(attrs);
+    if (!stream) (void)file->set_attributes(attrs);  // a stream's overwrite leaves the file's alone
     w.nt->data_changed(granted.open, true);
     // The overwritten file's EAs become the ExtA context's (MS-FSA 2.1.5.1.2.1: overwrite and
     // supersede replace them); without the context they stay.
-    if (w.eas)
+    if (w.eas && !stream)
       if (auto st = apply_eas(*file, *w.eas, true); st != NtStatus::success) {
         file.reset();
         close_in_core(*w.nt, &vfs, granted.open, false);
@@ -182,11 +200,13 @@ void run_create_once(CreateWork& w) {
   o->tree = w.tree;
   o->granted_access = w.core.access;
   o->is_directory = info->is_directory;
+  o->stream = w.stream;
   o->nt = std::move(granted.open);
   o->handle.file = std::move(file);
   w.open = std::move(o);
   w.info = *info;
   w.grant = granted.grant;
+  if (stream) return;  // stream changes are not reported (no FILE_ACTION_*_STREAM yet)
   if (w.action == CreateAction::created)
     report_name(*w.nt, &vfs, w.path, codec::kActionAdded, info->is_directory);
   else if (w.action != CreateAction::opened)  // overwritten or superseded
@@ -320,7 +340,14 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   const bool truncating = disposition == CreateDisposition::overwrite ||
                           disposition == CreateDisposition::overwrite_if || disposition == CreateDisposition::supersede;
   if (want_dir && truncating) return rsp.fail(NtStatus::invalid_parameter);
-  auto path = SmbPath::parse(c.name);
+  // "file:stream:$DATA" (MS-FSA 2.1.5.1): the path, then which stream of it.
+  auto split = split_stream_name(c.name);
+  if (!split) return rsp.fail(split.status());
+  const bool want_data = split->kind == StreamName::Kind::default_data || split->kind == StreamName::Kind::named;
+  if (want_dir && want_data) return rsp.fail(NtStatus::not_a_directory);
+  if ((c.create_options & kNonDirectoryFile) && split->kind == StreamName::Kind::index)
+    return rsp.fail(NtStatus::file_is_a_directory);
+  auto path = SmbPath::parse(split->file);
   if (!path) return rsp.fail(path.status());
   if (tree.share && tree.share->windows_names)
     if (auto ok = check_win32_names(*path); !ok) return rsp.fail(ok.status());
@@ -341,15 +368,16 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   CreateWork w;
   w.tree = req.tree;
   w.path = *path;
+  w.stream = split->stream;
   w.disposition = disposition;
   w.truncating = truncating;
   w.params.read = true;
   w.params.write = (access & kDataWrite) != 0 || truncating;
-  w.params.directory = want_dir;
-  w.params.non_directory = (c.create_options & kNonDirectoryFile) != 0;
+  w.params.directory = want_dir || split->kind == StreamName::Kind::index;
+  w.params.non_directory = (c.create_options & kNonDirectoryFile) != 0 || split->kind == StreamName::Kind::default_data;
   // A new file is ARCHIVE besides what the request asks (MS-FSA 2.1.5.1.1); a directory is not.
   w.requested_attributes = c.file_attributes & kAttrSettable;
-  w.params.attributes = w.requested_attributes | (want_dir ? 0 : kAttrArchive);
+  w.params.attributes = w.requested_attributes | (w.params.directory ? 0 : kAttrArchive);
   w.write_by_maximum_allowed = (c.desired_access & kMaximumAllowed) && !(map_generic(c.desired_access) & kDataWrite);
   // The backend opens or creates; truncation is the job's, after the share-mode check.
   switch (disposition) {

@@ -9,6 +9,7 @@
 #include "engine/handlers/pipe.hpp"
 #include "engine/notify.hpp"
 #include "engine/rpc_directory.hpp"
+#include "engine/stream_name.hpp"
 
 namespace smbsrv::engine::handlers {
 namespace {
@@ -38,6 +39,29 @@ std::vector<std::uint8_t> security_descriptor(const Ctx& ctx, const Session& ses
     sd.dacl = std::vector<codec::Ace>{{codec::kAccessAllowedAceType, 0, access, everyone}};
   }
   return codec::encode_security_descriptor(sd);
+}
+
+/// FileStreamInformation (MS-FSCC 2.4.44) lists the file's streams from any of its opens: a stream
+/// open asks the file itself (and reports the file's unnamed stream, not its own size). Runs in a
+/// job with the open's handle locked.
+NtStatus list_streams(Open& o, const SmbPath& path, FileInfo& info, std::vector<StreamInfo>& out) {
+  if (o.stream.empty()) {
+    auto l = o.handle.file->list_streams();
+    if (!l) return l.status();
+    out = std::move(*l);
+    return NtStatus::success;
+  }
+  OpenParams p;
+  p.disposition = CreateDisposition::open;
+  auto base = o.tree->share->vfs->open(path, p);
+  if (!base) return base.status();
+  auto st = base->file->stat();
+  if (!st) return st.status();
+  info = *st;
+  auto l = base->file->list_streams();
+  if (!l) return l.status();
+  out = std::move(*l);
+  return NtStatus::success;
 }
 
 /// Answers with `bytes`, cut to the client's buffer where the class allows it (3.3.5.20.1).
@@ -117,13 +141,21 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
               return;
             }
             fscc::OpenContext oc;
-            oc.name = s.nt->path(s.open->nt).to_wire();
+            const SmbPath path = s.nt->path(s.open->nt);
+            oc.name = path.to_wire();
+            if (!s.open->stream.empty()) oc.name += ":" + s.open->stream;  // as NTFS names a stream open
             oc.delete_pending = s.nt->delete_pending(s.open->nt);
             oc.access_mask = s.open->granted_access;
             oc.position = h.position;
             oc.mode = h.mode;
             if (s.q.file_info_class == fscc::kFileEaInformation || s.q.file_info_class == fscc::kFileAllInformation)
               oc.ea_size = ea_size_of(*h.file);
+            if (s.q.file_info_class == fscc::kFileStreamInformation) {
+              if (auto st = list_streams(*s.open, path, *info, oc.streams); st != NtStatus::success) {
+                s.data = st;
+                return;
+              }
+            }
             s.data = fscc::encode_file_info(s.q.file_info_class, *info, oc);
           },
           [](Ctx&, Request&, Response& r, Query& s) {
@@ -165,6 +197,24 @@ Result<SmbPath> target_path(const Open& o, std::string_view name) {
   if (o.tree->share->windows_names)
     if (auto ok = check_win32_names(*to); !ok) return ok.status();
   return to;
+}
+
+/// A rename of a named stream to ":new[:$DATA]" (MS-FSA 2.1.5.15.11: a stream keeps its file;
+/// only a named stream is renamed, and only to another named stream of the same file).
+NtStatus rename_stream(nt::NtCore& nt, Open& o, std::string_view name, bool replace) {
+  if (o.stream.empty() || name.empty() || name.front() != ':') return NtStatus::invalid_parameter;
+  auto split = split_stream_name(name);
+  if (!split) return split.status();
+  if (split->kind != StreamName::Kind::named) return NtStatus::invalid_parameter;
+  Vfs& vfs = *o.tree->share->vfs;
+  if (!nt.rename_stream(o.nt, stream_key(vfs, split->stream), split->stream)) return NtStatus::sharing_violation;
+  const SmbPath path = nt.path(o.nt);
+  if (auto r = vfs.rename_stream(path, o.stream, split->stream, replace); !r) {
+    (void)nt.rename_stream(o.nt, stream_key(vfs, o.stream), o.stream);  // back to the old key
+    return r.status();
+  }
+  o.stream = split->stream;
+  return NtStatus::success;
 }
 
 /// The blocking part of a SET_INFO on a file: the backend change and the NT core's state.
@@ -254,6 +304,11 @@ NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, 
       if (!ri) return ri.status();
       if (!need(kDelete)) return NtStatus::access_denied;
       if (ri->root_directory != 0) return NtStatus::invalid_parameter;
+      if (!o.stream.empty() || (!ri->file_name.empty() && ri->file_name.front() == ':')) {
+        if (auto st = rename_stream(nt, o, ri->file_name, ri->replace_if_exists); st != NtStatus::success) return st;
+        handles_affected = true;
+        return NtStatus::success;
+      }
       auto to = target_path(o, ri->file_name);
       if (!to) return to.status();
       if (auto r = nt.check_rename(o.nt); !r) return r.status();
