@@ -27,6 +27,7 @@ struct CreateWork {
   std::shared_ptr<TreeConnect> tree;
   SmbPath path;
   std::string stream;  // a named stream of `path` (as the client named it), or empty
+  bool stream_syntax = false;  // the name had a ':' ("file::$DATA" and "dir::$INDEX_ALLOCATION" too)
   OpenParams params;
   CreateDisposition disposition = CreateDisposition::open;
   bool truncating = false;
@@ -73,15 +74,16 @@ NtStatus check_existing_attributes(CreateWork& w, const FileInfo& info) {
 void run_create_once(CreateWork& w) {
   Vfs& vfs = *w.tree->share->vfs;
   const bool stream = !w.stream.empty();
-  if (w.eas || stream) {
+  if (w.eas || w.stream_syntax) {
     // MS-SMB2 3.3.5.9: EAs on a file system without them fail the CREATE before anything is made;
-    // a stream name on one without streams is an invalid name (MS-FSA 2.1.5.1).
+    // on one without streams any ':' makes an invalid name, "::$DATA" too (MS-FSA 2.1.5.1; as
+    // Samba without a streams module: smbtorture smb2.create_no_streams).
     auto fs = vfs.fs_info();
     if (!fs) {
       w.status = fs.status();
       return;
     }
-    if (stream && !fs->named_streams) {
+    if (w.stream_syntax && !fs->named_streams) {
       w.status = NtStatus::object_name_invalid;
       return;
     }
@@ -369,6 +371,7 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   w.tree = req.tree;
   w.path = *path;
   w.stream = split->stream;
+  w.stream_syntax = split->kind != StreamName::Kind::none;
   w.disposition = disposition;
   w.truncating = truncating;
   w.params.read = true;
