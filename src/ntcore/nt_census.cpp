@@ -61,7 +61,13 @@ std::optional<std::string> NtCore::check_invariants() const {
   for (const auto& [key, fp] : files_) {
     const File& f = *fp;
     const std::string name = "'" + f.path.to_string() + "'";
-    if (f.opens.empty() && f.waiters.empty() && !f.removing) return "unused file object " + name;
+    // A file pending deletion stays while its named streams have opens (close_locked()).
+    bool streams_open = false;
+    if (key.stream.empty() && f.delete_pending)
+      for (auto s = files_.upper_bound(FileKey{key.vfs, key.id, {}});
+           s != files_.end() && s->first.vfs == key.vfs && s->first.id == key.id; ++s)
+        streams_open = streams_open || !s->second->opens.empty();
+    if (f.opens.empty() && f.waiters.empty() && !f.removing && !streams_open) return "unused file object " + name;
     std::set<const Open*> seen;
     for (const Open* o : f.opens) {
       if (o->closed) return "closed open still listed on " + name;

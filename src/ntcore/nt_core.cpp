@@ -72,6 +72,10 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
   // last handle's cleanup deletes it, the open waits and then finds the name free.
   if (f.removing && req.wait_token) return wait();
   if (f.delete_pending || f.removing) return give_up(NtStatus::delete_pending);
+  // A named stream of a file pending deletion goes with it (smbtorture smb2.streams.delete).
+  if (!req.file.stream.empty())
+    if (const File* b = base_file_locked(req.file); b && (b->delete_pending || b->removing))
+      return give_up(NtStatus::delete_pending);
   if (req.app_instance) {
     auto ended = end_app_instance_locked(f, req, out);
     if (!ended) return give_up(ended.status());
@@ -116,6 +120,11 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
     }
     return give_up(NtStatus::sharing_violation);
   }
+  // DELETE on the file itself conflicts with an open of any of its named streams that does not
+  // share delete: deleting the file would delete that stream (Windows; smbtorture
+  // smb2.streams.delete).
+  if (req.file.stream.empty() && (req.access & kDelete) && stream_opens_locked(req.file, true))
+    return give_up(NtStatus::sharing_violation);
   // Then the oplock check: stat opens break nothing (MS-FSA 2.1.5.1.2; smbtorture
   // smb2.lease.statopen, statopen4, smb2.oplock.statopen1); READ_CONTROL breaks oplocks only.
   const bool breaks_oplocks = req.truncating || (req.access & ~kOplockStatAccess);
@@ -173,20 +182,49 @@ NtCore::Closed NtCore::close_locked(Open& o, bool apply_delete_on_close, Outbox&
     }
   }
   o.lease.reset();
-  if (f.opens.empty() && f.delete_pending) {
+  // A file pending deletion waits for the last open of its named streams too; that close then
+  // removes the file (and the streams with it).
+  File* base = nullptr;
+  if (!f.key.stream.empty() && f.opens.empty())
+    if (File* b = base_file_locked(f.key);
+        b && b->opens.empty() && b->delete_pending && !b->removing && !stream_opens_locked(b->key))
+      base = b;
+  File& gone = base ? *base : f;
+  if (base || (f.opens.empty() && f.delete_pending && !(f.key.stream.empty() && stream_opens_locked(f.key)))) {
     // The file goes once the closer has removed it; until then new opens see delete_pending and
     // waits on it stay (a CREATE they release must not find the file still there).
-    f.removing = true;
+    gone.removing = true;
     c.remove = true;
-    c.path = f.path;
-    c.stream = f.stream_name;
-    c.file = f.key;
-    c.is_directory = f.is_directory;
+    c.path = gone.path;
+    c.stream = gone.stream_name;
+    c.file = gone.key;
+    c.is_directory = gone.is_directory;
+    if (base) {
+      collect_ready_locked(f, out);
+      if (!keep_file) erase_if_unused_locked(f.key);
+    }
     return c;
   }
   collect_ready_locked(f, out);
   if (!keep_file) erase_if_unused_locked(f.key);
   return c;
+}
+
+NtCore::File* NtCore::base_file_locked(const FileKey& key) {
+  auto it = files_.find(FileKey{key.vfs, key.id, {}});
+  return it == files_.end() ? nullptr : it->second.get();
+}
+
+bool NtCore::stream_opens_locked(const FileKey& key, bool without_share_delete) const {
+  // Keys order by (vfs, id, stream): the file's streams follow its own key.
+  for (auto it = files_.upper_bound(FileKey{key.vfs, key.id, {}});
+       it != files_.end() && it->first.vfs == key.vfs && it->first.id == key.id; ++it) {
+    for (const Open* o : it->second->opens) {
+      if (!without_share_delete) return true;
+      if ((o->access & kSharingRelevant) && !(o->share_access & kShareDelete)) return true;
+    }
+  }
+  return false;
 }
 
 void NtCore::removed(const FileKey& file) {
@@ -205,6 +243,7 @@ void NtCore::erase_if_unused_locked(const FileKey& key) {
   auto it = files_.find(key);
   if (it == files_.end()) return;
   const File& f = *it->second;
+  if (f.delete_pending && key.stream.empty() && stream_opens_locked(key)) return;  // see close_locked()
   if (f.opens.empty() && f.waiters.empty() && !f.removing) files_.erase(it);
 }
 

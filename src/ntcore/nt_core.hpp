@@ -304,6 +304,11 @@ class NtCore {
   template <class Keep>
   void break_others_locked(const Open& by, Keep keep, Outbox& out, bool new_epoch = true);
   void erase_if_unused_locked(const FileKey& key);
+  /// Named streams (FileKey::stream): the File of `key`'s file itself, if it has one; whether any
+  /// named stream of `key`'s file has opens (with `without_share_delete`: an open that does not
+  /// share delete and takes part in sharing).
+  File* base_file_locked(const FileKey& key);
+  bool stream_opens_locked(const FileKey& key, bool without_share_delete = false) const;
   /// MS-FSA 2.1.4.12 for BYTE_RANGE_LOCK through `by`.
   void break_for_lock_locked(const Open& by, Outbox& out);
   /// Grants the queued lock waits of `f` that no longer conflict, in queue order.

@@ -27,7 +27,9 @@ report() {  # verdict fullname
     skip:) echo "skip $2" ;;
   esac
 }
+slow=()
 for t in "$@"; do
+  t0=$(date +%s)
   # acl_xattr_name: the EA smb2.ea.acl_xattr must find hidden and refused (the server's own
   # record, see smbtorture-tests.txt); other tests ignore it.
   timeout 300 smbtorture "//127.0.0.1/share" -p "$PORT" -U "$SMB_USER%$SMB_PASS" -s "$WORK/client.conf" \
@@ -42,8 +44,12 @@ for t in "$@"; do
     report "$verdict" "$full"
   done < <(grep -E '^(test|success|failure|error|skip): ' "$WORK/torture.out")
   [ -n "$pending" ] && report error: "$pending"
+  secs=$(( $(date +%s) - t0 ))
+  [ "$secs" -ge 10 ] && slow+=("$t ${secs}s")
 done
 echo "smbtorture: $npass passed, $nknown known failures, $nfail unexpected"
+# What the run's time goes to (CI budget): invocations of 10 s or more.
+[ ${#slow[@]} -gt 0 ] && printf 'slow: %s\n' "${slow[@]}"
 if [ $rc != 0 ]; then
   for f in "$WORK"/torture.*.out; do
     grep -qE '^(failure|error): |PANIC' "$f" || continue

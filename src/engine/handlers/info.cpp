@@ -100,6 +100,17 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
     if (!info) return rsp.fail(info.status());
     return answer(rsp, q, std::move(info->bytes), info->fixed, info->min);
   }
+  // MS-FSA 2.1.5.12: the classes that report attributes and times need FILE_READ_ATTRIBUTES on
+  // the handle (smbtorture smb2.streams.attributes, smb2.getinfo.getinfo_access).
+  if (q.info_type == codec::kInfoFile && !((*open)->granted_access & kFileReadAttributes)) {
+    switch (q.file_info_class) {
+      case fscc::kFileBasicInformation:
+      case fscc::kFileAllInformation:
+      case fscc::kFileNetworkOpenInformation:
+      case fscc::kFileAttributeTagInformation: return rsp.fail(NtStatus::access_denied);
+      default: break;
+    }
+  }
   struct Query {
     codec::QueryInfoRequest q;
     std::shared_ptr<Open> open;
@@ -199,12 +210,56 @@ Result<SmbPath> target_path(const Open& o, std::string_view name) {
   return to;
 }
 
+/// A named stream renamed to the file's unnamed data stream ("::$DATA"): its data becomes the
+/// file's, which must be empty unless the rename may replace (Windows; smbtorture
+/// smb2.streams.rename2), and the handle goes on as a handle of the file. Handle locked.
+NtStatus stream_to_default(nt::NtCore& nt, Open& o, bool replace) {
+  Vfs& vfs = *o.tree->share->vfs;
+  const SmbPath path = nt.path(o.nt);
+  OpenParams p;
+  p.write = true;
+  p.non_directory = true;
+  p.disposition = CreateDisposition::open;
+  auto base = vfs.open(path, p);
+  if (!base) return base.status();
+  auto bi = base->file->stat();
+  if (!bi) return bi.status();
+  if (bi->size != 0 && !replace) return NtStatus::object_name_collision;
+  if (!nt.rename_stream(o.nt, {}, {})) return NtStatus::sharing_violation;  // the file has opens
+  const auto back = [&](NtStatus st) {
+    (void)nt.rename_stream(o.nt, stream_key(vfs, o.stream), o.stream);
+    return st;
+  };
+  if (auto t = base->file->truncate(0); !t) return back(t.status());
+  std::vector<std::uint8_t> buf(64 * 1024);
+  for (std::uint64_t off = 0;;) {
+    auto n = o.handle.file->read(off, buf);
+    if (!n) return back(n.status());
+    if (*n == 0) break;
+    auto w = base->file->write(off, std::span(buf.data(), *n));
+    if (!w) return back(w.status());
+    off += *n;
+  }
+  if (auto r = vfs.remove_stream(path, o.stream); !r) return back(r.status());
+  o.handle.file = std::move(base->file);
+  o.stream.clear();
+  return NtStatus::success;
+}
+
 /// A rename of a named stream to ":new[:$DATA]" (MS-FSA 2.1.5.15.11: a stream keeps its file;
-/// only a named stream is renamed, and only to another named stream of the same file).
+/// only a named stream is renamed, to another named stream of the same file or to its unnamed
+/// data stream).
 NtStatus rename_stream(nt::NtCore& nt, Open& o, std::string_view name, bool replace) {
-  if (o.stream.empty() || name.empty() || name.front() != ':') return NtStatus::invalid_parameter;
+  if (name.empty()) return NtStatus::invalid_parameter;
   auto split = split_stream_name(name);
   if (!split) return split.status();
+  // "file:stream" names a stream by its file's path: Windows refuses it as the rename of an open
+  // file onto a name in use (smbtorture smb2.streams.rename2); a plain file name is no stream.
+  if (!split->file.empty())
+    return o.stream.empty() || split->kind == StreamName::Kind::none ? NtStatus::invalid_parameter
+                                                                    : NtStatus::sharing_violation;
+  if (o.stream.empty()) return NtStatus::invalid_parameter;
+  if (split->kind == StreamName::Kind::default_data) return stream_to_default(nt, o, replace);
   if (split->kind != StreamName::Kind::named) return NtStatus::invalid_parameter;
   Vfs& vfs = *o.tree->share->vfs;
   if (!nt.rename_stream(o.nt, stream_key(vfs, split->stream), split->stream)) return NtStatus::sharing_violation;

@@ -114,5 +114,18 @@ TEST_F(EngineDosAttributes, DirectoriesReportTheirBits) {
   EXPECT_EQ(attributes(d.fid), kAttrDirectory | kAttrHidden);
 }
 
+TEST_F(EngineDosAttributes, AttributesAndTimesNeedReadAttributesAccess) {
+  // MS-FSA 2.1.5.12: Basic, All, NetworkOpen and AttributeTag need FILE_READ_ATTRIBUTES;
+  // Standard and the others do not.
+  make("a.txt", 0);
+  auto f = c.create("a.txt", access::kFileReadData, kShareAll, kOpen);
+  ASSERT_EQ(f.status, NtStatus::success);
+  for (std::uint8_t cls : {fscc::kFileBasicInformation, fscc::kFileAllInformation, fscc::kFileNetworkOpenInformation,
+                           fscc::kFileAttributeTagInformation})
+    EXPECT_EQ(c.query_info(f.fid, codec::kInfoFile, cls).status(), NtStatus::access_denied) << int{cls};
+  EXPECT_EQ(c.query_info(f.fid, codec::kInfoFile, fscc::kFileStandardInformation).status(), NtStatus::success);
+  EXPECT_EQ(c.query_info(f.fid, codec::kInfoFile, fscc::kFileStreamInformation).status(), NtStatus::success);
+}
+
 }  // namespace
 }  // namespace smbsrv::test

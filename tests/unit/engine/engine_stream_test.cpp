@@ -111,6 +111,46 @@ TEST_F(Streams, DeleteOnCloseRemovesOnlyTheStream) {
   EXPECT_EQ(c.create("f.txt", access::kFullAccess, kShareAll, kOpen).status, NtStatus::success);
 }
 
+TEST_F(Streams, AFileGoesOnlyWhenItsStreamsAreClosed) {
+  // A stream open without FILE_SHARE_DELETE keeps the file from being opened for DELETE.
+  auto s = c.create("f.txt:one", access::kFullAccess, 0, kCreate);
+  ASSERT_EQ(s.status, NtStatus::success);
+  EXPECT_EQ(c.create("f.txt", access::kDelete, kShareAll, kOpen).status, NtStatus::sharing_violation);
+  ASSERT_EQ(c.close(s.fid).status(), NtStatus::success);
+  // With FILE_SHARE_DELETE the file may be deleted; the stream still reads, names give
+  // DELETE_PENDING, and the file goes when the stream's handle closes.
+  s = c.create("f.txt:one", access::kFileReadData | access::kFileWriteData, kShareAll, kOpen);
+  ASSERT_EQ(s.status, NtStatus::success);
+  ASSERT_EQ(c.write(s.fid, 0, Vec{'k'}).status(), NtStatus::success);
+  auto del = c.create("f.txt", access::kDelete, kShareAll, kOpen, kDeleteOnClose);
+  ASSERT_EQ(del.status, NtStatus::success);
+  ASSERT_EQ(c.close(del.fid).status(), NtStatus::success);
+  EXPECT_EQ(read_all(s.fid), Vec{'k'});
+  EXPECT_EQ(c.create("f.txt", access::kFullAccess, kShareAll, kOpenIf).status, NtStatus::delete_pending);
+  EXPECT_EQ(c.create("f.txt:one", access::kFullAccess, kShareAll, kOpenIf).status, NtStatus::delete_pending);
+  ASSERT_EQ(c.close(s.fid).status(), NtStatus::success);
+  EXPECT_EQ(c.create("f.txt", access::kFullAccess, kShareAll, kOpen).status, NtStatus::object_name_not_found);
+}
+
+TEST_F(Streams, AStreamBecomesTheFilesData) {
+  auto base = c.create("f.txt", access::kFullAccess, kShareAll, kCreate);
+  ASSERT_EQ(base.status, NtStatus::success);
+  ASSERT_EQ(c.close(base.fid).status(), NtStatus::success);
+  auto s = c.create("f.txt:s", access::kFullAccess, kShareAll, kCreate);
+  ASSERT_EQ(s.status, NtStatus::success);
+  ASSERT_EQ(c.write(s.fid, 0, Vec{'a', 'b'}).status(), NtStatus::success);
+  auto rn = [&](std::string_view to) {
+    return c.set_info(s.fid, codec::kInfoFile, fscc::kFileRenameInformation, rename_info(to, false)).status();
+  };
+  EXPECT_EQ(rn("f.txt:other"), NtStatus::sharing_violation);  // "<file>:<stream>" as Windows answers it
+  ASSERT_EQ(rn("::$DATA"), NtStatus::success);
+  EXPECT_EQ(read_all(s.fid), (Vec{'a', 'b'}));
+  EXPECT_EQ(c.create("f.txt:s", access::kFullAccess, kShareAll, kOpen).status, NtStatus::object_name_not_found);
+  auto f = c.create("f.txt", access::kFullAccess, kShareAll, kOpen);
+  ASSERT_EQ(f.status, NtStatus::success);
+  EXPECT_EQ(read_all(f.fid), (Vec{'a', 'b'}));
+}
+
 TEST_F(Streams, RenameAStreamWithinItsFile) {
   auto s = c.create("f.txt:old", access::kFullAccess, kShareAll, kCreate);
   ASSERT_EQ(s.status, NtStatus::success);
