@@ -171,6 +171,11 @@ void run_create_once(CreateWork& w) {
       return;
     }
     w.action = w.disposition == CreateDisposition::supersede ? CreateAction::superseded : CreateAction::overwritten;
+    // Overwriting a file replaces it, named streams included (MS-FSA 2.1.5.1.2; smbtorture
+    // smb2.streams.create-disposition); overwriting a stream leaves the others.
+    if (!stream)
+      if (auto named = file->list_streams(); named)
+        for (const auto& s : *named) (void)vfs.remove_stream(w.path, s.name);
     // The overwritten file takes the request's attributes plus ARCHIVE (MS-FSA 2.1.5.1.2: the
     // new FileAttributes replace the old on FILE_SUPERSEDE and are added on FILE_OVERWRITE[_IF]).
     std::uint32_t attrs = w.requested_attributes | kAttrArchive;

@@ -205,6 +205,11 @@ TEST_F(Streams, BadNamesAndOverwrite) {
   auto o = c.create("f.txt:s", access::kFullAccess, kShareAll, kOverwriteIf);
   ASSERT_EQ(o.status, NtStatus::success);
   EXPECT_TRUE(read_all(o.fid).empty());
+  ASSERT_EQ(c.close(o.fid).status(), NtStatus::success);
+  // Overwriting the file itself takes its named streams away.
+  auto f = c.create("f.txt", access::kFullAccess, kShareAll, kOverwriteIf);
+  ASSERT_EQ(f.status, NtStatus::success);
+  EXPECT_EQ(c.create("f.txt:s", access::kFullAccess, kShareAll, kOpen).status, NtStatus::object_name_not_found);
 }
 
 }  // namespace
