@@ -3,6 +3,8 @@
 // LocalVfs's DOS record (user.smbsrv.dos) and of Samba's user.DOSATTRIB string, of a
 // FILE_NOTIFY_INFORMATION chain, and of the extended attribute lists (FILE_FULL_EA_INFORMATION,
 // FILE_GET_EA_INFORMATION); what these decode must encode back to something that decodes the same.
+// The whole input, as a name, also goes through split_stream_name: a stream it accepts is a valid
+// stream name, and its file part has no ':'.
 #include <algorithm>
 #include <cstdlib>
 #include <string_view>
@@ -10,6 +12,7 @@
 #include "codec/ea.hpp"
 #include "codec/fscc.hpp"
 #include "codec/messages.hpp"
+#include "engine/stream_name.hpp"
 #include "vfs/dos_record.hpp"
 
 using namespace smbsrv;
@@ -29,6 +32,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto eas = codec::decode_full_ea_list(Bytes(data, size))) {
     const auto again = codec::decode_full_ea_list(codec::encode_full_ea_list(*eas));
     if (!again || *again != *eas) __builtin_trap();
+  }
+  if (auto sn = engine::split_stream_name(std::string_view(reinterpret_cast<const char*>(data), size))) {
+    if (sn->file.find(':') != std::string_view::npos) std::abort();
+    if (sn->kind == engine::StreamName::Kind::named && !engine::valid_stream_name(sn->stream)) std::abort();
+    if (sn->kind != engine::StreamName::Kind::named && !sn->stream.empty()) std::abort();
   }
   if (auto names = codec::decode_get_ea_list(Bytes(data, size))) {
     const auto again = codec::decode_get_ea_list(codec::encode_get_ea_list(*names));
