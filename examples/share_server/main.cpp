@@ -1,7 +1,7 @@
 // smbsrv-share: serves directories over SMB2/3.
 //
 // Usage: smbsrv-share [--config FILE] [--listen ADDR:PORT]
-//                     [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:comment=TEXT]]...
+//                     [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:nostreams][:comment=TEXT]]...
 //                     [--user NAME:PASSWORD]... [--min-dialect V] [--max-dialect V]
 //                     [--signing required|enabled] [--encrypt] [--guest] [--log-level LEVEL]
 //                     [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]
@@ -52,7 +52,7 @@ std::optional<unsigned long> parse_count(const std::string& v) {
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: smbsrv-share [--config FILE] [--listen ADDR:PORT]\n"
-               "                    [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:comment=TEXT]]...\n"
+               "                    [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:nostreams][:comment=TEXT]]...\n"
                "                    [--user NAME:PASSWORD]... [--min-dialect 2.0.2|2.1|3.0|3.0.2|3.1.1]\n"
                "                    [--max-dialect V] [--signing required|enabled] [--encrypt] [--guest]\n"
                "                    [--log-level trace|debug|info|warn|error]\n"
@@ -279,10 +279,11 @@ int main(int argc, char** argv) {
     // ":anynames" allows the names Windows refuses (CON, "a.", ...; Share::windows_names).
     // ":hidden" leaves the share out of share listings (Share::browseable).
     // ":memory" keeps the share in memory (MemoryVfs, gone when the server stops); PATH is unused.
-    bool ro = false, enc = false, any_names = false, hidden = false, memory = false;
+    // ":nostreams" offers no named streams (Share::named_streams).
+    bool ro = false, enc = false, any_names = false, hidden = false, memory = false, no_streams = false;
     for (bool more = true; more;) {
       more = false;
-      for (const char* flag : {":ro", ":rw", ":encrypt", ":anynames", ":hidden", ":memory"}) {
+      for (const char* flag : {":ro", ":rw", ":encrypt", ":anynames", ":hidden", ":memory", ":nostreams"}) {
         const std::string f = flag;
         if (path.size() > f.size() && path.compare(path.size() - f.size(), f.size(), f) == 0) {
           path.resize(path.size() - f.size());
@@ -291,6 +292,7 @@ int main(int argc, char** argv) {
           if (f == ":anynames") any_names = true;
           if (f == ":hidden") hidden = true;
           if (f == ":memory") memory = true;
+          if (f == ":nostreams") no_streams = true;
           more = true;
         }
       }
@@ -304,6 +306,7 @@ int main(int argc, char** argv) {
       share.default_access = ro ? smbsrv::Access::read_only : smbsrv::Access::read_write;
       share.encrypt_data = enc;
       share.windows_names = !any_names;
+      share.named_streams = !no_streams;
       share.comment = comment;
       share.browseable = !hidden;
       server.add_share(std::move(share));

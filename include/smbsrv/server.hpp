@@ -55,6 +55,10 @@ struct Share {
   /// COM1, a name ending in a dot or a space) with STATUS_OBJECT_NAME_INVALID, as Windows does,
   /// so that no Windows client meets a file it cannot open or delete. Off: any valid name.
   bool windows_names = true;
+  /// Offer named streams ("file:stream") where the backend has them (FsInfo::named_streams).
+  /// Off: the share reports no FILE_NAMED_STREAMS and every name with ':' is
+  /// STATUS_OBJECT_NAME_INVALID, as on a file system without streams.
+  bool named_streams = true;
 };
 
 struct ServerConfig {

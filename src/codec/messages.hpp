@@ -581,9 +581,11 @@ inline constexpr std::uint16_t kWatchTree = 0x0001;
 /// CompletionFilter bits (2.2.35) and FILE_NOTIFY_INFORMATION Actions (MS-FSCC 2.4.42).
 inline constexpr std::uint32_t kNotifyFileName = 0x001, kNotifyDirName = 0x002, kNotifyAttributes = 0x004,
                                kNotifySize = 0x008, kNotifyLastWrite = 0x010, kNotifyLastAccess = 0x020,
-                               kNotifyCreation = 0x040, kNotifyEa = 0x080, kNotifySecurity = 0x100;
+                               kNotifyCreation = 0x040, kNotifyEa = 0x080, kNotifySecurity = 0x100,
+                               kNotifyStreamName = 0x200, kNotifyStreamSize = 0x400, kNotifyStreamWrite = 0x800;
 inline constexpr std::uint32_t kActionAdded = 1, kActionRemoved = 2, kActionModified = 3, kActionRenamedOld = 4,
-                               kActionRenamedNew = 5;
+                               kActionRenamedNew = 5, kActionAddedStream = 6, kActionRemovedStream = 7,
+                               kActionModifiedStream = 8;
 /// One FILE_NOTIFY_INFORMATION entry (MS-FSCC 2.4.42): the name relative to the watched directory,
 /// UTF-8, components separated by backslashes.
 struct NotifyEntry {

@@ -19,6 +19,13 @@ inline void report_name(nt::NtCore& nt, const Vfs* vfs, const SmbPath& path, std
   nt.report(vfs, std::span(&c, 1));
 }
 
+/// The named stream `stream` of `path` was created (ADDED_STREAM) or removed (REMOVED_STREAM).
+inline void report_stream(nt::NtCore& nt, const Vfs* vfs, const SmbPath& path, const std::string& stream,
+                          std::uint32_t action) {
+  const nt::NtCore::Change c{path, action, codec::kNotifyStreamName, stream};
+  nt.report(vfs, std::span(&c, 1));
+}
+
 /// A rename: OLD_NAME then NEW_NAME within one directory; REMOVED then ADDED across
 /// directories (each watcher sees the one it watches; one that watches both sees both).
 inline void report_rename(nt::NtCore& nt, const Vfs* vfs, const SmbPath& from, const SmbPath& to, bool is_directory) {

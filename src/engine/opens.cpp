@@ -78,6 +78,8 @@ void remove_closed(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::Closed& closed) {
     if (auto r = vfs->remove_stream(closed.path, closed.stream); !r)
       SMBSRV_LOG_DEBUG("delete on close of stream '{}:{}' failed: {}", closed.path.to_string(), closed.stream,
                        to_string(r.status()));
+    else
+      report_stream(nt, vfs, closed.path, closed.stream, codec::kActionRemovedStream);
   } else if (vfs) {
     if (auto r = vfs->remove(closed.path); !r)
       SMBSRV_LOG_DEBUG("delete on close of '{}' failed: {}", closed.path.to_string(), to_string(r.status()));

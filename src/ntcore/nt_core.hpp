@@ -251,6 +251,7 @@ class NtCore {
     SmbPath path;
     std::uint32_t action = 0;
     std::uint32_t filter = 0;
+    std::string stream;  // a named stream of `path` changed (reported as "name:stream")
   };
   /// Queues each change for every armed open that watches it (the directory holding it; with
   /// WatchTree, any directory above it) and whose filter matches; waiting requests are woken.

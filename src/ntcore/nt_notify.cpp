@@ -126,8 +126,22 @@ void NtCore::report_of(const OpenRef& open, std::uint32_t action, std::uint32_t 
   Outbox out;
   std::lock_guard lk(mu_);
   if (watchers_.empty() || open->closed) return;
-  const Change c{open->file->path, action, filter};
-  report_locked(open->file->key.vfs, std::span(&c, 1), out);
+  const File& f = *open->file;
+  if (f.key.stream.empty()) {
+    const Change c{f.path, action, filter, {}};
+    report_locked(f.key.vfs, std::span(&c, 1), out);
+    return;
+  }
+  // Through a stream's handle, data changes are the stream's (MODIFIED_STREAM with STREAM_SIZE /
+  // STREAM_WRITE, MS-FSCC 2.7.1); times, attributes and security are the file's.
+  Change c[2];
+  std::size_t n = 0;
+  std::uint32_t stream_filter = 0;
+  if (filter & codec::kNotifySize) stream_filter |= codec::kNotifyStreamSize;
+  if (filter & codec::kNotifyLastWrite) stream_filter |= codec::kNotifyStreamWrite;
+  if (stream_filter) c[n++] = {f.path, codec::kActionModifiedStream, stream_filter, f.stream_name};
+  if (const auto rest = filter & ~(codec::kNotifySize | codec::kNotifyLastWrite)) c[n++] = {f.path, action, rest, {}};
+  report_locked(f.key.vfs, std::span(c, n), out);
 }
 
 void NtCore::report(const Vfs* vfs, std::span<const Change> changes) {
@@ -148,7 +162,9 @@ void NtCore::report_locked(const Vfs* vfs, std::span<const Change> changes, Outb
       // A watch sees its direct children; with WatchTree anything below (MS-FSA 2.1.5.10).
       const bool direct = same_path(vfs, f.path, parent);
       if (!direct && !(o->notify->watch_tree && is_below(vfs, f.path, parent))) continue;
-      queue_change_locked(*o, {c.action, relative_name(f.path, c.path)}, false);
+      std::string name = relative_name(f.path, c.path);
+      if (!c.stream.empty()) name += ":" + c.stream;
+      queue_change_locked(*o, {c.action, std::move(name)}, false);
     }
   }
   // The changes of one report go out together (a rename's two names answer one request).

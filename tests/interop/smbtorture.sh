@@ -9,11 +9,14 @@
 # "open"); they are reported and compared with their full name (smb2.read.eof, smb2.create.open).
 # The known-failures file holds full names, one a line; '#' starts a comment line.
 # A test that starts but never reports a verdict (smbtorture crashed or timed out) is an error.
+# TEST@SHARE runs the test against another share of the server: `nostreams` (a share without
+# named streams, for smb2.create_no_streams).
 command -v smbtorture >/dev/null || { echo "smbtorture missing"; exit 77; }
 . "$(dirname "$0")/common.sh"
 BIN=$1 KNOWN=$2; shift 2
 grep -vE '^[[:space:]]*(#|$)' "$KNOWN" | sed 's/[[:space:]]*$//' > "$WORK/known.txt"
-start_server "$BIN" --signing required
+mkdir -p "$WORK/nostreams"
+start_server "$BIN" --signing required --share "nostreams=$WORK/nostreams:nostreams"
 rc=0
 npass=0 nknown=0 nfail=0
 report() {  # verdict fullname
@@ -28,11 +31,13 @@ report() {  # verdict fullname
   esac
 }
 slow=()
-for t in "$@"; do
+for spec in "$@"; do
+  t=${spec%@*} share=share
+  [ "$t" != "$spec" ] && share=${spec##*@}
   t0=$(date +%s)
   # acl_xattr_name: the EA smb2.ea.acl_xattr must find hidden and refused (the server's own
   # record, see smbtorture-tests.txt); other tests ignore it.
-  timeout 300 smbtorture "//127.0.0.1/share" -p "$PORT" -U "$SMB_USER%$SMB_PASS" -s "$WORK/client.conf" \
+  timeout 300 smbtorture "//127.0.0.1/$share" -p "$PORT" -U "$SMB_USER%$SMB_PASS" -s "$WORK/client.conf" \
     --option=torture:acl_xattr_name=smbsrv.dos --format=subunit "$t" > "$WORK/torture.out" 2>&1
   cp "$WORK/torture.out" "$WORK/torture.$t.out"
   pending=

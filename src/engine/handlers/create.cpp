@@ -83,7 +83,7 @@ void run_create_once(CreateWork& w) {
       w.status = fs.status();
       return;
     }
-    if (w.stream_syntax && !fs->named_streams) {
+    if (w.stream_syntax && !(fs->named_streams && w.tree->share->named_streams)) {
       w.status = NtStatus::object_name_invalid;
       return;
     }
@@ -213,7 +213,12 @@ void run_create_once(CreateWork& w) {
   w.open = std::move(o);
   w.info = *info;
   w.grant = granted.grant;
-  if (stream) return;  // stream changes are not reported (no FILE_ACTION_*_STREAM yet)
+  if (stream) {
+    if (w.action == CreateAction::created) report_stream(*w.nt, &vfs, w.path, w.stream, codec::kActionAddedStream);
+    else if (w.action != CreateAction::opened)
+      w.nt->report_of(w.open->nt, codec::kActionModified, codec::kNotifySize | codec::kNotifyLastWrite);
+    return;
+  }
   if (w.action == CreateAction::created)
     report_name(*w.nt, &vfs, w.path, codec::kActionAdded, info->is_directory);
   else if (w.action != CreateAction::opened)  // overwritten or superseded

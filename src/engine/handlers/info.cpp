@@ -179,8 +179,12 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
           Query{q, *open, &ctx.nt},
           [](Query& s) {
             auto fs = s.open->tree->share->vfs->fs_info();
-            if (!fs) s.data = fs.status();
-            else s.data = fscc::encode_fs_info(s.q.file_info_class, *fs);
+            if (!fs) {
+              s.data = fs.status();
+            } else {
+              fs->named_streams = fs->named_streams && s.open->tree->share->named_streams;
+              s.data = fscc::encode_fs_info(s.q.file_info_class, *fs);
+            }
           },
           [](Ctx&, Request&, Response& r, Query& s) {
             if (!s.data) return r.fail(s.data.status());
@@ -268,6 +272,8 @@ NtStatus rename_stream(nt::NtCore& nt, Open& o, std::string_view name, bool repl
     (void)nt.rename_stream(o.nt, stream_key(vfs, o.stream), o.stream);  // back to the old key
     return r.status();
   }
+  report_stream(nt, &vfs, path, o.stream, codec::kActionRemovedStream);
+  report_stream(nt, &vfs, path, split->stream, codec::kActionAddedStream);
   o.stream = split->stream;
   return NtStatus::success;
 }

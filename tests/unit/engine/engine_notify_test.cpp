@@ -107,6 +107,31 @@ TEST_F(Notify, ChangesBetweenRequestsAreKeptAndAnsweredAtOnce) {
   EXPECT_EQ(changes_of(r), (std::vector<NotifyEntry>{{codec::kActionModified, "x.txt"}, {codec::kActionRemoved, "x.txt"}}));
 }
 
+TEST_F(Notify, NamedStreamsAreReportedAsStreamChanges) {
+  // MS-FSCC 2.7.1: ADDED_STREAM / MODIFIED_STREAM / REMOVED_STREAM, named "file:stream", under
+  // the STREAM_NAME / STREAM_SIZE / STREAM_WRITE filters.
+  ASSERT_NO_FATAL_FAILURE(make("d\\f.txt"));
+  const auto d2 = dir;
+  auto watch = [&] {
+    return a->one({Command::change_notify,
+                   notify_body(d2, codec::kNotifyStreamName | codec::kNotifyStreamSize | codec::kNotifyStreamWrite)});
+  };
+  ASSERT_EQ(watch().status(), NtStatus::pending);
+  auto t = b->create("d\\f.txt:two", access::kFullAccess, kShareAll, kCreate);
+  ASSERT_EQ(t.status, NtStatus::success);
+  auto fin = a->take_pushed();
+  ASSERT_EQ(fin.size(), 1u);
+  EXPECT_EQ(changes_of(fin[0]), (std::vector<NotifyEntry>{{codec::kActionAddedStream, "f.txt:two"}}));
+  ASSERT_EQ(b->write(t.fid, 0, Vec(4, 1)).status(), NtStatus::success);
+  ASSERT_EQ(b->set_info(t.fid, codec::kInfoFile, 13 /*FileDispositionInformation*/, Vec{1}).status(),
+            NtStatus::success);
+  ASSERT_EQ(b->close(t.fid).status(), NtStatus::success);
+  auto r = watch();
+  ASSERT_EQ(r.status(), NtStatus::success);
+  EXPECT_EQ(changes_of(r), (std::vector<NotifyEntry>{{codec::kActionModifiedStream, "f.txt:two"},
+                                                     {codec::kActionRemovedStream, "f.txt:two"}}));
+}
+
 TEST_F(Notify, FilterAndTreeAreThoseOfTheFirstRequest) {
   // DIR_NAME only, without WatchTree: a file is not reported, nor anything deeper.
   ASSERT_EQ(notify(codec::kNotifyDirName).status(), NtStatus::pending);
