@@ -19,6 +19,7 @@
 
 #include "vfs/dos_record.hpp"
 #include "vfs/local_ea.hpp"
+#include "vfs/local_stream.hpp"
 #include "vfs/local_vfs_internal.hpp"
 
 namespace smbsrv::detail {
@@ -254,6 +255,7 @@ class LocalFile final : public VfsFile {
     if (!meta_writable_) return NtStatus::access_denied;
     return set_local_eas(fd_.get(), changes);
   }
+  Result<std::vector<StreamInfo>> list_streams() override { return list_local_streams(fd_.get()); }
   Result<void> set_sparse(bool sparse) override {
     if (dir_) return NtStatus::invalid_parameter;
     const int r = sparse ? ::fsetxattr(fd_.get(), kSparseXattr, "1", 1, 0) : ::fremovexattr(fd_.get(), kSparseXattr);

@@ -24,6 +24,7 @@
 
 #include "util/upcase.hpp"
 #include "vfs/dos_record.hpp"
+#include "vfs/local_stream.hpp"
 #include "vfs/local_vfs_internal.hpp"
 #include "vfs/name_cache.hpp"
 
@@ -51,6 +52,8 @@ class LocalVfs final : public Vfs {
   LocalVfs(Fd root, LocalVfsOptions options) : root_(std::move(root)), opt_(options) {
     // Exact names need no scan: only case-insensitive shares get the index.
     if (!opt_.case_sensitive) names_ = std::make_unique<detail::NameCache>(&read_names);
+    // Named streams live in user xattrs: probed once here, so fs_info() stays a statvfs.
+    if (Fd d{open_beneath(root_.get(), ".", O_RDONLY | O_DIRECTORY)}) xattrs_ = detail::local_user_xattrs(d.get());
   }
 
   bool read_only() const override { return opt_.read_only; }
@@ -213,6 +216,49 @@ class LocalVfs final : public Vfs {
     return {};
   }
 
+  // Named streams (vfs/local_stream.hpp): xattrs of the base file, which open() finds or creates.
+  Result<Opened> open_stream(const SmbPath& path, std::string_view stream, const OpenParams& params) override {
+    if (!detail::valid_local_stream_name(stream)) return NtStatus::object_name_invalid;
+    const auto disp = params.disposition;
+    if (disp != CreateDisposition::open && disp != CreateDisposition::create && disp != CreateDisposition::open_if)
+      return NtStatus::invalid_parameter;
+    if (params.directory) return NtStatus::invalid_parameter;
+    if (opt_.read_only && (params.write || disp == CreateDisposition::create)) return NtStatus::access_denied;
+    // The base: opened for its xattrs only (fsetxattr needs no write access to the descriptor);
+    // created as open() would create it when the stream is to be created.
+    const OpenParams base_params{.read = true, .write = false,
+                                 .disposition = disp == CreateDisposition::open || opt_.read_only
+                                                    ? CreateDisposition::open : CreateDisposition::open_if,
+                                 .attributes = params.attributes};
+    auto base = open(path, base_params);
+    if (!base) return base.status();
+    const bool base_created = base->action == CreateAction::created;
+    auto made = open_stream_of(std::move(base->file), stream, params);
+    if (!made && base_created) (void)remove(path);  // no half-made file is left behind
+    return made;
+  }
+
+  Result<void> remove_stream(const SmbPath& path, std::string_view stream) override {
+    if (opt_.read_only) return NtStatus::access_denied;
+    if (!detail::valid_local_stream_name(stream)) return NtStatus::object_name_invalid;
+    auto base = open(path, OpenParams{});
+    if (!base) return base.status();
+    const int fd = detail::local_file_fd(*base->file);
+    auto key = detail::find_local_stream(fd, stream, opt_.case_sensitive);
+    if (!key) return key.status();
+    if (!*key) return NtStatus::object_name_not_found;
+    return detail::remove_local_stream(fd, **key);
+  }
+
+  Result<void> rename_stream(const SmbPath& path, std::string_view from, std::string_view to, bool replace) override {
+    if (opt_.read_only) return NtStatus::access_denied;
+    if (!detail::valid_local_stream_name(from) || !detail::valid_local_stream_name(to))
+      return NtStatus::object_name_invalid;
+    auto base = open(path, OpenParams{});
+    if (!base) return base.status();
+    return detail::rename_local_stream(detail::local_file_fd(*base->file), from, to, replace, opt_.case_sensitive);
+  }
+
   Result<FsInfo> fs_info() override {
     struct statvfs sv {};
     if (::fstatvfs(root_.get(), &sv) != 0) return last_error();
@@ -228,12 +274,33 @@ class LocalVfs final : public Vfs {
     fi.sparse_files = true;
     fi.hard_links = true;
     fi.extended_attributes = true;  // "user." xattrs (vfs/local_ea.hpp)
+    fi.named_streams = xattrs_;     // "user.DosStream.*" xattrs (vfs/local_stream.hpp)
     struct statx st {};
     if (do_statx(root_.get(), "", AT_EMPTY_PATH, st) == 0) fi.created = info_from_statx(st).creation;
     return fi;
   }
 
  private:
+  /// The stream `stream` of the open file `base`, found or created per params.disposition.
+  Result<Opened> open_stream_of(std::unique_ptr<VfsFile> base, std::string_view stream, const OpenParams& params) {
+    const int fd = detail::local_file_fd(*base);
+    if (fd < 0) return NtStatus::internal_error;
+    auto key = detail::find_local_stream(fd, stream, opt_.case_sensitive);
+    if (!key) return key.status();
+    CreateAction action = CreateAction::opened;
+    if (*key) {
+      if (params.disposition == CreateDisposition::create) return NtStatus::object_name_collision;
+    } else {
+      if (params.disposition == CreateDisposition::open) return NtStatus::object_name_not_found;
+      if (opt_.read_only) return NtStatus::access_denied;
+      if (auto r = detail::create_local_stream(fd, stream); !r) return r.status();
+      *key = detail::local_stream_key(stream);
+      action = CreateAction::created;
+    }
+    return Opened{detail::make_local_stream(std::move(base), std::move(**key), params.write && !opt_.read_only),
+                  action};
+  }
+
   Result<Opened> open_existing(int dirfd, const char* name, Kind kind, const OpenParams& params,
                                bool truncating) {
     const auto disp = params.disposition;
@@ -349,6 +416,7 @@ class LocalVfs final : public Vfs {
   Fd root_;
   LocalVfsOptions opt_;
   std::unique_ptr<detail::NameCache> names_;  // case-insensitive shares only
+  bool xattrs_ = false;                       // the share's file system keeps user xattrs
 };
 
 }  // namespace
