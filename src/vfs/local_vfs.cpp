@@ -217,8 +217,9 @@ class LocalVfs final : public Vfs {
   }
 
   // Named streams (vfs/local_stream.hpp): xattrs of the base file, which open() finds or creates.
+  // Without user xattrs they answer as the defaults of a backend without streams.
   Result<Opened> open_stream(const SmbPath& path, std::string_view stream, const OpenParams& params) override {
-    if (!detail::valid_local_stream_name(stream)) return NtStatus::object_name_invalid;
+    if (!xattrs_ || !detail::valid_local_stream_name(stream)) return NtStatus::object_name_invalid;
     const auto disp = params.disposition;
     if (disp != CreateDisposition::open && disp != CreateDisposition::create && disp != CreateDisposition::open_if)
       return NtStatus::invalid_parameter;
@@ -239,6 +240,7 @@ class LocalVfs final : public Vfs {
   }
 
   Result<void> remove_stream(const SmbPath& path, std::string_view stream) override {
+    if (!xattrs_) return NtStatus::not_supported;
     if (opt_.read_only) return NtStatus::access_denied;
     if (!detail::valid_local_stream_name(stream)) return NtStatus::object_name_invalid;
     auto base = open(path, OpenParams{});
@@ -251,6 +253,7 @@ class LocalVfs final : public Vfs {
   }
 
   Result<void> rename_stream(const SmbPath& path, std::string_view from, std::string_view to, bool replace) override {
+    if (!xattrs_) return NtStatus::not_supported;
     if (opt_.read_only) return NtStatus::access_denied;
     if (!detail::valid_local_stream_name(from) || !detail::valid_local_stream_name(to))
       return NtStatus::object_name_invalid;
