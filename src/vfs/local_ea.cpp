@@ -30,8 +30,19 @@ NtStatus xattr_error(int err) {
   }
 }
 
-/// The value of xattr `key`; nullopt when it does not exist. Errors other than ENODATA fail.
-Result<std::optional<std::vector<std::uint8_t>>> get_value(int fd, const std::string& key) {
+/// Sets (value) or removes (nullopt or empty) xattr `key`; removing an absent one succeeds.
+Result<void> put_value(int fd, const std::string& key, const std::optional<std::vector<std::uint8_t>>& v) {
+  if (v && !v->empty()) {
+    if (::fsetxattr(fd, key.c_str(), v->data(), v->size(), 0) != 0) return xattr_error(errno);
+  } else if (::fremovexattr(fd, key.c_str()) != 0 && errno != ENODATA) {
+    return xattr_error(errno);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::optional<std::vector<std::uint8_t>>> read_xattr(int fd, const std::string& key) {
   for (int attempt = 0; attempt < 4; ++attempt) {
     const ssize_t size = ::fgetxattr(fd, key.c_str(), nullptr, 0);
     if (size < 0) {
@@ -50,29 +61,12 @@ Result<std::optional<std::vector<std::uint8_t>>> get_value(int fd, const std::st
   return NtStatus::internal_error;
 }
 
-/// Sets (value) or removes (nullopt or empty) xattr `key`; removing an absent one succeeds.
-Result<void> put_value(int fd, const std::string& key, const std::optional<std::vector<std::uint8_t>>& v) {
-  if (v && !v->empty()) {
-    if (::fsetxattr(fd, key.c_str(), v->data(), v->size(), 0) != 0) return xattr_error(errno);
-  } else if (::fremovexattr(fd, key.c_str()) != 0 && errno != ENODATA) {
-    return xattr_error(errno);
-  }
-  return {};
-}
-
-}  // namespace
-
-bool reserved_ea_name(std::string_view name) {
-  return starts_with_nocase(name, "smbsrv.") || codec::ea_name_equal(name, "DOSATTRIB") ||
-         starts_with_nocase(name, "DosStream.");
-}
-
-Result<std::vector<ExtendedAttribute>> list_local_eas(int fd) {
+Result<std::vector<char>> list_xattr_names(int fd) {
   std::vector<char> names;
   for (int attempt = 0;; ++attempt) {
     const ssize_t size = ::flistxattr(fd, nullptr, 0);
     if (size < 0) {
-      if (errno == ENOTSUP) return std::vector<ExtendedAttribute>{};
+      if (errno == ENOTSUP) return std::vector<char>{};
       return xattr_error(errno);
     }
     names.resize(static_cast<std::size_t>(size));
@@ -83,6 +77,18 @@ Result<std::vector<ExtendedAttribute>> list_local_eas(int fd) {
     }
     if (errno != ERANGE || attempt == 3) return xattr_error(errno);
   }
+  return names;
+}
+
+bool reserved_ea_name(std::string_view name) {
+  return starts_with_nocase(name, "smbsrv.") || codec::ea_name_equal(name, "DOSATTRIB") ||
+         starts_with_nocase(name, "DosStream.");
+}
+
+Result<std::vector<ExtendedAttribute>> list_local_eas(int fd) {
+  auto listed = list_xattr_names(fd);
+  if (!listed) return listed.status();
+  const std::vector<char>& names = *listed;
   std::vector<ExtendedAttribute> out;
   for (std::size_t pos = 0; pos < names.size();) {
     const std::string key(names.data() + pos);  // NUL-terminated by flistxattr
@@ -90,7 +96,7 @@ Result<std::vector<ExtendedAttribute>> list_local_eas(int fd) {
     if (!key.starts_with(kUserPrefix)) continue;
     std::string name = key.substr(kUserPrefix.size());
     if (!codec::valid_ea_name(name) || reserved_ea_name(name)) continue;
-    auto v = get_value(fd, key);
+    auto v = read_xattr(fd, key);
     if (!v) return v.status();
     if (!*v || (*v)->empty() || (*v)->size() > kMaxEaValue) continue;  // gone meanwhile, or not an EA
     out.push_back({std::move(name), std::move(**v)});
@@ -111,7 +117,7 @@ Result<void> set_local_eas(int fd, std::span<const ExtendedAttribute> changes) {
   for (const auto& c : changes) {
     std::string key = std::string(kUserPrefix) + c.name;
     if (std::any_of(before.begin(), before.end(), [&](const auto& b) { return b.first == key; })) continue;
-    auto v = get_value(fd, key);
+    auto v = read_xattr(fd, key);
     if (!v) return v.status();
     before.emplace_back(std::move(key), std::move(*v));
   }

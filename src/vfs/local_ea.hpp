@@ -3,7 +3,9 @@
 // Internal to the local backend.
 #pragma once
 
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -19,6 +21,11 @@ bool reserved_ea_name(std::string_view name);
 /// reserved ones and those no EA can carry (an invalid EA name, an empty value or one over 65535
 /// bytes). A file system without user xattrs has none.
 Result<std::vector<ExtendedAttribute>> list_local_eas(int fd);
+/// The value of xattr `key` of `fd`; nullopt when it does not exist.
+Result<std::optional<std::vector<std::uint8_t>>> read_xattr(int fd, const std::string& key);
+/// The names of every xattr of `fd`, each NUL-terminated, as flistxattr(2) gives them; none on a
+/// file system without xattrs.
+Result<std::vector<char>> list_xattr_names(int fd);
 /// VfsFile::set_eas() on `fd`: a reserved name → access_denied before anything changes; a
 /// failure part way restores the values the touched names had. E2BIG/ENOSPC/ERANGE (no room for
 /// the value on this file system) → ea_too_large (MS-FSA 2.1.5.15.5), no user xattrs →
