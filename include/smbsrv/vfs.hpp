@@ -235,12 +235,12 @@ class VfsFile {
   /// changed, and a failure part way (ea_too_large when the file system has no room, say) must
   /// leave the EAs as they were. Errors: access_denied (a read-only share, a reserved name),
   /// ea_too_large. Default: eas_not_supported.
-  /// Optional (FsInfo::named_streams): the named streams of this file or directory, in any order.
-  /// Called on an open of the file itself (never on a stream's VfsFile).
-  virtual Result<std::vector<StreamInfo>> list_streams() { return std::vector<StreamInfo>{}; }
   virtual Result<void> set_eas(std::span<const ExtendedAttribute> /*changes*/) {
     return NtStatus::eas_not_supported;
   }
+  /// Optional (FsInfo::named_streams): the named streams of this file or directory, in any order.
+  /// Called on an open of the file itself (never on a stream's VfsFile).
+  virtual Result<std::vector<StreamInfo>> list_streams() { return std::vector<StreamInfo>{}; }
 };
 
 class Vfs {
