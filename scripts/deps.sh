@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config libssl-dev libasio-dev libspdlog-dev
       libgtest-dev libgmock-dev libbenchmark-dev)
-[ "${1:-}" = "--test" ] && PKGS+=(smbclient samba-testsuite python3-impacket)
+[ "${1:-}" = "--test" ] && PKGS+=(smbclient samba-testsuite python3-impacket attr)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
