@@ -33,6 +33,7 @@
 #include "util/upcase.hpp"
 #include "vfs/dos_record.hpp"
 #include "vfs/local_ea.hpp"
+#include "vfs/local_security.hpp"
 #include "vfs/local_vfs_internal.hpp"
 #include "vfs/name_cache.hpp"
 
@@ -292,6 +293,10 @@ class LocalFile final : public VfsFile {
   Result<void> set_eas(std::span<const ExtendedAttribute> changes) override {
     if (!meta_writable_) return NtStatus::access_denied;
     return detail::set_local_eas(fd_.get(), changes);
+  }
+  Result<std::vector<std::uint8_t>> get_security() override { return detail::get_local_security(fd_.get()); }
+  Result<void> set_security(std::span<const std::uint8_t> sd) override {
+    return meta_writable_ ? detail::set_local_security(fd_.get(), sd) : Result<void>(NtStatus::access_denied);
   }
   Result<void> set_sparse(bool sparse) override {
     if (dir_) return NtStatus::invalid_parameter;
@@ -657,7 +662,7 @@ class LocalVfs final : public Vfs {
     fi.max_name_length = 255;
     fi.sparse_files = true;
     fi.hard_links = true;
-    fi.extended_attributes = true;  // "user." xattrs (vfs/local_ea.hpp)
+    fi.extended_attributes = fi.persistent_acls = true;  // "user." xattrs (local_ea.hpp, local_security.hpp)
     struct statx st {};
     if (do_statx(root_.get(), "", AT_EMPTY_PATH, st) == 0) fi.created = info_from_statx(st).creation;
     return fi;
