@@ -1,7 +1,7 @@
 // smbsrv-share: serves directories over SMB2/3.
 //
 // Usage: smbsrv-share [--config FILE] [--listen ADDR:PORT]
-//                     [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:comment=TEXT]]...
+//                     [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:acls][:comment=TEXT]]...
 //                     [--user NAME:PASSWORD]... [--min-dialect V] [--max-dialect V]
 //                     [--signing required|enabled] [--encrypt] [--guest] [--log-level LEVEL]
 //                     [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]
@@ -52,7 +52,7 @@ std::optional<unsigned long> parse_count(const std::string& v) {
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: smbsrv-share [--config FILE] [--listen ADDR:PORT]\n"
-               "                    [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:comment=TEXT]]...\n"
+               "                    [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:acls][:comment=TEXT]]...\n"
                "                    [--user NAME:PASSWORD]... [--min-dialect 2.0.2|2.1|3.0|3.0.2|3.1.1]\n"
                "                    [--max-dialect V] [--signing required|enabled] [--encrypt] [--guest]\n"
                "                    [--log-level trace|debug|info|warn|error]\n"
@@ -278,10 +278,11 @@ int main(int argc, char** argv) {
     // Trailing flags: ":ro", ":rw", ":encrypt", ":anynames" (any order, e.g. "/srv/x:ro:encrypt").
     // ":anynames" allows the names Windows refuses (CON, "a.", ...; Share::windows_names).
     // ":hidden" leaves the share out of share listings (Share::browseable).
-    bool ro = false, enc = false, any_names = false, hidden = false;
+    // ":acls" stores and inherits security descriptors (Share::AclMode::nt; xattr user.smbsrv.sd).
+    bool ro = false, enc = false, any_names = false, hidden = false, acls = false;
     for (bool more = true; more;) {
       more = false;
-      for (const char* flag : {":ro", ":rw", ":encrypt", ":anynames", ":hidden"}) {
+      for (const char* flag : {":ro", ":rw", ":encrypt", ":anynames", ":hidden", ":acls"}) {
         const std::string f = flag;
         if (path.size() > f.size() && path.compare(path.size() - f.size(), f.size(), f) == 0) {
           path.resize(path.size() - f.size());
@@ -289,6 +290,7 @@ int main(int argc, char** argv) {
           if (f == ":encrypt") enc = true;
           if (f == ":anynames") any_names = true;
           if (f == ":hidden") hidden = true;
+          if (f == ":acls") acls = true;
           more = true;
         }
       }
@@ -304,13 +306,14 @@ int main(int argc, char** argv) {
       share.windows_names = !any_names;
       share.comment = comment;
       share.browseable = !hidden;
+      share.acl_mode = acls ? smbsrv::Share::AclMode::nt : smbsrv::Share::AclMode::none;
       server.add_share(std::move(share));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "smbsrv-share: share %s: %s\n", name.c_str(), e.what());
       return 2;
     }
     banner_shares.push_back(name + " -> " + std::filesystem::absolute(path).string() + (ro ? " (read-only)" : "") +
-                            (enc ? " (encrypted)" : "") + (hidden ? " (hidden)" : "") +
+                            (enc ? " (encrypted)" : "") + (hidden ? " (hidden)" : "") + (acls ? " (ACLs stored)" : "") +
                             (comment.empty() ? "" : " \"" + comment + "\""));
   }
 

@@ -55,6 +55,14 @@ struct Share {
   /// COM1, a name ending in a dot or a space) with STATUS_OBJECT_NAME_INVALID, as Windows does,
   /// so that no Windows client meets a file it cannot open or delete. Off: any valid name.
   bool windows_names = true;
+  /// Security descriptors (MS-DTYP 2.4.6). none: the server reports a descriptor it makes up
+  /// (the caller as owner, Everyone granted the share's access) and accepts and drops what a
+  /// client sets. nt: descriptors are stored through VfsFile::set_security() (a backend with
+  /// FsInfo::persistent_acls), set and read by part (owner, group, DACL, SACL), and a new file
+  /// or directory inherits its parent's inheritable ACEs (MS-DTYP 2.5.3.4) or takes the CREATE's
+  /// SD context. Access is still decided by the share's access, not by the stored DACLs.
+  enum class AclMode { none, nt };
+  AclMode acl_mode = AclMode::none;
 };
 
 struct ServerConfig {
