@@ -41,7 +41,8 @@ bool make_effective(Ace& ace, const Sid& owner, const Sid& group) {
 }
 
 /// The ACL part of CreateSecurityDescriptor for one ACL (DACL or SACL).
-std::optional<std::vector<Ace>> create_acl(const std::optional<std::vector<Ace>>& parent, bool creator_present,
+std::optional<std::vector<Ace>> create_acl(const std::optional<std::vector<Ace>>& parent, bool parent_auto_inherited,
+                                           bool creator_present,
                                            const std::optional<std::vector<Ace>>& creator, bool creator_protected,
                                            bool is_directory, const Sid& owner, const Sid& group, bool& inherited) {
   inherited = false;
@@ -54,7 +55,7 @@ std::optional<std::vector<Ace>> create_acl(const std::optional<std::vector<Ace>>
     if (creator_protected || !parent) return out;
   }
   if (parent) {
-    auto from_parent = inherited_aces(*parent, is_directory, owner, group);
+    auto from_parent = inherited_aces(*parent, is_directory, owner, group, parent_auto_inherited);
     inherited = !from_parent.empty();
     for (auto& a : from_parent) out.push_back(std::move(a));
     if (!creator_present && !inherited) return std::nullopt;
@@ -101,7 +102,8 @@ SecurityDescriptor merge_security(const SecurityDescriptor& stored, const Securi
 }
 
 // MS-DTYP 2.5.3.4.2 ComputeInheritedACLfromParent.
-std::vector<Ace> inherited_aces(const std::vector<Ace>& parent, bool is_directory, const Sid& owner, const Sid& group) {
+std::vector<Ace> inherited_aces(const std::vector<Ace>& parent, bool is_directory, const Sid& owner, const Sid& group,
+                                bool mark_inherited) {
   std::vector<Ace> out;
   for (const Ace& p : parent) {
     if (is_directory) {
@@ -137,6 +139,8 @@ std::vector<Ace> inherited_aces(const std::vector<Ace>& parent, bool is_director
       out.push_back(std::move(a));
     }
   }
+  if (!mark_inherited)
+    for (Ace& a : out) a.flags = static_cast<std::uint8_t>(a.flags & ~codec::kInheritedAce);
   return out;
 }
 
@@ -150,7 +154,9 @@ SecurityDescriptor create_security(const std::optional<SecurityDescriptor>& pare
   const bool dacl_given = creator && (creator->control & codec::kSeDaclPresent);
   const bool dacl_protected = dacl_given && (creator->control & codec::kSeDaclProtected);
   bool inherited = false;
-  sd.dacl = create_acl(parent ? parent->dacl : std::nullopt, dacl_given, creator ? creator->dacl : std::nullopt,
+  const std::uint16_t parent_control = parent ? parent->control : 0;
+  sd.dacl = create_acl(parent ? parent->dacl : std::nullopt, parent_control & codec::kSeDaclAutoInherited, dacl_given,
+                       creator ? creator->dacl : std::nullopt,
                        dacl_protected, is_directory, *sd.owner, *sd.group, inherited);
   if (dacl_given) {
     sd.control = static_cast<std::uint16_t>(sd.control | codec::kSeDaclPresent | (dacl_protected ? codec::kSeDaclProtected : 0));
@@ -159,16 +165,17 @@ SecurityDescriptor create_security(const std::optional<SecurityDescriptor>& pare
     sd.dacl = std::vector<Ace>{{codec::kAccessAllowedAceType, 0, access::kFullAccess, *sd.owner},
                                {codec::kAccessAllowedAceType, 0, access::kFullAccess, local_system_sid()}};
   }
-  if (inherited)  // NTFS creates with DACL_AUTO_INHERIT: inherited ACEs mark the DACL auto-inherited
+  if (inherited && (parent_control & codec::kSeDaclAutoInherited))  // and then so is the new one
     sd.control = static_cast<std::uint16_t>(sd.control | codec::kSeDaclAutoInherited);
   const bool sacl_given = creator && (creator->control & codec::kSeSaclPresent);
   const bool sacl_protected = sacl_given && (creator->control & codec::kSeSaclProtected);
   bool sacl_inherited = false;
-  sd.sacl = create_acl(parent ? parent->sacl : std::nullopt, sacl_given, creator ? creator->sacl : std::nullopt,
+  sd.sacl = create_acl(parent ? parent->sacl : std::nullopt, parent_control & codec::kSeSaclAutoInherited, sacl_given,
+                       creator ? creator->sacl : std::nullopt,
                        sacl_protected, is_directory, *sd.owner, *sd.group, sacl_inherited);
   if (sacl_given)
     sd.control = static_cast<std::uint16_t>(sd.control | codec::kSeSaclPresent | (sacl_protected ? codec::kSeSaclProtected : 0));
-  if (sacl_inherited) sd.control = static_cast<std::uint16_t>(sd.control | codec::kSeSaclAutoInherited);
+  if (sacl_inherited && (parent_control & codec::kSeSaclAutoInherited)) sd.control = static_cast<std::uint16_t>(sd.control | codec::kSeSaclAutoInherited);
   return sd;
 }
 

@@ -34,9 +34,11 @@ codec::SecurityDescriptor merge_security(const codec::SecurityDescriptor& stored
 /// ComputeInheritedACLfromParent, then 2.5.3.4.5's CREATOR OWNER / CREATOR GROUP substitution
 /// and generic-rights mapping with the file generic mapping). A directory's inherited ACE that
 /// still propagates but needed substitution or mapping is split in two, as Windows does: the
-/// effective ACE (no inheritance flags) and the original kept as INHERIT_ONLY.
+/// effective ACE (no inheritance flags) and the original kept as INHERIT_ONLY. INHERITED_ACE is
+/// set on them only with `mark_inherited`: Windows marks inherited ACEs when the parent's ACL is
+/// auto-inherited (SE_DACL_AUTO_INHERITED; smbtorture smb2.acls.INHERITANCE, INHERITFLAGS).
 std::vector<codec::Ace> inherited_aces(const std::vector<codec::Ace>& parent, bool is_directory,
-                                       const codec::Sid& owner, const codec::Sid& group);
+                                       const codec::Sid& owner, const codec::Sid& group, bool mark_inherited = true);
 
 /// The descriptor of a new file or directory (MS-DTYP 2.5.3.4.1 CreateSecurityDescriptor, as
 /// NTFS calls it with DACL_AUTO_INHERIT): owner and group from `creator` (the SD create

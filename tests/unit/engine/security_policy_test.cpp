@@ -59,15 +59,21 @@ TEST(SecurityPolicy, InheritanceTable) {
 
 TEST(SecurityPolicy, CreateFromParentKeepsOrderAndMarksAutoInherited) {
   SecurityDescriptor parent;
+  parent.control = codec::kSeDaclAutoInherited;
   parent.owner = kAlice;
   parent.dacl = std::vector<Ace>{{A, OI | CI, 1, kAlice}, {A, 0, 2, kAlice}, {D, OI, 4, codec::everyone_sid()}};
-  const auto sd = create_security(parent, std::nullopt, false, kOwner, kGroup);
+  auto sd = create_security(parent, std::nullopt, false, kOwner, kGroup);
   EXPECT_EQ(sd.owner, kOwner);
   EXPECT_EQ(sd.group, kGroup);
   ASSERT_TRUE(sd.dacl);
   EXPECT_EQ(*sd.dacl, (std::vector<Ace>{{A, ID, 1, kAlice}, {D, ID, 4, codec::everyone_sid()}}));
   EXPECT_TRUE(sd.control & codec::kSeDaclAutoInherited);
   EXPECT_FALSE(sd.sacl.has_value());
+  // A parent that is not auto-inherited passes its ACEs on unmarked (as Windows does).
+  parent.control = 0;
+  sd = create_security(parent, std::nullopt, false, kOwner, kGroup);
+  EXPECT_EQ(*sd.dacl, (std::vector<Ace>{{A, 0, 1, kAlice}, {D, 0, 4, codec::everyone_sid()}}));
+  EXPECT_FALSE(sd.control & codec::kSeDaclAutoInherited);
 }
 
 TEST(SecurityPolicy, CreateWithoutInheritableAcesGetsTheDefaultDacl) {
@@ -81,6 +87,7 @@ TEST(SecurityPolicy, CreateWithoutInheritableAcesGetsTheDefaultDacl) {
 
 TEST(SecurityPolicy, CreatorDescriptorComesFirstThenInherited) {
   SecurityDescriptor parent;
+  parent.control = codec::kSeDaclAutoInherited;
   parent.dacl = std::vector<Ace>{{A, OI, 1, kAlice}};
   SecurityDescriptor creator;
   creator.control = codec::kSeDaclPresent;
