@@ -41,7 +41,7 @@ Result<std::vector<Ace>> decode_acl(Bytes data, std::uint32_t offset) {
   const std::uint16_t acl_size = h.u16();
   const std::uint16_t count = h.u16();
   h.u16();
-  if (revision != 2 && revision != 4) return NtStatus::invalid_acl;
+  if (revision < 2 || revision > 4) return NtStatus::invalid_acl;  // MIN_ACL_REVISION..MAX_ACL_REVISION (smbcacls sends 3)
   if (acl_size < kAclHeaderSize || acl_size > h.size()) return NtStatus::invalid_acl;
   // The smallest ACE this decoder accepts: header, mask and a SID without sub-authorities.
   if (count > (acl_size - kAclHeaderSize) / (kAceHeaderSize + kMaskSize + 8)) return NtStatus::invalid_acl;

@@ -110,11 +110,12 @@ bool acls_fit(const SecurityDescriptor& sd);
 /// invalid_security_descr for a short header, a Revision other than 1 or a part's offset
 /// inside the header or past the end; invalid_sid for a SID that does not fit or has a Revision
 /// other than 1 or over 15 sub-authorities; invalid_acl for an ACL whose AclRevision is not 2
-/// or 4, whose AclSize does not fit, whose AceCount is more than its AclSize holds, or with an
-/// ACE that does not fit its ACL, is shorter than its body, or is of a type other than
-/// ACCESS_ALLOWED, ACCESS_DENIED, SYSTEM_AUDIT and SYSTEM_ALARM (object and callback ACEs are
-/// not kept). A DACL_PRESENT Control with OffsetDacl 0 is a NULL DACL (dacl nullopt, the bit
-/// kept in control); OffsetDacl non-zero without DACL_PRESENT is ignored, as Windows does.
+/// to 4 (Windows accepts 3, ACL_REVISION3, and smbcacls sends it), whose AclSize does not fit,
+/// whose AceCount is more than its AclSize holds, or with an ACE that does not fit its ACL, is
+/// shorter than its body, or is of a type other than ACCESS_ALLOWED, ACCESS_DENIED, SYSTEM_AUDIT
+/// and SYSTEM_ALARM (object and callback ACEs are not kept). A DACL_PRESENT Control with
+/// OffsetDacl 0 is a NULL DACL (dacl nullopt, the bit kept in control); OffsetDacl non-zero
+/// without DACL_PRESENT is ignored, as Windows does.
 Result<SecurityDescriptor> decode_security_descriptor(Bytes data);
 /// Decodes a SID at the reader's position (2.4.2.2); reader failure or invalid_sid otherwise.
 Result<Sid> decode_sid(ByteReader& r);

@@ -109,7 +109,7 @@ TEST(SecurityDescriptorDecode, BadAcls) {
   const Vec b = encode_security_descriptor(sample());
   const std::size_t dacl = get32(b, 16);
   Vec bad = b;
-  bad[dacl] = 3;  // AclRevision
+  bad[dacl] = 5;  // AclRevision
   EXPECT_EQ(decode_security_descriptor(bad).status(), NtStatus::invalid_acl);
   bad = b;
   put16(bad, dacl + 2, 0xFFFF);  // AclSize past the end
