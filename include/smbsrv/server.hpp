@@ -59,6 +59,14 @@ struct Share {
   /// Off: the share reports no FILE_NAMED_STREAMS and every name with ':' is
   /// STATUS_OBJECT_NAME_INVALID, as on a file system without streams.
   bool named_streams = true;
+  /// Security descriptors (MS-DTYP 2.4.6). none: the server reports a descriptor it makes up
+  /// (the caller as owner, Everyone granted the share's access) and accepts and drops what a
+  /// client sets. nt: descriptors are stored through VfsFile::set_security() (a backend with
+  /// FsInfo::persistent_acls), set and read by part (owner, group, DACL, SACL), and a new file
+  /// or directory inherits its parent's inheritable ACEs (MS-DTYP 2.5.3.4) or takes the CREATE's
+  /// SD context. Access is still decided by the share's access, not by the stored DACLs.
+  enum class AclMode { none, nt };
+  AclMode acl_mode = AclMode::none;
 };
 
 struct ServerConfig {

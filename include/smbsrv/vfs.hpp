@@ -127,6 +127,9 @@ struct FsInfo {
   /// VfsFile::list_streams(): FILE_NAMED_STREAMS is advertised and `name:stream` opens are served
   /// (otherwise they get STATUS_OBJECT_NAME_INVALID, as on a file system without streams).
   bool named_streams = false;
+  /// The backend implements VfsFile::get_security() and set_security(): a share in AclMode::nt
+  /// stores security descriptors there and FILE_PERSISTENT_ACLS is advertised.
+  bool persistent_acls = false;
 };
 
 /// One named data stream of a file or directory (MS-FSCC 2.4.44 FileStreamInformation); the
@@ -241,6 +244,20 @@ class VfsFile {
   /// Optional (FsInfo::named_streams): the named streams of this file or directory, in any order.
   /// Called on an open of the file itself (never on a stream's VfsFile).
   virtual Result<std::vector<StreamInfo>> list_streams() { return std::vector<StreamInfo>{}; }
+
+  // ---- security descriptors (a share in AclMode::nt; FsInfo::persistent_acls) ----
+  // The bytes are opaque to a backend: the server validates and builds them (a self-relative
+  // SECURITY_DESCRIPTOR, MS-DTYP 2.4.6) and the backend keeps them with the file or directory,
+  // across opens and renames, gone with it. Called on an open of the file itself, never on a
+  // stream's VfsFile.
+
+  /// The stored descriptor, or an empty vector when none is stored (the default).
+  virtual Result<std::vector<std::uint8_t>> get_security() { return std::vector<std::uint8_t>{}; }
+  /// Replaces the stored descriptor (the server passes a complete one). Errors: access_denied (a
+  /// read-only share), disk_full. Default: not_supported.
+  virtual Result<void> set_security(std::span<const std::uint8_t> /*descriptor*/) {
+    return NtStatus::not_supported;
+  }
 };
 
 class Vfs {

@@ -19,6 +19,7 @@ constexpr std::uint32_t kFileUnicodeOnDisk = 0x00000004;
 constexpr std::uint32_t kFileSupportsSparseFiles = 0x00000040;
 constexpr std::uint32_t kFileNamedStreams = 0x00040000;
 constexpr std::uint32_t kFileSupportsHardLinks = 0x00400000;
+constexpr std::uint32_t kFilePersistentAcls = 0x00000008;
 constexpr std::uint32_t kFileSupportsExtendedAttributes = 0x00800000;
 // FileFsDeviceInformation (MS-FSCC 2.5.10)
 constexpr std::uint32_t kFileDeviceDisk = 0x00000007;
@@ -338,7 +339,7 @@ Result<std::vector<std::uint8_t>> encode_fs_info(std::uint8_t info_class, const 
       w.u32(kFileCasePreservedNames | kFileUnicodeOnDisk | (fs.sparse_files ? kFileSupportsSparseFiles : 0) |
             (fs.hard_links ? kFileSupportsHardLinks : 0) |
             (fs.extended_attributes ? kFileSupportsExtendedAttributes : 0) |
-            (fs.named_streams ? kFileNamedStreams : 0));
+            (fs.named_streams ? kFileNamedStreams : 0) | (fs.persistent_acls ? kFilePersistentAcls : 0));
       w.u32(fs.max_name_length);
       w.u32(u32_len(name.size()));
       w.bytes(name);

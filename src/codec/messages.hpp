@@ -289,6 +289,7 @@ inline constexpr CreateContextTag kCtxDurableRequestV2{'D', 'H', '2', 'Q'};   //
 inline constexpr CreateContextTag kCtxDurableReconnectV2{'D', 'H', '2', 'C'}; // 2.2.13.2.12
 inline constexpr CreateContextTag kCtxAllocationSize{'A', 'l', 'S', 'i'};     // 2.2.13.2.6
 inline constexpr CreateContextTag kCtxExtA{'E', 'x', 't', 'A'};               // 2.2.13.2.1 (codec/ea.hpp)
+inline constexpr CreateContextTag kCtxSecD{'S', 'e', 'c', 'D'};               // 2.2.13.2.2 (codec/security_descriptor.hpp)
 inline constexpr CreateContextTag kCtxAapl{'A', 'A', 'P', 'L'};               // Apple's extension (not MS-SMB2)
 /// Names that are 16-byte GUIDs, as they appear on the wire.
 using CreateContextGuid = std::array<std::uint8_t, 16>;

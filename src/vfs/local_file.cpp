@@ -19,6 +19,7 @@
 
 #include "vfs/dos_record.hpp"
 #include "vfs/local_ea.hpp"
+#include "vfs/local_security.hpp"
 #include "vfs/local_stream.hpp"
 #include "vfs/local_vfs_internal.hpp"
 
@@ -256,6 +257,10 @@ class LocalFile final : public VfsFile {
     return set_local_eas(fd_.get(), changes);
   }
   Result<std::vector<StreamInfo>> list_streams() override { return list_local_streams(fd_.get()); }
+  Result<std::vector<std::uint8_t>> get_security() override { return get_local_security(fd_.get()); }
+  Result<void> set_security(std::span<const std::uint8_t> sd) override {
+    return meta_writable_ ? set_local_security(fd_.get(), sd) : Result<void>(NtStatus::access_denied);
+  }
   Result<void> set_sparse(bool sparse) override {
     if (dir_) return NtStatus::invalid_parameter;
     const int r = sparse ? ::fsetxattr(fd_.get(), kSparseXattr, "1", 1, 0) : ::fremovexattr(fd_.get(), kSparseXattr);

@@ -276,7 +276,7 @@ class LocalVfs final : public Vfs {
     fi.max_name_length = 255;
     fi.sparse_files = true;
     fi.hard_links = true;
-    fi.extended_attributes = true;  // "user." xattrs (vfs/local_ea.hpp)
+    fi.extended_attributes = fi.persistent_acls = true;  // "user." xattrs (local_ea.hpp, local_security.hpp)
     fi.named_streams = xattrs_;     // "user.DosStream.*" xattrs (vfs/local_stream.hpp)
     struct statx st {};
     if (do_statx(root_.get(), "", AT_EMPTY_PATH, st) == 0) fi.created = info_from_statx(st).creation;

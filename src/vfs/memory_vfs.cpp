@@ -57,6 +57,7 @@ struct Node {
   std::uint64_t reserved = 0;  // set_allocation(): AllocationSize beyond the data, until truncated
   std::map<std::string, std::vector<std::uint8_t>> eas;  // extended attributes, by exact name
   std::map<std::string, std::shared_ptr<StreamData>> streams;  // named streams, by stored name
+  std::vector<std::uint8_t> security;  // the stored security descriptor, or empty
 
   void touch_modified(FileTime now) noexcept { last_write = change = now; }
 
@@ -231,6 +232,17 @@ class MemoryFile final : public VfsFile {
       if (c.value.empty()) node_->eas.erase(c.name);
       else node_->eas[c.name] = c.value;
     }
+    node_->change = st_->now();
+    return {};
+  }
+  Result<std::vector<std::uint8_t>> get_security() override {
+    std::lock_guard lk(st_->mu);
+    return node_->security;
+  }
+  Result<void> set_security(std::span<const std::uint8_t> descriptor) override {
+    if (!meta_writable_) return NtStatus::access_denied;
+    std::lock_guard lk(st_->mu);
+    node_->security.assign(descriptor.begin(), descriptor.end());
     node_->change = st_->now();
     return {};
   }
@@ -532,6 +544,7 @@ class MemoryVfs final : public Vfs {
     fi.hard_links = true;
     fi.extended_attributes = true;
     fi.named_streams = true;
+    fi.persistent_acls = true;
     fi.created = st_->created;
     return fi;
   }

@@ -2,7 +2,9 @@
 // wildcard_match the rest is "pattern\0name". Every input also goes through the decoders of
 // LocalVfs's DOS record (user.smbsrv.dos) and of Samba's user.DOSATTRIB string, of a
 // FILE_NOTIFY_INFORMATION chain, and of the extended attribute lists (FILE_FULL_EA_INFORMATION,
-// FILE_GET_EA_INFORMATION); what these decode must encode back to something that decodes the same.
+// FILE_GET_EA_INFORMATION) and of a self-relative security descriptor (SET_INFO security, the
+// SecD create context); what these decode must encode back to something that decodes the same.
+// A decoded descriptor also goes through the stored-descriptor policy (merge, inheritance).
 // The whole input, as a name, also goes through split_stream_name: a stream it accepts is a valid
 // stream name, and its file part has no ':'.
 #include <algorithm>
@@ -12,6 +14,8 @@
 #include "codec/ea.hpp"
 #include "codec/fscc.hpp"
 #include "codec/messages.hpp"
+#include "codec/security_descriptor.hpp"
+#include "engine/sd_policy.hpp"
 #include "engine/stream_name.hpp"
 #include "vfs/dos_record.hpp"
 
@@ -41,6 +45,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto names = codec::decode_get_ea_list(Bytes(data, size))) {
     const auto again = codec::decode_get_ea_list(codec::encode_get_ea_list(*names));
     if (!again || *again != *names) __builtin_trap();
+  }
+  if (auto sd = codec::decode_security_descriptor(Bytes(data, size))) {
+    const auto again = codec::decode_security_descriptor(codec::encode_security_descriptor(*sd));
+    if (!again || *again != *sd) __builtin_trap();
+    const codec::Sid owner = sd->owner ? *sd->owner : codec::everyone_sid();
+    const auto merged = engine::merge_security(*sd, *sd, data[0]);
+    (void)codec::encode_security_descriptor(merged);
+    const auto child = engine::create_security(*sd, std::nullopt, (data[0] & 1) != 0, owner, owner);
+    if (codec::acls_fit(child)) (void)codec::encode_security_descriptor(child);
   }
   switch (data[0] % 9) {
     case 0: (void)fscc::decode_basic_info(b); break;

@@ -12,6 +12,7 @@
 #include "auth/spnego.hpp"
 #include "codec/copychunk.hpp"
 #include "codec/ea.hpp"
+#include "codec/security_descriptor.hpp"
 #include "fuzz/fuzz_support.hpp"
 #include "fuzz/rpc_fuzz_support.hpp"
 
@@ -618,6 +619,20 @@ int main(int argc, char** argv) {
     emit("fscc", "ea_full", codec::encode_full_ea_list(eas));
     const std::vector<std::string> names{"user.one", "Two"};
     emit("fscc", "ea_get", codec::encode_get_ea_list(names));
+    // Security descriptors: owner, group, an inheritable DACL and a SACL; a NULL DACL.
+    codec::SecurityDescriptor sd;
+    sd.owner = codec::parse_sid("S-1-5-21-1-2-3-1000");
+    sd.group = codec::everyone_sid();
+    sd.dacl = std::vector<codec::Ace>{
+        {codec::kAccessAllowedAceType, codec::kObjectInheritAce | codec::kContainerInheritAce, 0x10000000,
+         *codec::parse_sid("S-1-3-0")},
+        {codec::kAccessDeniedAceType, codec::kNoPropagateInheritAce | codec::kContainerInheritAce, 0x00000002,
+         codec::everyone_sid()}};
+    sd.sacl = std::vector<codec::Ace>{{codec::kSystemAuditAceType, 0x40, 0x00010000, codec::everyone_sid()}};
+    emit("fscc", "security_descriptor", codec::encode_security_descriptor(sd));
+    codec::SecurityDescriptor null_dacl;
+    null_dacl.control = codec::kSeDaclPresent;
+    emit("fscc", "security_descriptor_null_dacl", codec::encode_security_descriptor(null_dacl));
   }
   // SRV_COPYCHUNK_COPY inputs: no chunks, two chunks, a count beyond the input.
   for (const std::uint32_t n : {0u, 2u, 5u}) {

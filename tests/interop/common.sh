@@ -1,6 +1,7 @@
 # Shared helpers for the interop tests: start the example server on an ephemeral port on
 # 127.0.0.1 with a fresh share, and stop it on exit.
 # Usage: . common.sh; start_server SERVER_BINARY [extra args...]  → sets PORT, SHARE_DIR, WORK
+# SMBSRV_SHARE_FLAGS (e.g. ":acls") is appended to the share's --share spec.
 set -u
 SMB_USER=alice
 SMB_PASS='Secret-pw1'
@@ -35,7 +36,7 @@ trap cleanup EXIT
 
 start_server() {
   local bin=$1; shift
-  "$bin" --listen 127.0.0.1:0 --share "share=$SHARE_DIR" --user "$SMB_USER:$SMB_PASS" --state-dir "$WORK/state" "$@" \
+  "$bin" --listen 127.0.0.1:0 --share "share=$SHARE_DIR${SMBSRV_SHARE_FLAGS:-}" --user "$SMB_USER:$SMB_PASS" --state-dir "$WORK/state" "$@" \
     > "$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do

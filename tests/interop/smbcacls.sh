@@ -12,7 +12,9 @@ fi
 ip link set lo up
 . "$(dirname "$0")/common.sh"
 BIN=$1
-start_server "$BIN" --listen 127.0.0.1:445 --server-name TESTSRV --machine-sid S-1-5-21-1111-2222-3333
+# "acls": a second share that stores descriptors (":acls", Share::AclMode::nt).
+start_server "$BIN" --listen 127.0.0.1:445 --server-name TESTSRV --machine-sid S-1-5-21-1111-2222-3333 \
+  --share "acls=$WORK/acls:acls"
 echo hello > "$SHARE_DIR/f.txt"
 out=$(cd "$WORK" && smbcacls //127.0.0.1/share f.txt -U "$SMB_USER%$SMB_PASS" 2>&1)
 grep -qx "OWNER:TESTSRV\\\\$SMB_USER" <<<"$out" || fail "owner not named: $out"
@@ -23,3 +25,19 @@ sid=$(sed -n 's/^OWNER://p' <<<"$num")
 names=$(cd "$WORK" && rpcclient -s "$WORK/client.conf" 127.0.0.1 -U "$SMB_USER%$SMB_PASS" -c "lookupnames $SMB_USER" 2>&1)
 grep -q "^$SMB_USER $sid (User: 1)" <<<"$names" || fail "owner SID $sid is not what lookupnames gives: $names"
 echo "PASS the owner SID is the account's ($sid)"
+# A stored descriptor: an ACE smbcacls adds is there when read back, the owner stays, and a file
+# created in a directory with an inheritable ACE inherits it.
+mkdir -p "$WORK/acls/dir"
+echo hello > "$WORK/acls/g.txt"
+cacls() { (cd "$WORK" && smbcacls //127.0.0.1/acls "$@" -U "$SMB_USER%$SMB_PASS" 2>&1); }
+cacls g.txt -a "ACL:Everyone:DENIED/0x0/W" >/dev/null || fail "smbcacls -a failed: $(cacls g.txt -a 'ACL:Everyone:DENIED/0x0/W')"
+out=$(cacls g.txt)
+grep -qx "ACL:Everyone:DENIED/0x0/W" <<<"$out" || fail "added ACE not stored: $out"
+grep -qx "OWNER:TESTSRV\\\\$SMB_USER" <<<"$out" || fail "owner lost: $out"
+echo "PASS smbcacls stores an ACE"
+cacls dir -S "ACL:Everyone:ALLOWED/OI|CI/R" >/dev/null || fail "smbcacls -S failed: $(cacls dir -S 'ACL:Everyone:ALLOWED/OI|CI/R')"
+smbclient //127.0.0.1/acls -U "$SMB_USER%$SMB_PASS" -s "$WORK/client.conf" -c "put $WORK/acls/g.txt dir\\new.txt" >/dev/null 2>&1 \
+  || fail "smbclient put failed"
+out=$(cacls 'dir\new.txt')
+grep -qx "ACL:Everyone:ALLOWED/0x0/R" <<<"$out" || fail "not inherited: $out"
+echo "PASS a new file inherits its directory's ACE"

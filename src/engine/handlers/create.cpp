@@ -8,6 +8,8 @@
 #include "engine/handlers/ea.hpp"
 #include "engine/handlers/pipe.hpp"
 #include "engine/handlers/durable.hpp"
+#include "engine/handlers/descriptor.hpp"
+#include "engine/sd_policy.hpp"
 #include "engine/notify.hpp"
 #include "engine/stream_name.hpp"
 #include "log.hpp"
@@ -47,7 +49,35 @@ struct CreateWork {
   std::optional<std::uint64_t> allocation;  // the AllocationSize context, for a new or overwritten file
   std::optional<std::vector<ExtendedAttribute>> eas;  // the ExtA context (validated), likewise
   bool again = false;  // run_create_once: start over (a durable orphan's deletion happened first)
+  // Share::AclMode::nt: a new file's descriptor comes from the SecD context or its parent's.
+  bool store_security = false;
+  std::optional<codec::SecurityDescriptor> sd_context;  // SMB2_CREATE_SD_BUFFER (decoded)
+  codec::Sid creator_sid;                               // the new file's owner
 };
+
+/// The descriptor of the file or directory this CREATE made (MS-FSA 2.1.5.1.1: the object
+/// store's CreateSecurityDescriptor from the SD context and the parent's descriptor, MS-DTYP
+/// 2.5.3.4.1). Nothing is stored when neither gives one: the synthesized descriptor then stands.
+NtStatus store_new_security(CreateWork& w, VfsFile& file, bool is_directory) {
+  Vfs& vfs = *w.tree->share->vfs;
+  std::optional<codec::SecurityDescriptor> parent;
+  if (!w.path.is_root()) {
+    OpenParams p;
+    p.disposition = CreateDisposition::open;
+    p.directory = true;
+    if (auto dir = vfs.open(w.path.parent(), p)) {
+      auto stored = stored_security(*dir->file);
+      if (!stored) return stored.status();
+      parent = std::move(*stored);
+    }
+  }
+  if (!parent && !w.sd_context) return NtStatus::success;
+  const auto sd = create_security(parent, w.sd_context, is_directory, w.creator_sid, codec::everyone_sid());
+  if (!codec::acls_fit(sd)) return NtStatus::invalid_acl;  // a split of inherited ACEs overflowed
+  if (auto r = file.set_security(codec::encode_security_descriptor(sd)); !r && r.status() != NtStatus::not_supported)
+    return r.status();  // a backend that keeps none (FsInfo::persistent_acls unset) creates without
+  return NtStatus::success;
+}
 
 /// MS-FSA 2.1.5.1.2.1 and 2.1.5.1.2: what a read-only, hidden or system file refuses to an open.
 NtStatus check_existing_attributes(CreateWork& w, const FileInfo& info) {
@@ -137,6 +167,15 @@ void run_create_once(CreateWork& w) {
     // The ExtA context's EAs go on the new file before anyone can open it; a list the backend
     // refuses leaves nothing behind.
     if (auto st = apply_eas(*file, *w.eas, false); st != NtStatus::success) {
+      w.status = st;
+      file.reset();
+      (void)vfs.remove(w.path);
+      return;
+    }
+  }
+  if (w.store_security && w.action == CreateAction::created && !stream) {
+    // Like the EAs: on the new file before anyone can open it, or no file.
+    if (auto st = store_new_security(w, *file, info->is_directory); st != NtStatus::success) {
       w.status = st;
       file.reset();
       (void)vfs.remove(w.path);
@@ -401,6 +440,10 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   }
   if (tree.read_only && w.params.disposition == CreateDisposition::open_if) w.params.disposition = CreateDisposition::open;
   w.nt = &ctx.nt;
+  if (tree.share && tree.share->acl_mode == Share::AclMode::nt) {
+    w.store_security = true;
+    w.creator_sid = session_owner_sid(ctx, *req.session);
+  }
   w.session_id = req.session->session_id;
   w.volatile_id = conn.next_volatile_id++;
   w.persistent_id = ctx.server.next_persistent_id.fetch_add(1, std::memory_order_relaxed);
@@ -427,6 +470,12 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
       auto eas = codec::decode_full_ea_list(ctxt.data);
       if (!eas) return rsp.fail(eas.status());
       w.eas = std::move(*eas);
+    } else if (w.store_security && codec::context_is(ctxt, codec::kCtxSecD)) {
+      // SMB2_CREATE_SD_BUFFER (2.2.13.2.2): a self-relative descriptor for a new file, checked
+      // here (MS-FSA 2.1.5.1: a bad one fails the CREATE); used where descriptors are stored.
+      auto sd = codec::decode_security_descriptor(ctxt.data);
+      if (!sd) return rsp.fail(sd.status());
+      w.sd_context = std::move(*sd);
     } else if (conn.dialect >= Dialect::smb3_0 && codec::context_is(ctxt, codec::kCtxAppInstanceId)) {
       auto id = codec::decode_app_instance_id(ctxt.data);  // 3.3.5.9.13 (3.x only)
       if (!id) return rsp.fail(id.status());

@@ -7,38 +7,73 @@
 #include "engine/dispatch.hpp"
 #include "engine/handlers/ea.hpp"
 #include "engine/handlers/pipe.hpp"
+#include "engine/handlers/descriptor.hpp"
 #include "engine/notify.hpp"
 #include "engine/rpc_directory.hpp"
+#include "engine/sd_policy.hpp"
 #include "engine/stream_name.hpp"
 
 namespace smbsrv::engine::handlers {
+
+codec::Sid session_owner_sid(const Ctx& ctx, const Session& session) {
+  if (session.is_guest || session.is_anonymous || session.user.empty()) return codec::everyone_sid();
+  codec::Sid user = ctx.server.machine_sid;
+  user.sub_authorities.push_back(rid_of_account(session.user));
+  return user;
+}
+
 namespace {
 
 using namespace smbsrv::access;
 
-/// The security descriptor this server reports (MS-DTYP 2.4.6): the caller's account as owner
-/// (its SID is what lsarpc's lookups return: smbcacls and the Security tab show the name),
-/// Everyone (S-1-1-0) for a guest and as group, and a DACL that grants Everyone the share's
-/// maximal access, for the parts AdditionalInformation selects. Descriptors are not stored or
-/// enforced yet.
-std::vector<std::uint8_t> security_descriptor(const Ctx& ctx, const Session& session, std::uint32_t additional,
-                                              std::uint32_t access) {
+/// The security descriptor this server reports when none is stored (MS-DTYP 2.4.6): the caller's
+/// account as owner (its SID is what lsarpc's lookups return: smbcacls and the Security tab show
+/// the name), Everyone (S-1-1-0) for a guest and as group, and a DACL that grants Everyone the
+/// share's maximal access, for the parts AdditionalInformation selects.
+codec::SecurityDescriptor synthesized_security(const Ctx& ctx, const Session& session, std::uint32_t additional,
+                                               std::uint32_t access) {
   const codec::Sid everyone = codec::everyone_sid();
   codec::SecurityDescriptor sd;
-  if (additional & codec::kOwnerSecurityInformation) {
-    if (session.is_guest || session.is_anonymous || session.user.empty()) {
-      sd.owner = everyone;
-    } else {
-      codec::Sid user = ctx.server.machine_sid;
-      user.sub_authorities.push_back(rid_of_account(session.user));
-      sd.owner = std::move(user);
-    }
-  }
+  if (additional & codec::kOwnerSecurityInformation) sd.owner = session_owner_sid(ctx, session);
   if (additional & codec::kGroupSecurityInformation) sd.group = everyone;
   if (additional & codec::kDaclSecurityInformation) {
     sd.dacl = std::vector<codec::Ace>{{codec::kAccessAllowedAceType, 0, access, everyone}};
   }
-  return codec::encode_security_descriptor(sd);
+  return sd;
+}
+
+std::vector<std::uint8_t> security_descriptor(const Ctx& ctx, const Session& session, std::uint32_t additional,
+                                              std::uint32_t access) {
+  return codec::encode_security_descriptor(synthesized_security(ctx, session, additional, access));
+}
+
+constexpr std::uint32_t kAllSecurityInformation = codec::kOwnerSecurityInformation |
+                                                  codec::kGroupSecurityInformation |
+                                                  codec::kDaclSecurityInformation | codec::kSaclSecurityInformation;
+
+/// MS-FSA 2.1.5.13 / 2.1.5.16: the access a QUERY or SET of these parts needs on the handle.
+bool security_access_ok(std::uint32_t granted, std::uint32_t additional, bool set) {
+  const std::uint32_t owner_group = codec::kOwnerSecurityInformation | codec::kGroupSecurityInformation;
+  if ((additional & codec::kSaclSecurityInformation) && !(granted & kAccessSystemSecurity)) return false;
+  if (set) {
+    if ((additional & owner_group) && !(granted & kWriteOwner)) return false;
+    if ((additional & codec::kDaclSecurityInformation) && !(granted & kWriteDac)) return false;
+    return true;
+  }
+  return !((additional & (owner_group | codec::kDaclSecurityInformation)) && !(granted & kReadControl));
+}
+
+/// The file whose descriptor an open reads and sets: the open's own, or for a stream open the
+/// file's (opened here into `holder`). Runs in a job with the open's handle locked.
+Result<VfsFile*> security_file(Open& o, nt::NtCore& nt, std::unique_ptr<VfsFile>& holder) {
+  if (!o.handle.file) return NtStatus::file_closed;
+  if (o.stream.empty()) return o.handle.file.get();
+  OpenParams p;
+  p.disposition = CreateDisposition::open;
+  auto base = o.tree->share->vfs->open(nt.path(o.nt), p);
+  if (!base) return base.status();
+  holder = std::move(base->file);
+  return holder.get();
 }
 
 /// FileStreamInformation (MS-FSCC 2.4.44) lists the file's streams from any of its opens: a stream
@@ -181,18 +216,54 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
             auto fs = s.open->tree->share->vfs->fs_info();
             if (!fs) {
               s.data = fs.status();
-            } else {
-              fs->named_streams = fs->named_streams && s.open->tree->share->named_streams;
-              s.data = fscc::encode_fs_info(s.q.file_info_class, *fs);
+              return;
             }
+            fs->named_streams = fs->named_streams && s.open->tree->share->named_streams;
+            // FILE_PERSISTENT_ACLS only where descriptors are stored.
+            if (s.open->tree->share->acl_mode != Share::AclMode::nt) fs->persistent_acls = false;
+            s.data = fscc::encode_fs_info(s.q.file_info_class, *fs);
           },
           [](Ctx&, Request&, Response& r, Query& s) {
             if (!s.data) return r.fail(s.data.status());
             answer(r, s.q, std::move(*s.data), fscc::fixed_fs_info_size(s.q.file_info_class),
                    fscc::min_fs_info_buffer(s.q.file_info_class));
           }));
-    case codec::kInfoSecurity:
-      return answer(rsp, q, security_descriptor(ctx, *req.session, q.additional_information, req.tree->maximal_access), 0, 0);
+    case codec::kInfoSecurity: {
+      if (!req.tree->share || req.tree->share->acl_mode != Share::AclMode::nt)
+        return answer(rsp, q, security_descriptor(ctx, *req.session, q.additional_information, req.tree->maximal_access),
+                      0, 0);
+      if (!security_access_ok((*open)->granted_access, q.additional_information, false))
+        return rsp.fail(NtStatus::access_denied);
+      // The stored descriptor's selected parts; the synthesized one while none is stored.
+      struct SdQuery {
+        Query query;
+        codec::SecurityDescriptor synthesized;
+      };
+      return rsp.defer(make_job(
+          SdQuery{Query{q, *open, &ctx.nt},
+                  synthesized_security(ctx, *req.session, kAllSecurityInformation, req.tree->maximal_access)},
+          [](SdQuery& s) {
+            Open& o = *s.query.open;
+            std::lock_guard lk(o.handle.mu);
+            std::unique_ptr<VfsFile> holder;
+            auto file = security_file(o, *s.query.nt, holder);
+            if (!file) {
+              s.query.data = file.status();
+              return;
+            }
+            auto stored = stored_security(**file);
+            if (!stored) {
+              s.query.data = stored.status();
+              return;
+            }
+            const auto& sd = *stored ? **stored : s.synthesized;
+            s.query.data = codec::encode_security_descriptor(select_security(sd, s.query.q.additional_information));
+          },
+          [](Ctx&, Request&, Response& r, SdQuery& s) {
+            if (!s.query.data) return r.fail(s.query.data.status());
+            answer(r, s.query.q, std::move(*s.query.data), 0, 0);
+          }));
+    }
     case codec::kInfoQuota:
       return rsp.fail(NtStatus::not_supported);
     default:
@@ -450,6 +521,53 @@ void set_info_done(Response& rsp) {
   rsp.set_body(b.buf);
 }
 
+/// SET_INFO SMB2_0_INFO_SECURITY on a share in AclMode::nt (MS-FSA 2.1.5.16): the parts
+/// AdditionalInformation selects replace the stored ones (the synthesized descriptor stands in
+/// while none is stored). The descriptor is decoded here; a bad one stores nothing.
+void set_stored_security(Ctx& ctx, Request& req, Response& rsp, const codec::SetInfoRequest& s,
+                         const std::shared_ptr<Open>& open) {
+  if (!security_access_ok(open->granted_access, s.additional_information, true))
+    return rsp.fail(NtStatus::access_denied);
+  auto in = codec::decode_security_descriptor(s.buffer);
+  if (!in) return rsp.fail(in.status());
+  struct SdSet {
+    std::shared_ptr<Open> open;
+    nt::NtCore* nt;
+    codec::SecurityDescriptor in;
+    std::uint32_t additional;
+    codec::SecurityDescriptor synthesized;
+    NtStatus status = NtStatus::success;
+  };
+  rsp.defer(make_job(
+      SdSet{open, &ctx.nt, std::move(*in), s.additional_information,
+            synthesized_security(ctx, *req.session, kAllSecurityInformation, req.tree->maximal_access)},
+      [](SdSet& st) {
+        Open& o = *st.open;
+        std::lock_guard lk(o.handle.mu);
+        std::unique_ptr<VfsFile> holder;
+        auto file = security_file(o, *st.nt, holder);
+        if (!file) {
+          st.status = file.status();
+          return;
+        }
+        auto stored = stored_security(**file);
+        if (!stored) {
+          st.status = stored.status();
+          return;
+        }
+        const auto merged = merge_security(*stored ? **stored : st.synthesized, st.in, st.additional);
+        if (auto r = (*file)->set_security(codec::encode_security_descriptor(merged)); !r) {
+          st.status = r.status();
+          return;
+        }
+        if (o.nt) st.nt->report_of(o.nt, codec::kActionModified, codec::kNotifySecurity);
+      },
+      [](Ctx&, Request&, Response& r, SdSet& st) {
+        if (st.status != NtStatus::success) return r.fail(st.status);
+        set_info_done(r);
+      }));
+}
+
 }  // namespace
 
 void set_info(Ctx& ctx, Request& req, Response& rsp) {
@@ -463,9 +581,11 @@ void set_info(Ctx& ctx, Request& req, Response& rsp) {
     return set_info_done(rsp);
   }
   if (s.info_type == codec::kInfoSecurity) {
-    // Security descriptors are not stored; accept the owner/DACL the client sets, as a share
-    // without ACL support does, so copies that carry ACLs do not fail.
     if (req.tree->read_only) return rsp.fail(NtStatus::access_denied);
+    if (req.tree->share && req.tree->share->acl_mode == Share::AclMode::nt)
+      return set_stored_security(ctx, req, rsp, s, *open);
+    // AclMode::none: descriptors are not stored; accept the owner/DACL the client sets, as a
+    // share without ACL support does, so copies that carry ACLs do not fail.
     if ((*open)->nt) ctx.nt.report_of((*open)->nt, codec::kActionModified, codec::kNotifySecurity);
     return set_info_done(rsp);
   }
