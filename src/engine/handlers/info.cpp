@@ -63,9 +63,10 @@ bool security_access_ok(std::uint32_t granted, std::uint32_t additional, bool se
   return !((additional & (owner_group | codec::kDaclSecurityInformation)) && !(granted & kReadControl));
 }
 
-/// The file whose descriptor an open reads and sets: the open's own, or for a stream open the
-/// file's (opened here into `holder`). Runs in a job with the open's handle locked.
-Result<VfsFile*> security_file(Open& o, nt::NtCore& nt, std::unique_ptr<VfsFile>& holder) {
+/// The file itself behind an open, whose descriptor and stream list the open reads: the open's own
+/// backend file, or for a stream open the file's (opened here into `holder`). Runs in a job with
+/// the open's handle locked.
+Result<VfsFile*> file_itself(Open& o, nt::NtCore& nt, std::unique_ptr<VfsFile>& holder) {
   if (!o.handle.file) return NtStatus::file_closed;
   if (o.stream.empty()) return o.handle.file.get();
   OpenParams p;
@@ -79,21 +80,16 @@ Result<VfsFile*> security_file(Open& o, nt::NtCore& nt, std::unique_ptr<VfsFile>
 /// FileStreamInformation (MS-FSCC 2.4.44) lists the file's streams from any of its opens: a stream
 /// open asks the file itself (and reports the file's unnamed stream, not its own size). Runs in a
 /// job with the open's handle locked.
-NtStatus list_streams(Open& o, const SmbPath& path, FileInfo& info, std::vector<StreamInfo>& out) {
-  if (o.stream.empty()) {
-    auto l = o.handle.file->list_streams();
-    if (!l) return l.status();
-    out = std::move(*l);
-    return NtStatus::success;
+NtStatus list_streams(Open& o, nt::NtCore& nt, FileInfo& info, std::vector<StreamInfo>& out) {
+  std::unique_ptr<VfsFile> holder;
+  auto file = file_itself(o, nt, holder);
+  if (!file) return file.status();
+  if (holder) {  // a stream open: the file's own size and allocation
+    auto st = holder->stat();
+    if (!st) return st.status();
+    info = *st;
   }
-  OpenParams p;
-  p.disposition = CreateDisposition::open;
-  auto base = o.tree->share->vfs->open(path, p);
-  if (!base) return base.status();
-  auto st = base->file->stat();
-  if (!st) return st.status();
-  info = *st;
-  auto l = base->file->list_streams();
+  auto l = (*file)->list_streams();
   if (!l) return l.status();
   out = std::move(*l);
   return NtStatus::success;
@@ -197,7 +193,7 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
             if (s.q.file_info_class == fscc::kFileEaInformation || s.q.file_info_class == fscc::kFileAllInformation)
               oc.ea_size = ea_size_of(*h.file);
             if (s.q.file_info_class == fscc::kFileStreamInformation) {
-              if (auto st = list_streams(*s.open, path, *info, oc.streams); st != NtStatus::success) {
+              if (auto st = list_streams(*s.open, *s.nt, *info, oc.streams); st != NtStatus::success) {
                 s.data = st;
                 return;
               }
@@ -246,7 +242,7 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
             Open& o = *s.query.open;
             std::lock_guard lk(o.handle.mu);
             std::unique_ptr<VfsFile> holder;
-            auto file = security_file(o, *s.query.nt, holder);
+            auto file = file_itself(o, *s.query.nt, holder);
             if (!file) {
               s.query.data = file.status();
               return;
@@ -545,7 +541,7 @@ void set_stored_security(Ctx& ctx, Request& req, Response& rsp, const codec::Set
         Open& o = *st.open;
         std::lock_guard lk(o.handle.mu);
         std::unique_ptr<VfsFile> holder;
-        auto file = security_file(o, *st.nt, holder);
+        auto file = file_itself(o, *st.nt, holder);
         if (!file) {
           st.status = file.status();
           return;
