@@ -13,6 +13,9 @@ inline constexpr std::uint32_t kFileReadData = 0x00000001, kFileWriteData = 0x00
                                kFileWriteEa = 0x00000010, kFileExecute = 0x00000020,
                                kFileDeleteChild = 0x00000040, kFileReadAttributes = 0x00000080,
                                kFileWriteAttributes = 0x00000100;
+// The same bits as a directory's rights (MS-SMB2 2.2.13.1.2 Directory_Access_Mask).
+inline constexpr std::uint32_t kFileListDirectory = kFileReadData, kFileAddFile = kFileWriteData,
+                               kFileAddSubdirectory = kFileAppendData;
 // Standard rights (MS-DTYP 2.4.3)
 inline constexpr std::uint32_t kDelete = 0x00010000, kReadControl = 0x00020000, kWriteDac = 0x00040000,
                                kWriteOwner = 0x00080000, kSynchronize = 0x00100000,

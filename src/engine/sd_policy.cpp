@@ -10,6 +10,9 @@ using codec::Ace;
 using codec::SecurityDescriptor;
 using codec::Sid;
 
+// SE_DACL_AUTO_INHERIT_REQ and SE_SACL_AUTO_INHERIT_REQ (MS-DTYP 2.4.6).
+constexpr std::uint16_t kSeDaclAutoInheritReq = 0x0100, kSeSaclAutoInheritReq = 0x0200;
+
 constexpr std::uint8_t kInheritFlags = codec::kObjectInheritAce | codec::kContainerInheritAce |
                                        codec::kNoPropagateInheritAce | codec::kInheritOnlyAce;
 
@@ -69,6 +72,51 @@ std::optional<std::vector<Ace>> create_acl(const std::optional<std::vector<Ace>>
 Sid creator_owner_sid() { return well_known(3, {0}); }
 Sid creator_group_sid() { return well_known(3, {1}); }
 Sid local_system_sid() { return well_known(5, {18}); }
+Sid owner_rights_sid() { return well_known(3, {4}); }
+Sid authenticated_users_sid() { return well_known(5, {11}); }
+Sid builtin_users_sid() { return well_known(5, {32, 545}); }
+Sid builtin_guests_sid() { return well_known(5, {32, 546}); }
+
+bool AccessToken::has(const Sid& sid) const {
+  for (const Sid& s : sids)
+    if (s == sid) return true;
+  return false;
+}
+
+// MS-DTYP 2.5.3.2 AccessCheck with MAXIMUM_ALLOWED.
+std::uint32_t granted_access(const SecurityDescriptor& sd, const AccessToken& token) {
+  if (!sd.dacl) return access::kFullAccess;  // no DACL, or a NULL one: no protection
+  const bool is_owner = sd.owner && token.has(*sd.owner);
+  const Sid owner_rights = owner_rights_sid();
+  const auto applies = [&](const Ace& a) {
+    if (a.flags & codec::kInheritOnlyAce) return false;
+    if (a.sid == owner_rights) return is_owner;
+    return token.has(a.sid);
+  };
+  bool owner_rights_ace = false;
+  if (is_owner)
+    for (const Ace& a : *sd.dacl)
+      if (!(a.flags & codec::kInheritOnlyAce) && a.sid == owner_rights) owner_rights_ace = true;
+  std::uint32_t allowed = 0, denied = 0;
+  if (is_owner && !owner_rights_ace) allowed = access::kReadControl | access::kWriteDac;
+  for (const Ace& a : *sd.dacl) {
+    if (!applies(a)) continue;
+    const std::uint32_t mask = access::map_generic(a.mask);
+    if (a.type == codec::kAccessAllowedAceType) allowed |= mask & ~denied;
+    else if (a.type == codec::kAccessDeniedAceType) denied |= mask & ~allowed;
+  }
+  return allowed & access::kFullAccess;
+}
+
+void canonical_set_acl(std::optional<std::vector<Ace>>& acl, std::uint16_t& control, std::uint16_t req_bit,
+                       std::uint16_t inherited_bit) {
+  if (acl)
+    for (Ace& a : *acl)
+      if (!(a.flags & codec::kInheritOnlyAce)) a.mask = access::map_generic(a.mask);
+  const bool auto_inherited = (control & req_bit) && (control & inherited_bit);
+  control = static_cast<std::uint16_t>(control & ~(req_bit | inherited_bit));
+  if (auto_inherited) control = static_cast<std::uint16_t>(control | inherited_bit);
+}
 
 SecurityDescriptor select_security(const SecurityDescriptor& sd, std::uint32_t additional) {
   SecurityDescriptor out;
@@ -95,8 +143,17 @@ SecurityDescriptor merge_security(const SecurityDescriptor& stored, const Securi
     acl = from;
     out.control = static_cast<std::uint16_t>((out.control & ~bits) | (in.control & bits));
   };
-  if (additional & codec::kDaclSecurityInformation) take(codec::kSeDaclBits, out.dacl, in.dacl);
-  if (additional & codec::kSaclSecurityInformation) take(codec::kSeSaclBits, out.sacl, in.sacl);
+  if (additional & codec::kDaclSecurityInformation) {
+    take(codec::kSeDaclBits, out.dacl, in.dacl);
+    // Setting no DACL sets a NULL DACL (smbtorture smb2.create.nulldacl: Windows then reports
+    // DACL_PRESENT with no ACL), not an absent one.
+    if (!out.dacl) out.control = static_cast<std::uint16_t>(out.control | codec::kSeDaclPresent);
+    canonical_set_acl(out.dacl, out.control, kSeDaclAutoInheritReq, codec::kSeDaclAutoInherited);
+  }
+  if (additional & codec::kSaclSecurityInformation) {
+    take(codec::kSeSaclBits, out.sacl, in.sacl);
+    canonical_set_acl(out.sacl, out.control, kSeSaclAutoInheritReq, codec::kSeSaclAutoInherited);
+  }
   out.control = static_cast<std::uint16_t>(out.control | codec::kSeSelfRelative);
   return out;
 }

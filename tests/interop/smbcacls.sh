@@ -30,12 +30,22 @@ echo "PASS the owner SID is the account's ($sid)"
 mkdir -p "$WORK/acls/dir"
 echo hello > "$WORK/acls/g.txt"
 cacls() { (cd "$WORK" && smbcacls //127.0.0.1/acls "$@" -U "$SMB_USER%$SMB_PASS" 2>&1); }
-cacls g.txt -a "ACL:Everyone:DENIED/0x0/W" >/dev/null || fail "smbcacls -a failed: $(cacls g.txt -a 'ACL:Everyone:DENIED/0x0/W')"
+cacls g.txt -a "ACL:Everyone:DENIED/0x0/0x00000116" >/dev/null || fail "smbcacls -a failed: $(cacls g.txt -a 'ACL:Everyone:DENIED/0x0/0x00000116')"
 out=$(cacls g.txt)
-grep -qx "ACL:Everyone:DENIED/0x0/W" <<<"$out" || fail "added ACE not stored: $out"
+grep -qx "ACL:Everyone:DENIED/0x0/0x00000116" <<<"$out" || fail "added ACE not stored: $out"
 grep -qx "OWNER:TESTSRV\\\\$SMB_USER" <<<"$out" || fail "owner lost: $out"
 echo "PASS smbcacls stores an ACE"
-cacls dir -S "ACL:Everyone:ALLOWED/OI|CI/R" >/dev/null || fail "smbcacls -S failed: $(cacls dir -S 'ACL:Everyone:ALLOWED/OI|CI/R')"
+# ... and the stored DACL decides opens: its DENY of writing data, EAs and attributes (not the
+# standard rights smbcacls' "W" includes) refuses smbclient's upload; reading is still allowed.
+out=$(smbclient //127.0.0.1/acls -U "$SMB_USER%$SMB_PASS" -s "$WORK/client.conf" -c "put $WORK/acls/g.txt g.txt" 2>&1) \
+  && fail "writing through a denying ACE succeeded: $out"
+grep -q NT_STATUS_ACCESS_DENIED <<<"$out" || fail "writing through a denying ACE: $out"
+out=$(smbclient //127.0.0.1/acls -U "$SMB_USER%$SMB_PASS" -s "$WORK/client.conf" -c "get g.txt $WORK/g.back" 2>&1) \
+  || fail "reading a file whose DACL allows it failed: $out"
+echo "PASS the stored DACL is enforced"
+# The directory's own ACE lets its owner add files (FILE_ADD_FILE); the inheritable one is for them.
+dacl="ACL:Everyone:ALLOWED/OI|CI/R,ACL:TESTSRV\\$SMB_USER:ALLOWED/0x0/FULL"
+cacls dir -S "$dacl" >/dev/null || fail "smbcacls -S failed: $(cacls dir -S "$dacl")"
 smbclient //127.0.0.1/acls -U "$SMB_USER%$SMB_PASS" -s "$WORK/client.conf" -c "put $WORK/acls/g.txt dir\\new.txt" >/dev/null 2>&1 \
   || fail "smbclient put failed"
 out=$(cacls 'dir\new.txt')

@@ -49,30 +49,103 @@ struct CreateWork {
   std::optional<std::uint64_t> allocation;  // the AllocationSize context, for a new or overwritten file
   std::optional<std::vector<ExtendedAttribute>> eas;  // the ExtA context (validated), likewise
   bool again = false;  // run_create_once: start over (a durable orphan's deletion happened first)
-  // Share::AclMode::nt: a new file's descriptor comes from the SecD context or its parent's.
+  // Share::AclMode::nt: a new file's descriptor comes from the SecD context or its parent's, and
+  // access to an existing one is checked against its stored descriptor.
   bool store_security = false;
   std::optional<codec::SecurityDescriptor> sd_context;  // SMB2_CREATE_SD_BUFFER (decoded)
   codec::Sid creator_sid;                               // the new file's owner
+  AccessToken token;                                    // the session's SIDs
+  std::uint32_t desired = 0;       // DesiredAccess, generic rights mapped, MAXIMUM_ALLOWED taken out
+  bool maximum_allowed = false;    // ... which it carried
+  std::uint32_t tree_access = 0;   // the share's cap (TreeConnect.MaximalAccess)
+  std::optional<std::optional<codec::SecurityDescriptor>> parent_sd;  // read once, when needed
+  bool create_denied = false;  // the parent refused FILE_ADD_FILE: the CREATE may only open
+  std::optional<std::uint32_t> maximal_access;  // out: MxAc's answer, when a stored descriptor decided it
 };
+
+/// The stored descriptor of the directory `w.path` is in (none for the share's root, or when none
+/// is stored), read once per CREATE.
+Result<const std::optional<codec::SecurityDescriptor>*> parent_security(CreateWork& w) {
+  if (!w.parent_sd) {
+    std::optional<codec::SecurityDescriptor> parent;
+    if (!w.path.is_root()) {
+      OpenParams p;
+      p.disposition = CreateDisposition::open;
+      p.directory = true;
+      if (auto dir = w.tree->share->vfs->open(w.path.parent(), p)) {
+        auto stored = stored_security(*dir->file);
+        if (!stored) return stored.status();
+        parent = std::move(*stored);
+      }
+    }
+    w.parent_sd = std::move(parent);
+  }
+  return &*w.parent_sd;
+}
+
+/// What the parent directory grants this session: its stored descriptor's answer, or the share's
+/// cap when none is stored.
+Result<std::uint32_t> parent_access(CreateWork& w) {
+  auto parent = parent_security(w);
+  if (!parent) return parent.status();
+  return **parent ? granted_access(***parent, w.token) & w.tree_access : w.tree_access;
+}
+
+/// MS-FSA 2.1.5.1.2.1, access to an existing file or directory whose descriptor is stored:
+/// AccessCheck of the descriptor (a stream's is its file's), plus DELETE when the parent grants
+/// FILE_DELETE_CHILD and FILE_READ_ATTRIBUTES when it grants FILE_LIST_DIRECTORY, within the
+/// share's cap. Overwriting needs FILE_WRITE_DATA besides what was asked. MAXIMUM_ALLOWED opens
+/// get all of it (and MxAc reports it).
+NtStatus check_existing_access(CreateWork& w, VfsFile& file) {
+  Result<std::optional<codec::SecurityDescriptor>> sd = std::optional<codec::SecurityDescriptor>{};
+  if (w.stream.empty()) {
+    sd = stored_security(file);
+  } else {
+    OpenParams p;
+    p.disposition = CreateDisposition::open;
+    auto base = w.tree->share->vfs->open(w.path, p);
+    if (!base) return base.status();
+    sd = stored_security(*base->file);
+  }
+  if (!sd) return sd.status();
+  if (!*sd) return NtStatus::success;  // nothing stored: the share's cap stands
+  std::uint32_t max = granted_access(**sd, w.token);
+  if ((max & (kDelete | kFileReadAttributes)) != (kDelete | kFileReadAttributes)) {
+    auto parent = parent_access(w);
+    if (!parent) return parent.status();
+    if (*parent & kFileDeleteChild) max |= kDelete;
+    if (*parent & kFileListDirectory) max |= kFileReadAttributes;
+  }
+  max &= w.tree_access;
+  const std::uint32_t need = w.desired | (w.truncating ? kFileWriteData : 0);
+  if (need & ~max) return NtStatus::access_denied;
+  w.core.access = w.maximum_allowed ? (w.desired | max) : w.desired;
+  w.maximal_access = max;
+  return NtStatus::success;
+}
+
+/// MS-FSA 2.1.5.1.1: creating needs FILE_ADD_FILE (FILE_ADD_SUBDIRECTORY for a directory) on the
+/// parent. Without it a CREATE fails, and an OPEN_IF / OVERWRITE_IF / SUPERSEDE only opens.
+NtStatus check_create_access(CreateWork& w) {
+  if (w.path.is_root() || !w.stream.empty() || w.params.disposition == CreateDisposition::open)
+    return NtStatus::success;
+  auto parent = parent_access(w);
+  if (!parent) return parent.status();
+  if (*parent & (w.params.directory ? kFileAddSubdirectory : kFileAddFile)) return NtStatus::success;
+  if (w.params.disposition == CreateDisposition::create) return NtStatus::access_denied;
+  w.params.disposition = CreateDisposition::open;
+  w.create_denied = true;
+  return NtStatus::success;
+}
 
 /// The descriptor of the file or directory this CREATE made (MS-FSA 2.1.5.1.1: the object
 /// store's CreateSecurityDescriptor from the SD context and the parent's descriptor, MS-DTYP
 /// 2.5.3.4.1). Nothing is stored when neither gives one: the synthesized descriptor then stands.
 NtStatus store_new_security(CreateWork& w, VfsFile& file, bool is_directory) {
-  Vfs& vfs = *w.tree->share->vfs;
-  std::optional<codec::SecurityDescriptor> parent;
-  if (!w.path.is_root()) {
-    OpenParams p;
-    p.disposition = CreateDisposition::open;
-    p.directory = true;
-    if (auto dir = vfs.open(w.path.parent(), p)) {
-      auto stored = stored_security(*dir->file);
-      if (!stored) return stored.status();
-      parent = std::move(*stored);
-    }
-  }
-  if (!parent && !w.sd_context) return NtStatus::success;
-  const auto sd = create_security(parent, w.sd_context, is_directory, w.creator_sid, codec::everyone_sid());
+  auto parent = parent_security(w);
+  if (!parent) return parent.status();
+  if (!**parent && !w.sd_context) return NtStatus::success;
+  const auto sd = create_security(**parent, w.sd_context, is_directory, w.creator_sid, codec::everyone_sid());
   if (!codec::acls_fit(sd)) return NtStatus::invalid_acl;  // a split of inherited ACEs overflowed
   if (auto r = file.set_security(codec::encode_security_descriptor(sd)); !r && r.status() != NtStatus::not_supported)
     return r.status();  // a backend that keeps none (FsInfo::persistent_acls unset) creates without
@@ -127,6 +200,11 @@ void run_create_once(CreateWork& w) {
   };
   // What this CREATE made goes again when the CREATE fails after all.
   const auto unmake = [&] { (void)(stream ? vfs.remove_stream(w.path, w.stream) : vfs.remove(w.path)); };
+  if (w.store_security)
+    if (auto st = check_create_access(w); st != NtStatus::success) {
+      w.status = st;
+      return;
+    }
   auto opened = backend_open();
   if (!opened && opened.status() == NtStatus::access_denied && w.write_by_maximum_allowed) {
     // The backend refused writing (a file read-only on the host): MAXIMUM_ALLOWED settles for
@@ -137,6 +215,7 @@ void run_create_once(CreateWork& w) {
   }
   if (!opened) {
     w.status = opened.status();
+    if (w.create_denied && w.status == NtStatus::object_name_not_found) w.status = NtStatus::access_denied;
     if (w.tree->read_only && w.disposition == CreateDisposition::open_if && w.status == NtStatus::object_name_not_found)
       w.status = NtStatus::access_denied;
     return;
@@ -148,6 +227,11 @@ void run_create_once(CreateWork& w) {
     w.status = info.status();
     return;
   }
+  if (w.store_security && w.action != CreateAction::created)
+    if (auto st = check_existing_access(w, *file); st != NtStatus::success) {
+      w.status = st;
+      return;
+    }
   if (w.action != CreateAction::created)
     if (auto st = check_existing_attributes(w, *info); st != NtStatus::success) {
       w.status = st;
@@ -319,7 +403,7 @@ void finish_create(Ctx& ctx, Request& req, Response& rsp, CreateWork& w, const c
   for (const auto& ctxt : c.create_contexts) {
     if (codec::context_is(ctxt, codec::kCtxMaximalAccess)) {
       contexts.push_back({codec::context_name(codec::kCtxMaximalAccess),
-                          codec::encode_maximal_access_response(NtStatus::success, w.tree->maximal_access)});
+                          codec::encode_maximal_access_response(NtStatus::success, w.maximal_access.value_or(w.tree->maximal_access))});
     } else if (codec::context_is(ctxt, codec::kCtxQueryOnDiskId)) {
       // DiskFileId: the same value as FileInternalInformation.
       contexts.push_back(
@@ -407,6 +491,10 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   std::uint32_t access = map_generic(c.desired_access);
   if (access & kMaximumAllowed) access = (access & ~kMaximumAllowed) | tree.maximal_access;
   if ((c.create_options & kDeleteOnClose) && !(access & kDelete)) return rsp.fail(NtStatus::access_denied);
+  // Where descriptors are enforced, ACCESS_SYSTEM_SECURITY needs SeSecurityPrivilege, which no
+  // session of this server holds (MS-FSA 2.1.5.1; smbtorture smb2.maximum_allowed).
+  if (tree.share && tree.share->acl_mode == Share::AclMode::nt && (c.desired_access & kAccessSystemSecurity))
+    return rsp.fail(NtStatus::privilege_not_held);
   if (access & ~tree.maximal_access & kRequestableAccess) return rsp.fail(NtStatus::access_denied);
   if (tree.read_only && (truncating || disposition == CreateDisposition::create)) return rsp.fail(NtStatus::access_denied);
 
@@ -443,6 +531,10 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   if (tree.share && tree.share->acl_mode == Share::AclMode::nt) {
     w.store_security = true;
     w.creator_sid = session_owner_sid(ctx, *req.session);
+    w.token = session_token(ctx, *req.session);
+    w.desired = map_generic(c.desired_access) & ~kMaximumAllowed;
+    w.maximum_allowed = (c.desired_access & kMaximumAllowed) != 0;
+    w.tree_access = tree.maximal_access;
   }
   w.session_id = req.session->session_id;
   w.volatile_id = conn.next_volatile_id++;

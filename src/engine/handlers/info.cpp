@@ -22,6 +22,19 @@ codec::Sid session_owner_sid(const Ctx& ctx, const Session& session) {
   return user;
 }
 
+AccessToken session_token(const Ctx& ctx, const Session& session) {
+  AccessToken t;
+  t.sids.push_back(session_owner_sid(ctx, session));
+  if (session.is_guest || session.is_anonymous || session.user.empty()) {
+    t.sids.push_back(builtin_guests_sid());
+  } else {
+    t.sids.push_back(codec::everyone_sid());
+    t.sids.push_back(authenticated_users_sid());
+    t.sids.push_back(builtin_users_sid());
+  }
+  return t;
+}
+
 namespace {
 
 using namespace smbsrv::access;

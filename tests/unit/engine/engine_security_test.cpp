@@ -87,8 +87,10 @@ TEST_F(Security, SynthesizedUntilSetThenStoredByPart) {
   auto owner_only = query(f, kOwner);
   EXPECT_TRUE(owner_only.sd.owner && !owner_only.sd.group && !owner_only.sd.dacl);
 
+  // The stored DACL now decides opens: Everyone's DENY of FILE_WRITE_DATA comes first.
+  EXPECT_EQ(c.create("a.txt", access::kFullAccess, kShareAll, kOpenIf).status, NtStatus::access_denied);
   // The owner alone, from another open.
-  auto g = c.create("a.txt", access::kFullAccess, kShareAll, kOpenIf);
+  auto g = c.create("a.txt", access::kReadControl | access::kWriteOwner, kShareAll, kOpenIf);
   ASSERT_EQ(g.status, NtStatus::success);
   SecurityDescriptor new_owner;
   new_owner.owner = *codec::parse_sid("S-1-5-32-544");
@@ -128,7 +130,7 @@ TEST_F(Security, NewFilesInheritFromTheirDirectory) {
   const auto d = make("dir", true);
   const codec::Sid me = *query(d, kOwner).sd.owner;
   SecurityDescriptor parent;
-  parent.control = codec::kSeDaclAutoInherited;
+  parent.control = codec::kSeDaclAutoInherited | 0x0100;  // ... and SE_DACL_AUTO_INHERIT_REQ, or it is not kept
   parent.dacl = std::vector<Ace>{
       {codec::kAccessAllowedAceType, codec::kObjectInheritAce | codec::kContainerInheritAce, access::kGenericAll,
        *codec::parse_sid("S-1-3-0")},

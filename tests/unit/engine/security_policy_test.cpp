@@ -125,7 +125,7 @@ TEST(SecurityPolicy, MergeReplacesOnlyTheSelectedParts) {
   in.owner = kAlice;
   in.group = kAlice;
   in.dacl = std::vector<Ace>{{D, 0, 2, kAlice}};
-  in.control = codec::kSeDaclAutoInherited;
+  in.control = codec::kSeDaclAutoInherited | 0x0100;  // with SE_DACL_AUTO_INHERIT_REQ, which is not kept
   auto m = merge_security(stored, in, codec::kDaclSecurityInformation);
   EXPECT_EQ(m.owner, kOwner);
   EXPECT_EQ(m.group, kGroup);
@@ -158,6 +158,83 @@ TEST(SecurityPolicy, SelectReturnsOnlyWhatIsAskedFor) {
   s = select_security(sd, codec::kDaclSecurityInformation);
   EXPECT_EQ(s.dacl, sd.dacl);
   EXPECT_EQ(s.control, codec::kSeSelfRelative | codec::kSeDaclProtected);
+}
+
+}  // namespace
+}  // namespace smbsrv::engine
+
+namespace smbsrv::engine {
+namespace {
+
+// MS-DTYP 2.5.3.2 AccessCheck, in the cases smbtorture smb2.acls checks against Windows.
+struct AccessCheckCase {
+  const char* what;
+  std::vector<Ace> dacl;
+  std::uint32_t expected;
+};
+
+TEST(SecurityPolicy, AccessCheckAsWindowsAnswersIt) {
+  using namespace access;
+  const Sid owner_rights = owner_rights_sid();
+  const std::uint32_t kRead = kFileGenericRead;
+  const AccessCheckCase cases[] = {
+      {"empty DACL: the owner's READ_CONTROL | WRITE_DAC only", {}, kReadControl | kWriteDac},
+      {"an ALLOW adds to the owner's rights", {{A, 0, kFileWriteData, kOwner}}, kFileWriteData | kReadControl | kWriteDac},
+      {"generic rights in an ACE are mapped", {{A, 0, kGenericRead, kOwner}}, kRead | kWriteDac},
+      {"an ACE for another SID does nothing", {{A, 0, kFullAccess, kAlice}}, kReadControl | kWriteDac},
+      {"inherit-only ACEs do not apply", {{A, OI | IO, kFullAccess, kOwner}}, kReadControl | kWriteDac},
+      {"a leading DENY wins", {{D, 0, kFileWriteData, kOwner}, {A, 0, kRead | kFileWriteData, kOwner}},
+       kRead | kWriteDac},
+      {"a trailing DENY does not take what was granted (DENY1)",
+       {{A, 0, kRead | kFileWriteData, kOwner}, {D, 0, kFileWriteData, kOwner}}, kRead | kFileWriteData | kWriteDac},
+      {"OWNER RIGHTS replaces the implicit rights (OWNER-RIGHTS)",
+       {{A, 0, kRead, kOwner}, {A, 0, kFileWriteData, owner_rights}}, kRead | kFileWriteData},
+      {"OWNER RIGHTS DENY first (OWNER-RIGHTS-DENY)",
+       {{D, 0, kFileReadData, owner_rights}, {A, 0, kRead, kOwner}}, kRead & ~kFileReadData},
+      {"Everyone in the token", {{A, 0, kFileReadData, codec::everyone_sid()}}, kFileReadData | kReadControl | kWriteDac},
+  };
+  AccessToken token;
+  token.sids = {kOwner, codec::everyone_sid()};
+  for (const auto& c : cases) {
+    SecurityDescriptor sd;
+    sd.owner = kOwner;
+    sd.dacl = c.dacl;
+    EXPECT_EQ(granted_access(sd, token), c.expected) << c.what;
+  }
+  // Not the owner: nothing implicit, and OWNER RIGHTS ACEs do not apply.
+  AccessToken other;
+  other.sids = {kAlice};
+  SecurityDescriptor sd;
+  sd.owner = kOwner;
+  sd.dacl = std::vector<Ace>{{A, 0, kFullAccess, owner_rights}, {A, 0, kFileReadData, kAlice}};
+  EXPECT_EQ(granted_access(sd, other), kFileReadData);
+  // No DACL, or a NULL one: everything.
+  sd.dacl.reset();
+  EXPECT_EQ(granted_access(sd, other), kFullAccess);
+  sd.control = codec::kSeDaclPresent;
+  EXPECT_EQ(granted_access(sd, other), kFullAccess);
+}
+
+TEST(SecurityPolicy, SetKeepsAutoInheritedOnlyWithTheRequestAndMapsGenericRights) {
+  SecurityDescriptor stored;
+  stored.owner = kOwner;
+  SecurityDescriptor in;
+  in.dacl = std::vector<Ace>{{A, 0, access::kGenericRead, kOwner}, {A, OI | IO, access::kGenericAll, kAlice}};
+  in.control = codec::kSeDaclAutoInherited;  // without SE_DACL_AUTO_INHERIT_REQ: dropped
+  auto m = merge_security(stored, in, codec::kDaclSecurityInformation);
+  EXPECT_EQ(m.control & codec::kSeDaclBits, codec::kSeDaclPresent & m.control);
+  EXPECT_FALSE(m.control & codec::kSeDaclAutoInherited);
+  ASSERT_TRUE(m.dacl);
+  EXPECT_EQ((*m.dacl)[0].mask, access::kFileGenericRead);  // mapped
+  EXPECT_EQ((*m.dacl)[1].mask, access::kGenericAll);       // inherit-only: kept for the heirs
+  in.control = codec::kSeDaclAutoInherited | 0x0100;
+  m = merge_security(stored, in, codec::kDaclSecurityInformation);
+  EXPECT_TRUE(m.control & codec::kSeDaclAutoInherited);
+  EXPECT_FALSE(m.control & 0x0100);
+  // Setting no DACL sets a NULL DACL.
+  m = merge_security(stored, SecurityDescriptor{}, codec::kDaclSecurityInformation);
+  EXPECT_FALSE(m.dacl);
+  EXPECT_TRUE(m.control & codec::kSeDaclPresent);
 }
 
 }  // namespace
