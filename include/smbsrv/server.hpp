@@ -64,9 +64,14 @@ struct Share {
   /// client sets. nt: descriptors are stored through VfsFile::set_security() (a backend with
   /// FsInfo::persistent_acls), set and read by part (owner, group, DACL, SACL), and a new file
   /// or directory inherits its parent's inheritable ACEs (MS-DTYP 2.5.3.4) or takes the CREATE's
-  /// SD context. Access is still decided by the share's access, not by the stored DACLs.
+  /// SD context, and a stored DACL decides who may open what (MS-DTYP AccessCheck, within the
+  /// share's access).
   enum class AclMode { none, nt };
   AclMode acl_mode = AclMode::none;
+  /// Access-based enumeration (SMB2_SHAREFLAG_ACCESS_BASED_DIRECTORY_ENUM, MS-SMB2 2.2.10): a
+  /// directory listing leaves out what the user may not read (AclMode::nt; entries whose stored
+  /// DACL does not grant FILE_GENERIC_READ).
+  bool access_based_enumeration = false;
 };
 
 struct ServerConfig {

@@ -231,6 +231,7 @@ struct TreeConnectRequest {
 Result<TreeConnectRequest> decode_tree_connect_request(Bytes msg);
 inline constexpr std::uint8_t kShareTypeDisk = 0x01, kShareTypePipe = 0x02;
 inline constexpr std::uint32_t kShareFlagEncryptData = 0x00008000;
+inline constexpr std::uint32_t kShareFlagAccessBasedDirectoryEnum = 0x00000800;
 struct TreeConnectResponse {
   std::uint8_t share_type = kShareTypeDisk;
   std::uint32_t share_flags = 0;

@@ -3,8 +3,10 @@
 // re-scanned per call. All of it is a job: listing a directory is backend I/O.
 #include <map>
 
+#include "codec/access_mask.hpp"
 #include "codec/fscc.hpp"
 #include "engine/dispatch.hpp"
+#include "engine/handlers/descriptor.hpp"
 
 namespace smbsrv::engine::handlers {
 namespace {
@@ -15,9 +17,25 @@ struct Listing {
   codec::QueryDirectoryRequest q;
   std::shared_ptr<Open> open;
   nt::NtCore* nt = nullptr;
+  std::optional<AccessToken> abe;  // access-based enumeration: the session's token
   NtStatus status = NtStatus::success;
   std::vector<std::uint8_t> out;
 };
+
+/// Access-based enumeration: whether the user may see `name` in `dir`, that is, whether its stored
+/// DACL grants FILE_GENERIC_READ (READ_CONTROL, FILE_READ_DATA, FILE_READ_ATTRIBUTES, FILE_READ_EA;
+/// SYNCHRONIZE aside), as smbtorture smb2.acls.ACCESSBASED expects. Without a stored descriptor,
+/// or when it cannot be read, the entry is shown: the share's access governs it.
+bool visible(Vfs& vfs, const SmbPath& dir, const std::string& name, const AccessToken& token) {
+  auto path = dir.child(name);
+  if (!path) return true;
+  auto opened = vfs.open(*path, OpenParams{});
+  if (!opened) return true;
+  auto sd = stored_security(*opened->file);
+  if (!sd || !*sd) return true;
+  constexpr std::uint32_t kNeed = access::kFileGenericRead & ~access::kSynchronize;
+  return (granted_access(**sd, token) & kNeed) == kNeed;
+}
 
 /// (Re)starts or refreshes the enumeration state of `h` (its mutex held).
 NtStatus load_entries(Listing& s, OpenHandle& h) {
@@ -41,7 +59,8 @@ NtStatus load_entries(Listing& s, OpenHandle& h) {
     h.enum_entries.clear();
     h.enum_entries.push_back({".", *self});
     h.enum_entries.push_back({"..", parent_info});
-    for (auto& e : *listed) h.enum_entries.push_back(std::move(e));
+    for (auto& e : *listed)
+      if (!s.abe || visible(vfs, path, e.name, *s.abe)) h.enum_entries.push_back(std::move(e));
     h.enum_pos = 0;
     h.enum_started = true;
     h.enum_pattern = q.file_name.empty() ? "*" : q.file_name;
@@ -132,7 +151,11 @@ void query_directory(Ctx& ctx, Request& req, Response& rsp) {
   if (q.output_buffer_length == 0 || q.output_buffer_length > ctx.server.config.max_transact)
     return rsp.fail(NtStatus::invalid_parameter);
   if (q.file_name.find_first_of("\\/:") != std::string::npos) return rsp.fail(NtStatus::object_name_invalid);
-  rsp.defer(make_job(Listing{q, *open, &ctx.nt}, run_listing, [](Ctx&, Request&, Response& r, Listing& s) {
+  Listing listing{q, *open, &ctx.nt};
+  if (const auto& share = (*open)->tree->share;
+      share && share->access_based_enumeration && share->acl_mode == Share::AclMode::nt)
+    listing.abe = session_token(ctx, *req.session);
+  rsp.defer(make_job(std::move(listing), run_listing, [](Ctx&, Request&, Response& r, Listing& s) {
     if (s.status != NtStatus::success) return r.fail(s.status);
     Response::BodyBuilder b;
     codec::encode_query_directory_response(b.w, 0, s.out);

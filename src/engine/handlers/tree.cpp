@@ -52,6 +52,8 @@ void tree_connect(Ctx& ctx, Request& req, Response& rsp) {
       tree->encrypt_data = true;
       r.share_flags |= codec::kShareFlagEncryptData;
     }
+    if (share->access_based_enumeration && share->acl_mode == Share::AclMode::nt)
+      r.share_flags |= codec::kShareFlagAccessBasedDirectoryEnum;
     tree->read_only = access == Access::read_only || share->vfs->read_only();
     tree->maximal_access = tree->read_only ? access::kReadOnlyAccess : access::kFullAccess;
     r.share_type = codec::kShareTypeDisk;

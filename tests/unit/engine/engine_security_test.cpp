@@ -190,5 +190,75 @@ TEST_F(Security, AShareWithoutAclModeKeepsTheSynthesizedDescriptor) {
   EXPECT_NE((*d->dacl)[0].mask, 1u);
 }
 
+// Access decided by the stored DACL (MS-DTYP 2.5.3.2, MS-FSA 2.1.5.1.2.1), as smbtorture
+// smb2.acls checks it against Windows.
+TEST_F(Security, TheStoredDaclDecidesOpens) {
+  const auto f = make("e.txt");
+  const codec::Sid me = *query(f, kOwner).sd.owner;
+  SecurityDescriptor in;
+  in.dacl = std::vector<Ace>{{codec::kAccessAllowedAceType, 0, access::kFileGenericRead, me}};
+  ASSERT_EQ(set(f, kDacl, codec::encode_security_descriptor(in)), NtStatus::success);
+  EXPECT_EQ(c.create("e.txt", access::kFileWriteData, kShareAll, kOpenIf).status, NtStatus::access_denied);
+  EXPECT_EQ(c.create("e.txt", access::kGenericWrite, kShareAll, kOpenIf).status, NtStatus::access_denied);
+  EXPECT_EQ(c.create("e.txt", access::kFileReadData, kShareAll, 5 /*overwrite_if*/).status, NtStatus::access_denied);
+  EXPECT_EQ(c.create("e.txt", access::kFileReadData, kShareAll, kOpenIf).status, NtStatus::success);
+  // MAXIMUM_ALLOWED: the DACL's read, the owner's WRITE_DAC, and DELETE and FILE_READ_ATTRIBUTES
+  // through the parent (the share's root, which grants everything).
+  auto m = c.create("e.txt", access::kMaximumAllowed, kShareAll, kOpenIf);
+  ASSERT_EQ(m.status, NtStatus::success);
+  auto a = c.query_info(m.fid, codec::kInfoFile, 8 /*FileAccessInformation*/);
+  ASSERT_EQ(a.status(), NtStatus::success);
+  const Vec granted = a.buffer(a.u16(2), a.u32(4));
+  ASSERT_EQ(granted.size(), 4u);
+  EXPECT_EQ(granted[0] | granted[1] << 8 | granted[2] << 16 | std::uint32_t{granted[3]} << 24,
+            access::kFileGenericRead | access::kWriteDac | access::kDelete);
+  // ... but a right it does not grant, named beside MAXIMUM_ALLOWED, is refused.
+  EXPECT_EQ(c.create("e.txt", access::kMaximumAllowed | access::kFileWriteData, kShareAll, kOpenIf).status,
+            NtStatus::access_denied);
+  EXPECT_EQ(c.create("e.txt", access::kAccessSystemSecurity, kShareAll, kOpenIf).status,
+            NtStatus::privilege_not_held);
+}
+
+TEST_F(Security, CreatingNeedsAddFileOnTheParent) {
+  const auto d = make("ro", true);
+  const codec::Sid me = *query(d, kOwner).sd.owner;
+  SecurityDescriptor in;
+  in.dacl = std::vector<Ace>{{codec::kAccessAllowedAceType, 0, access::kFileGenericRead | access::kWriteDac, me}};
+  ASSERT_EQ(set(d, kDacl, codec::encode_security_descriptor(in)), NtStatus::success);
+  EXPECT_EQ(c.create("ro\\x.txt", access::kFullAccess, kShareAll, kCreate).status, NtStatus::access_denied);
+  EXPECT_EQ(c.create("ro\\x.txt", access::kFullAccess, kShareAll, kOpenIf).status, NtStatus::access_denied);
+  EXPECT_EQ(c.create("ro\\sub", access::kFullAccess, kShareAll, kCreate, kDirectoryFile).status, NtStatus::access_denied);
+  // FILE_ADD_FILE (FILE_WRITE_DATA on a directory) lets files in, not subdirectories.
+  in.dacl->push_back({codec::kAccessAllowedAceType, 0, access::kFileAddFile, me});
+  ASSERT_EQ(set(d, kDacl, codec::encode_security_descriptor(in)), NtStatus::success);
+  EXPECT_EQ(c.create("ro\\x.txt", access::kFullAccess, kShareAll, kCreate).status, NtStatus::success);
+  EXPECT_EQ(c.create("ro\\sub", access::kFullAccess, kShareAll, kCreate, kDirectoryFile).status, NtStatus::access_denied);
+}
+
+TEST(SecurityAbe, ListingsLeaveOutWhatTheUserMayNotRead) {
+  auto st = make_test_state();
+  Share abe;
+  abe.name = "abe";
+  abe.vfs = make_memory_vfs();
+  abe.acl_mode = Share::AclMode::nt;
+  abe.access_based_enumeration = true;
+  st->add_share(std::move(abe));
+  EngineClient c{st};
+  c.connect({0x0311}, "abe");
+  auto shown = c.create("shown.txt", access::kFullAccess, kShareAll, kCreate);
+  auto hidden = c.create("hidden.txt", access::kFullAccess, kShareAll, kCreate);
+  ASSERT_EQ(hidden.status, NtStatus::success);
+  SecurityDescriptor in;
+  in.dacl = std::vector<Ace>{{codec::kAccessAllowedAceType, 0, access::kFileReadAttributes, codec::everyone_sid()}};
+  ASSERT_EQ(c.one({Command::set_info, set_security_body(hidden.fid, kDacl, codec::encode_security_descriptor(in))}).status(),
+            NtStatus::success);
+  auto root = c.create("", access::kFileGenericRead, kShareAll, kOpenIf, kDirectoryFile);
+  ASSERT_EQ(root.status, NtStatus::success);
+  auto q = c.query_directory(root.fid, "*");
+  ASSERT_EQ(q.status(), NtStatus::success);
+  EXPECT_EQ(EngineClient::dir_names(q), (std::vector<std::string>{".", "..", "shown.txt"}));
+  (void)shown;
+}
+
 }  // namespace
 }  // namespace smbsrv::test
