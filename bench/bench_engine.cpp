@@ -14,12 +14,17 @@
 #include <benchmark/benchmark.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "codec/access_mask.hpp"
+#include "codec/security_descriptor.hpp"
 #include "engine_client.hpp"
+#include "smbsrv/local_vfs.hpp"
 
 namespace {
 
@@ -200,3 +205,53 @@ SMBSRV_ENGINE_BENCH(Write, Gmac, write, gmac);
 SMBSRV_ENGINE_BENCH(Write, Gcm, write, gcm);
 
 }  // namespace
+
+// CREATE + CLOSE of an existing file, one pair per iteration (the job runs inline): a share in
+// AclMode::none against one in AclMode::nt where the file has a stored DACL, so each CREATE also
+// reads the file's and the parent's descriptors and runs the MS-DTYP AccessCheck.
+// Names: BM_EngineOpenClose/<nt>/<local>: nt 0 (none) or 1 (DACL enforced); local 0 (MemoryVfs)
+// or 1 (LocalVfs in a temporary directory: the descriptors are xattrs).
+void BM_EngineOpenClose(benchmark::State& state) {
+  const bool nt = state.range(0) != 0, local = state.range(1) != 0;
+  auto st = make_state();
+  Share acl_share;
+  acl_share.name = "acls";
+  std::string dir;
+  if (local) {
+    char tmpl[] = "/tmp/smbsrv-bench.XXXXXX";
+    if (!::mkdtemp(tmpl)) return state.SkipWithError("mkdtemp failed");
+    dir = tmpl;
+    acl_share.vfs = make_local_vfs(dir);
+  } else {
+    acl_share.vfs = make_memory_vfs();
+  }
+  acl_share.acl_mode = nt ? Share::AclMode::nt : Share::AclMode::none;
+  st->add_share(std::move(acl_share));
+  EngineClient cl{st};
+  cl.strict_signing = false;
+  cl.connect({0x0311}, "acls");
+  auto f = cl.create("f.txt");
+  if (f.status != NtStatus::success) return state.SkipWithError("create failed");
+  if (nt) {
+    // A DACL granting the file's owner (this session's user) everything.
+    auto owner = cl.one({Command::query_info, EngineClient::query_info_body(f.fid, codec::kInfoSecurity, 0, 4096,
+                                                                             codec::kOwnerSecurityInformation)});
+    auto sd = codec::decode_security_descriptor(owner.buffer(owner.u16(2), owner.u32(4)));
+    if (!sd || !sd->owner) return state.SkipWithError("no owner");
+    codec::SecurityDescriptor in;
+    in.dacl = std::vector<codec::Ace>{{codec::kAccessAllowedAceType, 0, access::kFullAccess, *sd->owner}};
+    const Vec bytes = codec::encode_security_descriptor(in);
+    test::Body b;
+    b.u16(33).u8(codec::kInfoSecurity).u8(0).u32(static_cast<std::uint32_t>(bytes.size())).u16(0x60).u16(0);
+    b.u32(codec::kDaclSecurityInformation).fid(f.fid).bytes(bytes);
+    if (cl.one({Command::set_info, b.b}).status() != NtStatus::success) return state.SkipWithError("set_info failed");
+  }
+  cl.close(f.fid);
+  for (auto _ : state) {
+    auto o = cl.create("f.txt", access::kFileGenericRead | access::kFileWriteData, test::kShareAll, 1 /*open*/);
+    if (o.status != NtStatus::success) return state.SkipWithError("open failed");
+    cl.close(o.fid);
+  }
+  if (!dir.empty()) std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_EngineOpenClose)->Args({0, 0})->Args({1, 0})->Args({0, 1})->Args({1, 1});

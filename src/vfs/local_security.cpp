@@ -8,7 +8,15 @@
 namespace smbsrv::detail {
 
 Result<std::vector<std::uint8_t>> get_local_security(int fd) {
-  std::vector<std::uint8_t> buf;
+  // One call for the usual descriptor (a few ACEs: well under 1 KiB); every CREATE on an :acls
+  // share reads it. A larger one is sized first.
+  std::vector<std::uint8_t> buf(1024);
+  if (const ssize_t n = ::fgetxattr(fd, kSecurityXattr, buf.data(), buf.size()); n >= 0) {
+    buf.resize(static_cast<std::size_t>(n));
+    return buf;
+  }
+  if (errno == ENODATA || errno == ENOTSUP) return std::vector<std::uint8_t>{};
+  if (errno != ERANGE) return from_errno(errno);
   // The size may change between the two calls (another open setting it): ERANGE tries again.
   for (int attempt = 0; attempt < 4; ++attempt) {
     const ssize_t size = ::fgetxattr(fd, kSecurityXattr, nullptr, 0);
