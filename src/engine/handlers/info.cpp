@@ -182,6 +182,10 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
           r.status = s.answer.status;
         }));
   }
+  // MS-SMB2 3.3.5.20.1: FileNormalizedNameInformation is a 3.1.1 class.
+  if (q.info_type == codec::kInfoFile && q.file_info_class == fscc::kFileNormalizedNameInformation &&
+      ctx.conn.dialect < Dialect::smb3_1_1)
+    return rsp.fail(NtStatus::not_supported);
   switch (q.info_type) {
     case codec::kInfoFile:
       return rsp.defer(make_job(
@@ -198,7 +202,20 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
             fscc::OpenContext oc;
             const SmbPath path = s.nt->path(s.open->nt);
             oc.name = path.to_wire();
-            if (!s.open->stream.empty()) oc.name += ":" + s.open->stream;  // as NTFS names a stream open
+            if (!s.open->stream.empty()) {
+              // As NTFS names a stream open. FileNormalizedNameInformation gives the stream's
+              // name as created, whatever case this open used (smbtorture smb2.getinfo.normalized).
+              std::string stream = s.open->stream;
+              if (s.q.file_info_class == fscc::kFileNormalizedNameInformation) {
+                Vfs& vfs = *s.open->tree->share->vfs;
+                std::vector<StreamInfo> named;
+                FileInfo ignored = *info;
+                if (list_streams(*s.open, *s.nt, ignored, named) == NtStatus::success)
+                  for (const auto& n : named)
+                    if (stream_key(vfs, n.name) == stream_key(vfs, stream)) stream = n.name;
+              }
+              oc.name += ":" + stream;
+            }
             oc.delete_pending = s.nt->delete_pending(s.open->nt);
             oc.access_mask = s.open->granted_access;
             oc.position = h.position;
