@@ -79,30 +79,75 @@ std::string full_name(const OpenContext& open) {
 // FileNormalizedNameInformation: share-relative without the leading '\'; empty for the root.
 std::string normalized_name(const OpenContext& open) { return full_name(open).substr(1); }
 
-// FileAlternateNameInformation (MS-FSCC 2.4.5, MS-FSA 2.1.5.11.5): short names are not
-// generated, so only a last component that is itself a valid 8.3 name has one: that name in
-// upper case (as NTFS reports it). Others, and the root, have none (→ object_name_not_found).
-std::optional<std::string> short_name(const OpenContext& open) {
-  const std::string full = full_name(open);
-  const std::string last = full.substr(full.rfind('\\') + 1);
-  if (last.empty() || last == "." || last == "..") return std::nullopt;
+// 8.3 short names (MS-FSCC 2.1.5.2.1), as NTFS with short-name generation on has them. A name
+// that is itself a valid 8.3 name is its own short name, in upper case. Any other gets a short
+// name made from it alone, in the form NTFS uses once "~1".."~4" are taken: two characters of
+// the base, four hex digits of a hash of the whole name (case-folded, so every case of a name
+// gets the same one), "~1", and up to three characters of the last extension. Being a function
+// of the name, it needs no per-directory state; two names may share one (one in 65536), and
+// opening a file by its short name is not supported.
+namespace {
+
+bool short_name_char(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '$' || c == '~' || c == '!' || c == '#' || c == '%' || c == '&' || c == '@' || c == '^' ||
+         c == 0x27 || c == '(' || c == ')' || c == '{' || c == '}';
+}
+
+char upper(unsigned char c) { return static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c); }
+
+/// `last` in upper case when it is a valid 8.3 name (MS-FSCC 2.1.5.2.1), else nullopt.
+std::optional<std::string> as_8dot3(std::string_view last) {
   const auto dot = last.find('.');
-  const std::string base = last.substr(0, dot);
-  const std::string ext = dot == std::string::npos ? std::string() : last.substr(dot + 1);
-  if (base.empty() || base.size() > 8 || ext.size() > 3 || ext.find('.') != std::string::npos ||
-      (dot != std::string::npos && ext.empty()))
+  const std::string_view base = last.substr(0, dot);
+  const std::string_view ext = dot == std::string_view::npos ? std::string_view() : last.substr(dot + 1);
+  if (base.empty() || base.size() > 8 || ext.size() > 3 || ext.find('.') != std::string_view::npos ||
+      (dot != std::string_view::npos && ext.empty()))
     return std::nullopt;
   std::string out;
   for (const char ch : last) {
     const auto c = static_cast<unsigned char>(ch);
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-' || c == '$' || c == '~' || c == '!' ||
-                    c == '#' || c == '%' || c == '&' || c == '@' || c == '^' || c == 0x27 ||
-                    c == '(' || c == ')' || c == '{' || c == '}';
-    if (!ok) return std::nullopt;
-    out.push_back(static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c));
+    if (c != '.' && !short_name_char(c)) return std::nullopt;
+    out.push_back(upper(c));
   }
   return out;
+}
+
+}  // namespace
+
+std::optional<std::string> short_name_of(std::string_view last) {
+  if (last.empty() || last == "." || last == "..") return std::nullopt;
+  if (auto same = as_8dot3(last)) return same;
+  std::uint32_t h = 2166136261u;  // FNV-1a over the case-folded UTF-8 bytes
+  for (const char ch : last) {
+    h ^= static_cast<unsigned char>(upper(static_cast<unsigned char>(ch)));
+    h *= 16777619u;
+  }
+  const auto dot = last.rfind('.');
+  const std::string_view base = dot == std::string_view::npos || dot == 0 ? last : last.substr(0, dot);
+  const std::string_view ext = dot == std::string_view::npos || dot == 0 ? std::string_view() : last.substr(dot + 1);
+  std::string out;
+  for (const char ch : base) {
+    if (out.size() == 2) break;
+    if (short_name_char(static_cast<unsigned char>(ch))) out.push_back(upper(static_cast<unsigned char>(ch)));
+  }
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kHex[(h >> shift) & 0xF]);
+  out += "~1";
+  std::string e;
+  for (const char ch : ext) {
+    if (e.size() == 3) break;
+    if (short_name_char(static_cast<unsigned char>(ch))) e.push_back(upper(static_cast<unsigned char>(ch)));
+  }
+  if (!e.empty()) out += "." + e;
+  return out;
+}
+
+// FileAlternateNameInformation (MS-FSCC 2.4.5, MS-FSA 2.1.5.11.5): the short name of the last
+// component; the root has none (object_name_not_found).
+std::optional<std::string> short_name(const OpenContext& open) {
+  const std::string full = full_name(open);
+  return short_name_of(std::string_view(full).substr(full.rfind('\\') + 1));
 }
 
 std::uint64_t units(std::uint64_t bytes, const FsInfo& fs) {
@@ -409,17 +454,21 @@ bool append_dir_entry(std::uint8_t info_class, const DirEntry& entry, std::uint3
     if (info_class != kFileDirectoryInformation) w.u32(0);  // EaSize
     switch (info_class) {
       case kFileBothDirectoryInformation:
-        w.u8(0);     // ShortNameLength
-        w.u8(0);     // Reserved1
-        w.zeros(24); // ShortName
-        break;
-      case kFileIdBothDirectoryInformation:
-        w.u8(0);
-        w.u8(0);
-        w.zeros(24);
+      case kFileIdBothDirectoryInformation: {
+        // ShortName: the entry's generated short name; none for a name that is a valid 8.3 name
+        // in any case (NTFS lists none for those).
+        std::vector<std::uint8_t> sn;
+        if (!as_8dot3(entry.name))
+          if (auto s8 = short_name_of(entry.name)) sn = to_utf16le(*s8);
+        w.u8(static_cast<std::uint8_t>(sn.size()));  // ShortNameLength (at most 12 characters: 24)
+        w.u8(0);                                     // Reserved1
+        w.bytes(sn);
+        w.zeros(24 - sn.size());                     // ShortName
+        if (info_class == kFileBothDirectoryInformation) break;
         w.u16(0);    // Reserved2
         w.u64(fi.file_id);
         break;
+      }
       case kFileIdFullDirectoryInformation:
         w.u32(0);    // Reserved
         w.u64(fi.file_id);

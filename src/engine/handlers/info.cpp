@@ -255,11 +255,13 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
                    fscc::min_fs_info_buffer(s.q.file_info_class));
           }));
     case codec::kInfoSecurity: {
+      // The handle's access decides, whether descriptors are stored or made up (smbtorture
+      // smb2.getinfo.getinfo_access: a SYNCHRONIZE-only handle may not read the DACL).
+      if (!security_access_ok((*open)->granted_access, q.additional_information, false))
+        return rsp.fail(NtStatus::access_denied);
       if (!req.tree->share || req.tree->share->acl_mode != Share::AclMode::nt)
         return answer(rsp, q, security_descriptor(ctx, *req.session, q.additional_information, req.tree->maximal_access),
                       0, 0);
-      if (!security_access_ok((*open)->granted_access, q.additional_information, false))
-        return rsp.fail(NtStatus::access_denied);
       // The stored descriptor's selected parts; the synthesized one while none is stored.
       struct SdQuery {
         Query query;
@@ -611,7 +613,10 @@ void set_info(Ctx& ctx, Request& req, Response& rsp) {
     if (req.tree->share && req.tree->share->acl_mode == Share::AclMode::nt)
       return set_stored_security(ctx, req, rsp, s, *open);
     // AclMode::none: descriptors are not stored; accept the owner/DACL the client sets, as a
-    // share without ACL support does, so copies that carry ACLs do not fail.
+    // share without ACL support does, so copies that carry ACLs do not fail (given the access
+    // such a SET needs on the handle).
+    if (!security_access_ok((*open)->granted_access, s.additional_information, true))
+      return rsp.fail(NtStatus::access_denied);
     if ((*open)->nt) ctx.nt.report_of((*open)->nt, codec::kActionModified, codec::kNotifySecurity);
     return set_info_done(rsp);
   }

@@ -354,18 +354,30 @@ TEST(FsccFsInfo, ControlInformationReportsNoQuotas) {
   EXPECT_EQ(u32(b, 40), 0u);           // FileSystemControlFlags
 }
 
-TEST(FsccFileInfo, AlternateNameOnlyForValid83Names) {
+TEST(FsccFileInfo, AlternateNames) {
   OpenContext ctx;
-  ctx.name = "dir\\bufsize.txt";
+  ctx.name = "dir\\bufsize.txt";  // a valid 8.3 name: itself, in upper case
   auto b = encode_file_info(kFileAlternateNameInformation, sample_file(), ctx);
   ASSERT_TRUE(b);
   ASSERT_EQ(b->size(), 4u + 22u);
   EXPECT_EQ(u32(*b, 0), 22u);
-  EXPECT_EQ((*b)[4], 'B');
+  EXPECT_EQ(name_at(*b, 4, 22), "BUFSIZE.TXT");
+  // Any other: two characters, four hex digits of the name's hash, ~1, the extension cut to 3;
+  // the same for every case of the name.
   ctx.name = "a long name.text";
-  auto none = encode_file_info(kFileAlternateNameInformation, sample_file(), ctx);
-  ASSERT_FALSE(none);
-  EXPECT_EQ(none.status(), NtStatus::object_name_not_found);
+  auto gen = encode_file_info(kFileAlternateNameInformation, sample_file(), ctx);
+  ASSERT_TRUE(gen);
+  ASSERT_EQ(gen->size(), 4u + 24u);
+  const std::string sn = name_at(*gen, 4, 24);
+  EXPECT_EQ(sn.substr(0, 2), "AL");
+  EXPECT_EQ(sn.find_first_not_of("0123456789ABCDEF", 2), 6u);
+  EXPECT_EQ(sn.substr(6), "~1.TEX");
+  ctx.name = "A LONG NAME.TEXT";
+  EXPECT_EQ(name_at(*encode_file_info(kFileAlternateNameInformation, sample_file(), ctx), 4, 24), sn);
+  ctx.name = "";
+  auto root = encode_file_info(kFileAlternateNameInformation, sample_file(), ctx);
+  ASSERT_FALSE(root);
+  EXPECT_EQ(root.status(), NtStatus::object_name_not_found);
 }
 
 TEST(FsccInfo, MinimumBuffersAreTheAlignedStructureSizes) {
@@ -757,6 +769,27 @@ TEST(FsccDecode, SmallInfos) {
   m = decode_mode_info(Buf{0x10, 0, 0});
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.status(), NtStatus::info_length_mismatch);
+}
+
+}  // namespace
+}  // namespace smbsrv::fscc
+
+namespace smbsrv::fscc {
+namespace {
+
+TEST(FsccDir, BothClassesListTheGeneratedShortName) {
+  OpenContext ctx;
+  ctx.name = "dir\\torture_search.txt";
+  auto alt = encode_file_info(kFileAlternateNameInformation, sample_file(), ctx);
+  ASSERT_TRUE(alt);
+  const std::string sn = name_at(*alt, 4, u32(*alt, 0));
+  for (const auto cls : {kFileBothDirectoryInformation, kFileIdBothDirectoryInformation}) {
+    std::vector<std::uint8_t> out;
+    std::size_t prev = std::string::npos;
+    ASSERT_TRUE(append_dir_entry(cls, entry("torture_search.txt"), 0, out, prev, 65536));
+    ASSERT_EQ(out[68], sn.size() * 2);  // ShortNameLength
+    EXPECT_EQ(name_at(out, 70, out[68]), sn) << int{cls};
+  }
 }
 
 }  // namespace
