@@ -120,6 +120,8 @@ NtStatus check_existing_access(CreateWork& w, VfsFile& file) {
   const std::uint32_t need = w.desired | (w.truncating ? kFileWriteData : 0);
   if (need & ~max) return NtStatus::access_denied;
   w.core.access = w.maximum_allowed ? (w.desired | max) : w.desired;
+  // The backend open settled for reading (a file read-only on the host): no data-write rights.
+  if (w.maximum_allowed && !w.params.write) w.core.access &= ~(kDataWrite | kFileDeleteChild);
   w.maximal_access = max;
   return NtStatus::success;
 }
