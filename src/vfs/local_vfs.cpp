@@ -82,15 +82,26 @@ class LocalVfs final : public Vfs {
     if (disp == CreateDisposition::open || disp == CreateDisposition::overwrite)
       return NtStatus::object_name_not_found;
     if (opt_.read_only) return NtStatus::access_denied;
+    // Another open (another client) may make the name between the lookup and here: a CREATE
+    // that may also open (OPEN_IF, OVERWRITE_IF, SUPERSEDE) then opens what it made, as two
+    // "mkdir -p" of one directory expect (smbtorture smb2.create.mkdir-dup).
+    const auto raced = [&]() -> Result<Opened> {
+      const int err = errno;
+      if (err != EEXIST || disp == CreateDisposition::create) return from_errno(err);
+      auto again = lookup(parent->get(), path.name());
+      if (!again) return again.status();
+      if (again->kind == Kind::missing) return NtStatus::object_name_collision;
+      return open_existing(parent->get(), again->name.c_str(), again->kind, params, truncating);
+    };
     Fd fd;
     if (params.directory) {
-      if (::mkdirat(parent->get(), e->name.c_str(), 0777) != 0) return last_error();
+      if (::mkdirat(parent->get(), e->name.c_str(), 0777) != 0) return raced();
       fd.reset(open_beneath(parent->get(), e->name.c_str(), O_RDONLY | O_DIRECTORY));
       if (!fd) return last_error();
     } else {
       fd.reset(open_beneath(parent->get(), e->name.c_str(),
                             O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK | O_NOCTTY, 0666));
-      if (!fd) return last_error();
+      if (!fd) return raced();
       if (params.attributes & kAttrReadonly) {
         struct stat st {};
         if (::fstat(fd.get(), &st) == 0)
