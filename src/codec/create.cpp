@@ -24,7 +24,8 @@ std::optional<std::uint64_t> parse_context(Bytes element, std::vector<CreateCont
   Bytes self = element;
   if (next != 0 && !slice(element, 0, next, self)) return std::nullopt;
   CreateContext c;
-  if (name_length == 0 || !detail::buffer(self, kContextFixedSize, name_offset, name_length, c.name))
+  // Every tag is at least 4 bytes; Windows refuses shorter names (smbtorture smb2.create.blob).
+  if (name_length < 4 || !detail::buffer(self, kContextFixedSize, name_offset, name_length, c.name))
     return std::nullopt;
   if (!detail::buffer(self, kContextFixedSize, data_offset, data_length, c.data)) return std::nullopt;
   out.push_back(c);

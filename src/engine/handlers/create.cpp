@@ -19,6 +19,9 @@ namespace {
 
 using namespace smbsrv::access;
 
+// SMB2_CREATE_TIMEWARP_TOKEN (MS-SMB2 2.2.13.2.7): open a previous version.
+constexpr codec::CreateContextTag kCtxTimewarp{'T', 'W', 'r', 'p'};
+
 // CreateOptions (MS-SMB2 2.2.13)
 constexpr std::uint32_t kDirectoryFile = 0x1, kNonDirectoryFile = 0x40, kDeleteOnClose = 0x1000,
                         kOpenByFileId = 0x2000;
@@ -470,13 +473,30 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   if (c.impersonation_level > 3) return rsp.fail(NtStatus::bad_impersonation_level);
   if ((c.create_options & kDirectoryFile) && (c.create_options & kNonDirectoryFile))
     return rsp.fail(NtStatus::invalid_parameter);
-  if (c.create_options & kOpenByFileId) return rsp.fail(NtStatus::not_supported);
+  // What Windows answers (smbtorture smb2.create.gentest): CreateOptions bits above 0x00FFFFFF
+  // are INVALID_PARAMETER; FILE_CREATE_TREE_CONNECTION, FILE_OPEN_BY_FILE_ID and
+  // FILE_RESERVE_OPFILTER are NOT_SUPPORTED (MS-SMB2 3.3.5.9); FileAttributes VOLUME, DEVICE,
+  // INTEGRITY_STREAM and anything above 0xFFFF are INVALID_PARAMETER (MS-FSA 2.1.5.1); the
+  // reserved access bits (9-15, 21-23, 26-27) are ACCESS_DENIED.
+  constexpr std::uint32_t kCreateTreeConnection = 0x80, kReserveOpfilter = 0x00100000;
+  constexpr std::uint32_t kBadAttributes = 0xFFFF8048, kReservedAccess = 0x0CE0FE00;
+  if (c.create_options & 0xFF000000) return rsp.fail(NtStatus::invalid_parameter);
+  if (c.create_options & (kOpenByFileId | kCreateTreeConnection | kReserveOpfilter))
+    return rsp.fail(NtStatus::not_supported);
+  if (c.desired_access & kReservedAccess) return rsp.fail(NtStatus::access_denied);  // before the attributes
+  if (c.file_attributes & kBadAttributes) return rsp.fail(NtStatus::invalid_parameter);
   if (!c.name.empty() && (c.name[0] == '\\' || c.name[0] == '/')) return rsp.fail(NtStatus::invalid_parameter);
   const auto disposition = static_cast<CreateDisposition>(c.create_disposition);
   const bool want_dir = (c.create_options & kDirectoryFile) != 0;
   const bool truncating = disposition == CreateDisposition::overwrite ||
                           disposition == CreateDisposition::overwrite_if || disposition == CreateDisposition::supersede;
   if (want_dir && truncating) return rsp.fail(NtStatus::invalid_parameter);
+  // MS-FSA 2.1.5.1: a directory cannot be created or opened TEMPORARY.
+  if (want_dir && (c.file_attributes & kAttrTemporary)) return rsp.fail(NtStatus::invalid_parameter);
+  // No previous versions are kept (no snapshots): a timewarp open finds none (MS-SMB2 3.3.5.9.4
+  // hands the token to the object store, which has no version at that time).
+  for (const auto& ctxt : c.create_contexts)
+    if (codec::context_is(ctxt, kCtxTimewarp)) return rsp.fail(NtStatus::object_name_not_found);
   // "file:stream:$DATA" (MS-FSA 2.1.5.1): the path, then which stream of it.
   auto split = split_stream_name(c.name);
   if (!split) return rsp.fail(split.status());

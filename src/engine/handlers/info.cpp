@@ -395,6 +395,8 @@ NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, 
       // same request must win.
       if (bi->attributes != 0) {
         if (!o.is_directory && (bi->attributes & kAttrDirectory)) return NtStatus::invalid_parameter;
+        // MS-FSA 2.1.5.14.2: a directory cannot be TEMPORARY (smbtorture smb2.create.dosattr_tmp_dir).
+        if (o.is_directory && (bi->attributes & kAttrTemporary)) return NtStatus::invalid_parameter;
         if (auto r = h.file->set_attributes(bi->attributes & kAttrSettable); !r) return r.status();
       }
       FileTimes t;
