@@ -46,6 +46,7 @@ NtCore::NotifyBatch NtCore::notify_request(const OpenRef& open, const NotifyRequ
     return b;
   }
   if (!o.notify) {
+    b.armed = true;
     o.notify = std::make_unique<NotifyWatch>();
     o.notify->filter = r.filter;
     o.notify->watch_tree = r.watch_tree;
@@ -151,17 +152,36 @@ void NtCore::report(const Vfs* vfs, std::span<const Change> changes) {
   report_locked(vfs, changes, out);
 }
 
+namespace {
+
+/// Whether the change `c` is for the watching open whose directory is `dir`: a watch sees its
+/// direct children; with WatchTree anything below (MS-FSA 2.1.5.10).
+bool watches(const Vfs* vfs, const SmbPath& dir, bool watch_tree, const SmbPath& changed) {
+  if (changed.is_root()) return false;  // the share's root has no parent to watch it
+  const SmbPath parent = changed.parent();
+  return same_path(vfs, dir, parent) || (watch_tree && is_below(vfs, dir, parent));
+}
+
+}  // namespace
+
 void NtCore::report_locked(const Vfs* vfs, std::span<const Change> changes, Outbox& out) {
   if (watchers_.empty()) return;
+  const bool host_watched = std::any_of(watchers_.begin(), watchers_.end(), [](Open* o) { return o->notify->host != nullptr; });
   for (const Change& c : changes) {
-    if (c.path.is_root()) continue;  // the share's root has no parent to watch it
-    const SmbPath parent = c.path.parent();
+    if (c.path.is_root()) continue;
+    if (host_watched) {
+      // A host watch may have told this change already: the echo of a write can beat our report
+      // (names the backend marks as its own itself). Either way it is told once (docs/DESIGN.md,
+      // "Changes made on the host").
+      const bool told = c.stream.empty() && c.action == codec::kActionModified &&
+                        echo_locked(vfs, c.path, c.action, false, false);
+      remember_locked(vfs, c.path, c.action, false);
+      if (told) continue;
+    }
     for (Open* o : watchers_) {
       const File& f = *o->file;
       if (f.key.vfs != vfs || !(o->notify->filter & c.filter)) continue;
-      // A watch sees its direct children; with WatchTree anything below (MS-FSA 2.1.5.10).
-      const bool direct = same_path(vfs, f.path, parent);
-      if (!direct && !(o->notify->watch_tree && is_below(vfs, f.path, parent))) continue;
+      if (!watches(vfs, f.path, o->notify->watch_tree, c.path)) continue;
       std::string name = relative_name(f.path, c.path);
       if (!c.stream.empty()) name += ":" + c.stream;
       queue_change_locked(*o, {c.action, std::move(name)}, false);
@@ -169,6 +189,53 @@ void NtCore::report_locked(const Vfs* vfs, std::span<const Change> changes, Outb
   }
   // The changes of one report go out together (a rename's two names answer one request).
   for (Open* o : watchers_) hand_out_locked(*o, out);
+}
+
+void NtCore::attach_host_watch(const OpenRef& open, std::unique_ptr<VfsWatch> watch) {
+  Outbox out;
+  std::lock_guard lk(mu_);
+  if (open->closed || !open->notify || open->notify->host) return out.discard(std::move(watch));
+  open->notify->host = std::move(watch);
+}
+
+void NtCore::report_host(const std::weak_ptr<Open>& open, std::span<const VfsChange> changes, bool lost) {
+  auto o = open.lock();
+  if (!o) return;
+  Outbox out;
+  std::lock_guard lk(mu_);
+  if (o->closed || !o->notify) return;
+  const File& f = *o->file;
+  const Vfs* vfs = f.key.vfs;
+  if (lost) queue_change_locked(*o, {}, true);
+  for (const VfsChange& c : changes) {
+    if (!watches(vfs, f.path, o->notify->watch_tree, c.path)) continue;
+    // The echo of a change the server made (it reported it; a MODIFIED may echo any of its own
+    // changes: the DOS record written with a new file, a write's several syscalls).
+    if (echo_locked(vfs, c.path, c.action, true, c.action == codec::kActionModified)) continue;
+    remember_locked(vfs, c.path, c.action, true);
+    if (!(o->notify->filter & c.filter)) continue;
+    queue_change_locked(*o, {c.action, relative_name(f.path, c.path)}, false);
+  }
+  hand_out_locked(*o, out);
+}
+
+bool NtCore::echo_locked(const Vfs* vfs, const SmbPath& path, std::uint32_t action, bool from_host, bool any_action) {
+  const std::uint64_t now = clock_();
+  std::erase_if(recent_, [&](const Recent& r) { return now - r.at > kEchoWindow || r.at > now; });
+  // A rename seen in part (one of its directories watched, or its two events read apart) is a
+  // removal and an addition: the same change for this purpose.
+  const auto kind = [](std::uint32_t a) {
+    return a == codec::kActionRenamedOld ? codec::kActionRemoved : a == codec::kActionRenamedNew ? codec::kActionAdded : a;
+  };
+  return std::any_of(recent_.begin(), recent_.end(), [&](const Recent& r) {
+    return r.host != from_host && r.vfs == vfs && (any_action || kind(r.action) == kind(action)) &&
+           same_path(vfs, r.path, path);
+  });
+}
+
+void NtCore::remember_locked(const Vfs* vfs, const SmbPath& path, std::uint32_t action, bool host) {
+  if (recent_.size() >= 4096) recent_.erase(recent_.begin());  // a burst: the oldest go first
+  recent_.push_back({vfs, path, action, host, clock_()});
 }
 
 void NtCore::cancel_notify_locked(const Owner* owner, std::uint64_t token) {
@@ -201,8 +268,9 @@ void NtCore::notify_delete_pending_locked(File& f, Outbox& out) {
   }
 }
 
-void NtCore::unwatch_locked(Open& o) {
+void NtCore::unwatch_locked(Open& o, Outbox& out) {
   if (!o.notify) return;
+  out.discard(std::move(o.notify->host));
   std::erase(watchers_, &o);
   watcher_count_.store(watchers_.size(), std::memory_order_relaxed);
   std::erase_if(notify_outcomes_, [&](const auto& e) { return e.second.open == &o; });

@@ -33,6 +33,22 @@ void answer_notify(Response& rsp, const nt::NtCore::NotifyBatch& b, std::uint32_
   rsp.set_body(body.buf);
 }
 
+/// The handle `o` was just armed: changes made behind the server's back (another process on the
+/// host) are watched for it while it watches, if its backend can (Vfs::watch). Set up before the
+/// request is answered, so that a change the client makes once it sees the interim response is
+/// seen. What the backend reports goes to this handle alone, through the same queue as the
+/// server's own changes (NtCore::report_host).
+void watch_host(Ctx& ctx, Open& o, bool watch_tree) {
+  Vfs* vfs = o.tree && o.tree->share ? o.tree->share->vfs.get() : nullptr;
+  if (!vfs) return;
+  std::weak_ptr<nt::NtCore::Open> target = o.nt;
+  nt::NtCore& nt = ctx.nt;
+  auto w = vfs->watch(nt.path(o.nt), watch_tree, [&nt, target](std::span<const VfsChange> changes, bool lost) {
+    nt.report_host(target, changes, lost);
+  });
+  if (w) nt.attach_host_watch(o.nt, std::move(w));
+}
+
 }  // namespace
 
 void change_notify(Ctx& ctx, Request& req, Response& rsp) {
@@ -62,6 +78,7 @@ void change_notify(Ctx& ctx, Request& req, Response& rsp) {
   r.buffer_size = n.output_buffer_length;
   if (req.may_go_async) r.wait = nt::NtCore::LockWait{ctx.owner, ctx.conn.next_async_id++};
   auto b = ctx.nt.notify_request((*open)->nt, r);
+  if (b.armed) watch_host(ctx, **open, r.watch_tree);
   if (b.status != NtStatus::pending) return answer_notify(rsp, b, n.output_buffer_length);
   if (!r.wait) return rsp.fail(NtStatus::internal_error);
   rsp.go_async(r.wait->token, true, (*open)->file_id);
