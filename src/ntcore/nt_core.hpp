@@ -362,19 +362,24 @@ class NtCore {
   std::atomic<std::size_t> watcher_count_{0};  // watchers_.size(), read without the lock
   /// `o` stops watching (it closes): its pending requests and uncollected outcomes go.
   void unwatch_locked(Open& o, Outbox& out);
-  /// Changes reported lately (the server's and the host watches'), to tell echoes (report_host).
+  /// Changes reported lately, to tell echoes (report_host): the server's (`host` null) and those
+  /// a host watch reported to the open `host`.
   struct Recent {
     const Vfs* vfs = nullptr;
     SmbPath path;
     std::uint32_t action = 0;
-    bool host = false;
+    std::uint32_t filter = 0;
+    const Open* host = nullptr;
     std::uint64_t at = 0;
   };
   std::vector<Recent> recent_;
-  /// Whether a change of `path` by the other source is recent (`any_action`: whatever the action);
-  /// also forgets what is older than kEchoWindow.
-  bool echo_locked(const Vfs* vfs, const SmbPath& path, std::uint32_t action, bool from_host, bool any_action);
-  void remember_locked(const Vfs* vfs, const SmbPath& path, std::uint32_t action, bool host);
+  /// Forgets what is older than kEchoWindow.
+  void expire_recent_locked();
+  /// A recent change of `path` on `vfs` that matches `match`.
+  template <class Match>
+  bool recent_locked(const Vfs* vfs, const SmbPath& path, Match match) const;
+  void remember_locked(const Vfs* vfs, const SmbPath& path, std::uint32_t action, std::uint32_t filter,
+                       const Open* host);
   void report_locked(const Vfs* vfs, std::span<const Change> changes, Outbox& out);
   /// The directory `f` is to be deleted (a close applied its delete-pending): the waiting
   /// requests of its watching opens end with STATUS_DELETE_PENDING, as do later ones.

@@ -167,21 +167,22 @@ bool watches(const Vfs* vfs, const SmbPath& dir, bool watch_tree, const SmbPath&
 void NtCore::report_locked(const Vfs* vfs, std::span<const Change> changes, Outbox& out) {
   if (watchers_.empty()) return;
   const bool host_watched = std::any_of(watchers_.begin(), watchers_.end(), [](Open* o) { return o->notify->host != nullptr; });
+  if (host_watched) expire_recent_locked();
   for (const Change& c : changes) {
     if (c.path.is_root()) continue;
-    if (host_watched) {
-      // A host watch may have told this change already: the echo of a write can beat our report
-      // (names the backend marks as its own itself). Either way it is told once (docs/DESIGN.md,
-      // "Changes made on the host").
-      const bool told = c.stream.empty() && c.action == codec::kActionModified &&
-                        echo_locked(vfs, c.path, c.action, false, false);
-      remember_locked(vfs, c.path, c.action, false);
-      if (told) continue;
-    }
+    if (host_watched) remember_locked(vfs, c.path, c.action, c.filter, nullptr);
     for (Open* o : watchers_) {
       const File& f = *o->file;
       if (f.key.vfs != vfs || !(o->notify->filter & c.filter)) continue;
       if (!watches(vfs, f.path, o->notify->watch_tree, c.path)) continue;
+      // The echo of a write can beat our report of it: a MODIFIED of this name that the open's
+      // host watch has just told, with every bit of this one, is this change (docs/DESIGN.md,
+      // "Changes made on the host"). Names the backend marks as its own itself.
+      if (o->notify->host && c.stream.empty() && c.action == codec::kActionModified &&
+          recent_locked(vfs, c.path, [&](const Recent& r) {
+            return r.host == o && r.action == c.action && (r.filter & c.filter) == c.filter;
+          }))
+        continue;
       std::string name = relative_name(f.path, c.path);
       if (!c.stream.empty()) name += ":" + c.stream;
       queue_change_locked(*o, {c.action, std::move(name)}, false);
@@ -207,35 +208,42 @@ void NtCore::report_host(const std::weak_ptr<Open>& open, std::span<const VfsCha
   const File& f = *o->file;
   const Vfs* vfs = f.key.vfs;
   if (lost) queue_change_locked(*o, {}, true);
+  expire_recent_locked();
+  // A rename seen in part (one of its directories watched, or its two events read apart) is a
+  // removal and an addition: the same change for this purpose.
+  const auto kind = [](std::uint32_t a) {
+    return a == codec::kActionRenamedOld ? codec::kActionRemoved : a == codec::kActionRenamedNew ? codec::kActionAdded : a;
+  };
   for (const VfsChange& c : changes) {
     if (!watches(vfs, f.path, o->notify->watch_tree, c.path)) continue;
-    // The echo of a change the server made (it reported it; a MODIFIED may echo any of its own
-    // changes: the DOS record written with a new file, a write's several syscalls).
-    if (echo_locked(vfs, c.path, c.action, true, c.action == codec::kActionModified)) continue;
-    remember_locked(vfs, c.path, c.action, true);
+    // The echo of a change the server made and reported: the same change of the same name, or
+    // a MODIFIED after any (the DOS record written with a new file, a write's several syscalls).
+    const bool echo = recent_locked(vfs, c.path, [&](const Recent& r) {
+      return !r.host && (c.action == codec::kActionModified || kind(r.action) == kind(c.action));
+    });
+    if (echo) continue;
+    remember_locked(vfs, c.path, c.action, c.filter, o.get());
     if (!(o->notify->filter & c.filter)) continue;
     queue_change_locked(*o, {c.action, relative_name(f.path, c.path)}, false);
   }
   hand_out_locked(*o, out);
 }
 
-bool NtCore::echo_locked(const Vfs* vfs, const SmbPath& path, std::uint32_t action, bool from_host, bool any_action) {
+void NtCore::expire_recent_locked() {
   const std::uint64_t now = clock_();
   std::erase_if(recent_, [&](const Recent& r) { return now - r.at > kEchoWindow || r.at > now; });
-  // A rename seen in part (one of its directories watched, or its two events read apart) is a
-  // removal and an addition: the same change for this purpose.
-  const auto kind = [](std::uint32_t a) {
-    return a == codec::kActionRenamedOld ? codec::kActionRemoved : a == codec::kActionRenamedNew ? codec::kActionAdded : a;
-  };
-  return std::any_of(recent_.begin(), recent_.end(), [&](const Recent& r) {
-    return r.host != from_host && r.vfs == vfs && (any_action || kind(r.action) == kind(action)) &&
-           same_path(vfs, r.path, path);
-  });
 }
 
-void NtCore::remember_locked(const Vfs* vfs, const SmbPath& path, std::uint32_t action, bool host) {
+template <class Match>
+bool NtCore::recent_locked(const Vfs* vfs, const SmbPath& path, Match match) const {
+  return std::any_of(recent_.begin(), recent_.end(),
+                     [&](const Recent& r) { return r.vfs == vfs && match(r) && same_path(vfs, r.path, path); });
+}
+
+void NtCore::remember_locked(const Vfs* vfs, const SmbPath& path, std::uint32_t action, std::uint32_t filter,
+                             const Open* host) {
   if (recent_.size() >= 4096) recent_.erase(recent_.begin());  // a burst: the oldest go first
-  recent_.push_back({vfs, path, action, host, clock_()});
+  recent_.push_back({vfs, path, action, filter, host, clock_()});
 }
 
 void NtCore::cancel_notify_locked(const Owner* owner, std::uint64_t token) {
@@ -271,6 +279,7 @@ void NtCore::notify_delete_pending_locked(File& f, Outbox& out) {
 void NtCore::unwatch_locked(Open& o, Outbox& out) {
   if (!o.notify) return;
   out.discard(std::move(o.notify->host));
+  std::erase_if(recent_, [&](const Recent& r) { return r.host == &o; });
   std::erase(watchers_, &o);
   watcher_count_.store(watchers_.size(), std::memory_order_relaxed);
   std::erase_if(notify_outcomes_, [&](const auto& e) { return e.second.open == &o; });
