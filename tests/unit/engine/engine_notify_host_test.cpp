@@ -37,6 +37,11 @@ std::vector<NotifyEntry> changes_of(const Rsp& r) {
   return d ? *d : std::vector<NotifyEntry>{};
 }
 
+Vec rename_buf(std::string_view to) {
+  const Vec n = to_utf16le(to);
+  return Body{}.u8(0).zeros(7).u64(0).u32(static_cast<std::uint32_t>(n.size())).bytes(n).b;
+}
+
 /// Makes a file with plain POSIX calls, as another process on the host would.
 void host_create(const std::filesystem::path& p) {
   const int fd = ::open(p.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
@@ -137,6 +142,56 @@ TEST_F(HostNotify, TheServersOwnChangeIsReportedOnce) {
   if (r.status() == NtStatus::pending) r = pushed();
   ASSERT_EQ(r.status(), NtStatus::success);
   EXPECT_EQ(changes_of(r), (std::vector<NotifyEntry>{{codec::kActionAdded, "z.txt"}}));
+}
+
+TEST_F(HostNotify, TheServersRenameAndDeleteAreReportedOnce) {
+  auto c = b_->create("d\\y.txt", access::kFullAccess, kShareAll, kCreate);
+  ASSERT_EQ(c.status, NtStatus::success);
+  ASSERT_EQ(notify().status(), NtStatus::pending);
+  ASSERT_EQ(b_->set_info(c.fid, codec::kInfoFile, 10 /*FileRenameInformation*/, rename_buf("d\\w.txt")).status(),
+            NtStatus::success);
+  auto fin = pushed();
+  ASSERT_EQ(fin.status(), NtStatus::success);
+  EXPECT_EQ(changes_of(fin), (std::vector<NotifyEntry>{{codec::kActionRenamedOld, "y.txt"},
+                                                       {codec::kActionRenamedNew, "w.txt"}}));
+  ASSERT_EQ(b_->set_info(c.fid, codec::kInfoFile, 13 /*FileDispositionInformation*/, Vec{1}).status(),
+            NtStatus::success);
+  ASSERT_EQ(b_->close(c.fid).status(), NtStatus::success);
+  auto r = notify();
+  ASSERT_EQ(r.status(), NtStatus::success);  // collected meanwhile
+  EXPECT_EQ(changes_of(r), (std::vector<NotifyEntry>{{codec::kActionRemoved, "w.txt"}}));
+  // The echoes of the rename and the unlink were queued by the kernel before this create.
+  ASSERT_NO_FATAL_FAILURE(host_create(root_ / "d" / "z.txt"));
+  r = notify();
+  if (r.status() == NtStatus::pending) r = pushed();
+  ASSERT_EQ(r.status(), NtStatus::success);
+  EXPECT_EQ(changes_of(r), (std::vector<NotifyEntry>{{codec::kActionAdded, "z.txt"}}));
+}
+
+TEST_F(HostNotify, TwoHandlesOnOneDirectoryEachGetAHostChangeOnce) {
+  auto d2 = b_->create("d", access::kFileReadData | access::kSynchronize, kShareAll, kOpen, kDirectoryFile);
+  ASSERT_EQ(d2.status, NtStatus::success);
+  ASSERT_EQ(notify().status(), NtStatus::pending);
+  ASSERT_EQ(b_->one({Command::change_notify, notify_body(d2.fid, kNames)}).status(), NtStatus::pending);
+  ASSERT_NO_FATAL_FAILURE(host_create(root_ / "d" / "x.txt"));
+  auto fin = pushed();
+  ASSERT_EQ(fin.status(), NtStatus::success);
+  EXPECT_EQ(changes_of(fin), (std::vector<NotifyEntry>{{codec::kActionAdded, "x.txt"}}));
+  std::vector<Rsp> p;
+  for (int i = 0; i < 2000 && p.empty(); ++i) {
+    p = b_->take_pushed();
+    if (p.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(changes_of(p[0]), (std::vector<NotifyEntry>{{codec::kActionAdded, "x.txt"}}));
+  // Closing one handle leaves the other's watch (the kernel's watch is shared).
+  ASSERT_EQ(b_->close(d2.fid).status(), NtStatus::success);
+  (void)b_->take_pushed();
+  ASSERT_EQ(notify().status(), NtStatus::pending);
+  ASSERT_NO_FATAL_FAILURE(host_create(root_ / "d" / "x2.txt"));
+  fin = pushed();
+  ASSERT_EQ(fin.status(), NtStatus::success);
+  EXPECT_EQ(changes_of(fin), (std::vector<NotifyEntry>{{codec::kActionAdded, "x2.txt"}}));
 }
 
 TEST_F(HostNotify, WatchTreeSeesSubdirectoriesIncludingNewOnes) {
