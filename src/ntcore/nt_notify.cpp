@@ -242,7 +242,17 @@ bool NtCore::recent_locked(const Vfs* vfs, const SmbPath& path, Match match) con
 
 void NtCore::remember_locked(const Vfs* vfs, const SmbPath& path, std::uint32_t action, std::uint32_t filter,
                              const Open* host) {
-  if (recent_.size() >= 4096) recent_.erase(recent_.begin());  // a burst: the oldest go first
+  // A run of WRITEs to one file is one entry, refreshed (looked for among the latest only).
+  const std::size_t n = recent_.size();
+  for (std::size_t i = n; i > 0 && i + 8 > n; --i) {
+    Recent& r = recent_[i - 1];
+    if (r.vfs == vfs && r.host == host && r.action == action && r.path == path) {
+      r.filter |= filter;
+      r.at = clock_();
+      return;
+    }
+  }
+  if (n >= 4096) recent_.erase(recent_.begin());  // a burst: the oldest go first
   recent_.push_back({vfs, path, action, filter, host, clock_()});
 }
 
