@@ -267,8 +267,9 @@ class NtCore {
   /// What the host watch of `open` saw (from the backend's thread): queued for that open alone
   /// (its filter and WatchTree apply as for report()); `lost`: NOTIFY_ENUM_DIR. A change the
   /// server itself reported on the same name with the same action a moment before (kEchoWindow)
-  /// is its echo and is dropped; so is a MODIFIED after any change the server made to that name,
-  /// and the server's MODIFIED of a name the host watch reported MODIFIED a moment before (the
+  /// is its echo and is dropped; so is a MODIFIED after any change the server made to that name.
+  /// The reverse: report() does not queue the server's MODIFIED again for a handle whose host
+  /// watch told it a MODIFIED of that name with all the same filter bits a moment before (the
   /// echo of a write may come first).
   void report_host(const std::weak_ptr<Open>& open, std::span<const VfsChange> changes, bool lost);
   /// How long a change the server reported masks the backend's echo of it (and the reverse: the
