@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -260,6 +261,23 @@ class VfsFile {
   }
 };
 
+/// A change a backend saw made behind the server's back (another process on the host), for
+/// CHANGE_NOTIFY (Vfs::watch; MS-FSCC 2.7.1 actions, FILE_NOTIFY_CHANGE_* filter bits).
+struct VfsChange {
+  SmbPath path;              // share-relative
+  std::uint32_t action = 0;  // FILE_ACTION_ADDED (1) ... FILE_ACTION_RENAMED_NEW_NAME (5)
+  std::uint32_t filter = 0;  // the FILE_NOTIFY_CHANGE_* bits the change matches
+};
+/// What a watch reports: changes, or `lost` (changes could not be told: too many directories to
+/// watch, or the backend's queue overflowed; the client then gets STATUS_NOTIFY_ENUM_DIR).
+using VfsWatchCallback = std::function<void(std::span<const VfsChange> changes, bool lost)>;
+/// A running Vfs::watch(); destroying it ends the watch, and no callback of it runs once its
+/// destructor has returned.
+class VfsWatch {
+ public:
+  virtual ~VfsWatch() = default;
+};
+
 class Vfs {
  public:
   struct Opened {
@@ -318,6 +336,15 @@ class Vfs {
     return NtStatus::not_supported;
   }
   virtual Result<FsInfo> fs_info() = 0;
+  /// Optional: reports changes below the directory `dir` that others than this server make (the
+  /// server reports its own changes itself, so a backend leaves those out as far as it can tell
+  /// them apart). Changes to `dir`'s entries; with `recursive` also those of every directory below.
+  /// The callback may run on any thread (never while the server waits in a call of this
+  /// backend), and must not destroy the watch. nullptr (the default): nothing is reported; a
+  /// backend all of whose changes go through the server (MemoryVfs) needs nothing more.
+  virtual std::unique_ptr<VfsWatch> watch(const SmbPath& /*dir*/, bool /*recursive*/, VfsWatchCallback /*callback*/) {
+    return nullptr;
+  }
   virtual bool read_only() const { return false; }
   virtual bool case_sensitive() const { return false; }
 };

@@ -176,6 +176,9 @@ struct ConnectionState {
   /// AsyncIds a CREATE job may register with the NT core while it runs, and whether the core has
   /// woken it meanwhile (the wake can arrive before the job's finish() makes it an AsyncCommand).
   std::map<std::uint64_t, bool> core_waits_in_flight;
+  /// CHANGE_NOTIFYs whose job sets up a host watch (by MessageId), and whether a CANCEL came for
+  /// one meanwhile (it is not an AsyncCommand yet: its finish() answers STATUS_CANCELLED).
+  std::map<std::uint64_t, bool> notify_setups_in_flight;
   /// Async commands to run again once the current call's chains are done (woken early).
   std::vector<std::uint64_t> to_resume;
   bool any_session_valid = false;

@@ -34,7 +34,10 @@ bool same_path(const Vfs* vfs, const SmbPath& a, const SmbPath& b) {
 
 NtCore::NtCore(const std::function<std::uint64_t()>& clock, Options options) : clock_(clock), options_(options) {}
 
-NtCore::~NtCore() = default;
+NtCore::~NtCore() {
+  // Host watches end first: their callbacks report into this core.
+  for (Open* o : watchers_) o->notify->host.reset();
+}
 
 NtCore::Opened NtCore::open(const OpenRequest& req) {
   Outbox out;
@@ -166,7 +169,7 @@ NtCore::Closed NtCore::close_locked(Open& o, bool apply_delete_on_close, Outbox&
   File& f = *o.file;
   if (o.delete_on_close && apply_delete_on_close) f.delete_pending = true;
   std::erase(f.opens, &o);
-  unwatch_locked(o);
+  unwatch_locked(o, out);
   if (f.delete_pending && f.is_directory) notify_delete_pending_locked(f, out);
   end_lock_waits_locked(f, o, out);
   const auto locks_before = f.locks.size();

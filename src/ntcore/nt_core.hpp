@@ -236,6 +236,7 @@ class NtCore {
     NtStatus status = NtStatus::success;  // pending: the request waits (or, without a wait, nothing yet)
     std::vector<codec::NotifyEntry> changes;
     bool overflow = false;
+    bool armed = false;  // this request armed the open: the caller sets up the host watch
   };
   /// CHANGE_NOTIFY on the directory open `open` (delete_pending once the directory is to be
   /// deleted: smbtorture smb2.notify.rmdir*). The first one arms it (its filter, WatchTree and
@@ -260,6 +261,20 @@ class NtCore {
   /// A change to the file of `open` (a write, new times, attributes or security): `action` on its
   /// current name.
   void report_of(const OpenRef& open, std::uint32_t action, std::uint32_t filter);
+  /// The backend's watch for the armed `open` (Vfs::watch, set up by the caller after the request
+  /// that armed it): kept until the open stops watching. Dropped at once if it already has.
+  void attach_host_watch(const OpenRef& open, std::unique_ptr<VfsWatch> watch);
+  /// What the host watch of `open` saw (from the backend's thread): queued for that open alone
+  /// (its filter and WatchTree apply as for report()); `lost`: NOTIFY_ENUM_DIR. A change the
+  /// server itself reported on the same name with the same action a moment before (kEchoWindow)
+  /// is its echo and is dropped; so is a MODIFIED after any change the server made to that name.
+  /// The reverse: report() does not queue the server's MODIFIED again for a handle whose host
+  /// watch told it a MODIFIED of that name with all the same filter bits a moment before (the
+  /// echo of a write may come first).
+  void report_host(const std::weak_ptr<Open>& open, std::span<const VfsChange> changes, bool lost);
+  /// How long a change the server reported masks the backend's echo of it (and the reverse: the
+  /// backend's report may come first), in FILETIME ticks.
+  static constexpr std::uint64_t kEchoWindow = 2ULL * 10'000'000;
 
   // ---- waits -----------------------------------------------------------------------------------
   /// The wait registered under `token` by `owner` ends without a Wake (cancelled, or its
@@ -347,7 +362,25 @@ class NtCore {
   std::vector<Open*> watchers_;  // opens with an armed NotifyWatch
   std::atomic<std::size_t> watcher_count_{0};  // watchers_.size(), read without the lock
   /// `o` stops watching (it closes): its pending requests and uncollected outcomes go.
-  void unwatch_locked(Open& o);
+  void unwatch_locked(Open& o, Outbox& out);
+  /// Changes reported lately, to tell echoes (report_host): the server's (`host` null) and those
+  /// a host watch reported to the open `host`.
+  struct Recent {
+    const Vfs* vfs = nullptr;
+    SmbPath path;
+    std::uint32_t action = 0;
+    std::uint32_t filter = 0;
+    const Open* host = nullptr;
+    std::uint64_t at = 0;
+  };
+  std::vector<Recent> recent_;
+  /// Forgets what is older than kEchoWindow.
+  void expire_recent_locked();
+  /// A recent change of `path` on `vfs` that matches `match`.
+  template <class Match>
+  bool recent_locked(const Vfs* vfs, const SmbPath& path, Match match) const;
+  void remember_locked(const Vfs* vfs, const SmbPath& path, std::uint32_t action, std::uint32_t filter,
+                       const Open* host);
   void report_locked(const Vfs* vfs, std::span<const Change> changes, Outbox& out);
   /// The directory `f` is to be deleted (a close applied its delete-pending): the waiting
   /// requests of its watching opens end with STATUS_DELETE_PENDING, as do later ones.

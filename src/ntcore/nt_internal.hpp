@@ -22,8 +22,14 @@ class NtCore::Outbox {
       if (auto o = owner.lock()) o->post(std::move(e));
   }
   void add(const std::weak_ptr<Owner>& owner, Event e) { events_.emplace_back(owner, std::move(e)); }
+  /// A host watch to end once the lock is released: its destructor waits for a callback of it
+  /// that may be waiting for the lock (NtCore::report_host).
+  void discard(std::unique_ptr<VfsWatch> w) {
+    if (w) watches_.push_back(std::move(w));
+  }
 
  private:
+  std::vector<std::unique_ptr<VfsWatch>> watches_;  // destroyed after the events are posted
   std::vector<std::pair<std::weak_ptr<Owner>, Event>> events_;
 };
 
@@ -57,6 +63,8 @@ struct NotifyWatch {
     std::uint64_t token = 0;
   };
   std::vector<Pending> pending;  // requests waiting, oldest first
+  /// The backend's watch of the directory (Vfs::watch) for changes made behind the server's back.
+  std::unique_ptr<VfsWatch> host;
 };
 
 struct ByteRangeLock {

@@ -46,6 +46,7 @@ NtCore::NotifyBatch NtCore::notify_request(const OpenRef& open, const NotifyRequ
     return b;
   }
   if (!o.notify) {
+    b.armed = true;
     o.notify = std::make_unique<NotifyWatch>();
     o.notify->filter = r.filter;
     o.notify->watch_tree = r.watch_tree;
@@ -151,17 +152,37 @@ void NtCore::report(const Vfs* vfs, std::span<const Change> changes) {
   report_locked(vfs, changes, out);
 }
 
+namespace {
+
+/// Whether the change `c` is for the watching open whose directory is `dir`: a watch sees its
+/// direct children; with WatchTree anything below (MS-FSA 2.1.5.10).
+bool watches(const Vfs* vfs, const SmbPath& dir, bool watch_tree, const SmbPath& changed) {
+  if (changed.is_root()) return false;  // the share's root has no parent to watch it
+  const SmbPath parent = changed.parent();
+  return same_path(vfs, dir, parent) || (watch_tree && is_below(vfs, dir, parent));
+}
+
+}  // namespace
+
 void NtCore::report_locked(const Vfs* vfs, std::span<const Change> changes, Outbox& out) {
   if (watchers_.empty()) return;
+  const bool host_watched = std::any_of(watchers_.begin(), watchers_.end(), [](Open* o) { return o->notify->host != nullptr; });
+  if (host_watched) expire_recent_locked();
   for (const Change& c : changes) {
-    if (c.path.is_root()) continue;  // the share's root has no parent to watch it
-    const SmbPath parent = c.path.parent();
+    if (c.path.is_root()) continue;
+    if (host_watched) remember_locked(vfs, c.path, c.action, c.filter, nullptr);
     for (Open* o : watchers_) {
       const File& f = *o->file;
       if (f.key.vfs != vfs || !(o->notify->filter & c.filter)) continue;
-      // A watch sees its direct children; with WatchTree anything below (MS-FSA 2.1.5.10).
-      const bool direct = same_path(vfs, f.path, parent);
-      if (!direct && !(o->notify->watch_tree && is_below(vfs, f.path, parent))) continue;
+      if (!watches(vfs, f.path, o->notify->watch_tree, c.path)) continue;
+      // The echo of a write can beat our report of it: a MODIFIED of this name that the open's
+      // host watch has just told, with every bit of this one, is this change (docs/DESIGN.md,
+      // "Changes made on the host"). Names the backend marks as its own itself.
+      if (o->notify->host && c.stream.empty() && c.action == codec::kActionModified &&
+          recent_locked(vfs, c.path, [&](const Recent& r) {
+            return r.host == o && r.action == c.action && (r.filter & c.filter) == c.filter;
+          }))
+        continue;
       std::string name = relative_name(f.path, c.path);
       if (!c.stream.empty()) name += ":" + c.stream;
       queue_change_locked(*o, {c.action, std::move(name)}, false);
@@ -169,6 +190,70 @@ void NtCore::report_locked(const Vfs* vfs, std::span<const Change> changes, Outb
   }
   // The changes of one report go out together (a rename's two names answer one request).
   for (Open* o : watchers_) hand_out_locked(*o, out);
+}
+
+void NtCore::attach_host_watch(const OpenRef& open, std::unique_ptr<VfsWatch> watch) {
+  Outbox out;
+  std::lock_guard lk(mu_);
+  if (open->closed || !open->notify || open->notify->host) return out.discard(std::move(watch));
+  open->notify->host = std::move(watch);
+}
+
+void NtCore::report_host(const std::weak_ptr<Open>& open, std::span<const VfsChange> changes, bool lost) {
+  auto o = open.lock();
+  if (!o) return;
+  Outbox out;
+  std::lock_guard lk(mu_);
+  if (o->closed || !o->notify) return;
+  const File& f = *o->file;
+  const Vfs* vfs = f.key.vfs;
+  if (lost) queue_change_locked(*o, {}, true);
+  expire_recent_locked();
+  // A rename seen in part (one of its directories watched, or its two events read apart) is a
+  // removal and an addition: the same change for this purpose.
+  const auto kind = [](std::uint32_t a) {
+    return a == codec::kActionRenamedOld ? codec::kActionRemoved : a == codec::kActionRenamedNew ? codec::kActionAdded : a;
+  };
+  for (const VfsChange& c : changes) {
+    if (!watches(vfs, f.path, o->notify->watch_tree, c.path)) continue;
+    // The echo of a change the server made and reported: the same change of the same name, or
+    // a MODIFIED after any (the DOS record written with a new file, a write's several syscalls).
+    const bool echo = recent_locked(vfs, c.path, [&](const Recent& r) {
+      return !r.host && (c.action == codec::kActionModified || kind(r.action) == kind(c.action));
+    });
+    if (echo) continue;
+    remember_locked(vfs, c.path, c.action, c.filter, o.get());
+    if (!(o->notify->filter & c.filter)) continue;
+    queue_change_locked(*o, {c.action, relative_name(f.path, c.path)}, false);
+  }
+  hand_out_locked(*o, out);
+}
+
+void NtCore::expire_recent_locked() {
+  const std::uint64_t now = clock_();
+  std::erase_if(recent_, [&](const Recent& r) { return now - r.at > kEchoWindow || r.at > now; });
+}
+
+template <class Match>
+bool NtCore::recent_locked(const Vfs* vfs, const SmbPath& path, Match match) const {
+  return std::any_of(recent_.begin(), recent_.end(),
+                     [&](const Recent& r) { return r.vfs == vfs && match(r) && same_path(vfs, r.path, path); });
+}
+
+void NtCore::remember_locked(const Vfs* vfs, const SmbPath& path, std::uint32_t action, std::uint32_t filter,
+                             const Open* host) {
+  // A run of WRITEs to one file is one entry, refreshed (looked for among the latest only).
+  const std::size_t n = recent_.size();
+  for (std::size_t i = n; i > 0 && i + 8 > n; --i) {
+    Recent& r = recent_[i - 1];
+    if (r.vfs == vfs && r.host == host && r.action == action && r.path == path) {
+      r.filter |= filter;
+      r.at = clock_();
+      return;
+    }
+  }
+  if (n >= 4096) recent_.erase(recent_.begin());  // a burst: the oldest go first
+  recent_.push_back({vfs, path, action, filter, host, clock_()});
 }
 
 void NtCore::cancel_notify_locked(const Owner* owner, std::uint64_t token) {
@@ -201,8 +286,10 @@ void NtCore::notify_delete_pending_locked(File& f, Outbox& out) {
   }
 }
 
-void NtCore::unwatch_locked(Open& o) {
+void NtCore::unwatch_locked(Open& o, Outbox& out) {
   if (!o.notify) return;
+  out.discard(std::move(o.notify->host));
+  std::erase_if(recent_, [&](const Recent& r) { return r.host == &o; });
   std::erase(watchers_, &o);
   watcher_count_.store(watchers_.size(), std::memory_order_relaxed);
   std::erase_if(notify_outcomes_, [&](const auto& e) { return e.second.open == &o; });

@@ -17,6 +17,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -26,6 +28,7 @@
 #include "vfs/dos_record.hpp"
 #include "vfs/local_stream.hpp"
 #include "vfs/local_vfs_internal.hpp"
+#include "vfs/local_watch.hpp"
 #include "vfs/name_cache.hpp"
 
 namespace smbsrv {
@@ -47,7 +50,7 @@ struct Entry {
   std::string name;  // the on-disk spelling (the requested one when missing)
 };
 
-class LocalVfs final : public Vfs {
+class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs> {
  public:
   LocalVfs(Fd root, LocalVfsOptions options) : root_(std::move(root)), opt_(options) {
     // Exact names need no scan: only case-insensitive shares get the index.
@@ -71,6 +74,8 @@ class LocalVfs final : public Vfs {
     if (opt_.read_only && params.write) return NtStatus::access_denied;
 
     if (path.is_root()) return open_existing(root_.get(), ".", Kind::directory, params, truncating);
+    // A create (and the DOS record written with it) is the server's own change.
+    const auto mark = disp == CreateDisposition::open ? detail::HostWatcher::Own{} : own(path);
 
     auto parent = walk_parent(path);
     if (!parent) return parent.status();
@@ -119,6 +124,7 @@ class LocalVfs final : public Vfs {
   }
 
   Result<void> remove(const SmbPath& path) override {
+    const auto mark = own(path);
     if (opt_.read_only) return NtStatus::access_denied;
     if (path.is_root()) return NtStatus::access_denied;
     auto parent = walk_parent(path);
@@ -140,6 +146,7 @@ class LocalVfs final : public Vfs {
   }
 
   Result<void> rename(const SmbPath& from, const SmbPath& to, bool replace) override {
+    const auto mark_from = own(from), mark_to = own(to);
     if (opt_.read_only) return NtStatus::access_denied;
     if (from.is_root() || to.is_root()) return NtStatus::access_denied;
     auto fparent = walk_parent(from);
@@ -186,6 +193,7 @@ class LocalVfs final : public Vfs {
   }
 
   Result<void> link(const SmbPath& existing, const SmbPath& link, bool replace) override {
+    const auto mark_existing = own(existing), mark_link = own(link);
     if (opt_.read_only) return NtStatus::access_denied;
     if (existing.is_root()) return NtStatus::file_is_a_directory;
     if (link.is_root()) return NtStatus::object_name_invalid;
@@ -230,6 +238,7 @@ class LocalVfs final : public Vfs {
   // Named streams (vfs/local_stream.hpp): xattrs of the base file, which open() finds or creates.
   // Without user xattrs they answer as the defaults of a backend without streams.
   Result<Opened> open_stream(const SmbPath& path, std::string_view stream, const OpenParams& params) override {
+    const auto mark = own(path);  // streams are xattrs: the base file's IN_ATTRIB
     if (!xattrs_ || !detail::valid_local_stream_name(stream)) return NtStatus::object_name_invalid;
     const auto disp = params.disposition;
     if (disp != CreateDisposition::open && disp != CreateDisposition::create && disp != CreateDisposition::open_if)
@@ -251,6 +260,7 @@ class LocalVfs final : public Vfs {
   }
 
   Result<void> remove_stream(const SmbPath& path, std::string_view stream) override {
+    const auto mark = own(path);
     if (!xattrs_) return NtStatus::not_supported;
     if (opt_.read_only) return NtStatus::access_denied;
     if (!detail::valid_local_stream_name(stream)) return NtStatus::object_name_invalid;
@@ -264,6 +274,7 @@ class LocalVfs final : public Vfs {
   }
 
   Result<void> rename_stream(const SmbPath& path, std::string_view from, std::string_view to, bool replace) override {
+    const auto mark = own(path);
     if (!xattrs_) return NtStatus::not_supported;
     if (opt_.read_only) return NtStatus::access_denied;
     if (!detail::valid_local_stream_name(from) || !detail::valid_local_stream_name(to))
@@ -271,6 +282,31 @@ class LocalVfs final : public Vfs {
     auto base = open(path, OpenParams{});
     if (!base) return base.status();
     return detail::rename_local_stream(detail::local_file_fd(*base->file), from, to, replace, opt_.case_sensitive);
+  }
+
+  // Changes other processes make (local_watch.hpp). The watcher and its thread start with the
+  // first watch; LocalVfs's own changes are marked (own()) so that their events are not told.
+  std::unique_ptr<VfsWatch> watch(const SmbPath& dir, bool recursive, VfsWatchCallback cb) override {
+    std::shared_ptr<detail::HostWatcher> w;
+    {
+      std::lock_guard lk(watch_mu_);
+      if (!watcher_) {
+        std::weak_ptr<LocalVfs> self = weak_from_this();
+        watcher_ = detail::HostWatcher::create(
+            [self](const SmbPath& p) {
+              auto v = self.lock();
+              if (!v) return Fd{};
+              auto o = v->open(p, OpenParams{.read = true, .directory = true});
+              if (!o) return Fd{};
+              return Fd{::fcntl(detail::local_file_fd(*o->file), F_DUPFD_CLOEXEC, 0)};
+            },
+            opt_.case_sensitive);
+        watcher_ptr_.store(watcher_.get(), std::memory_order_release);
+      }
+      w = watcher_;
+    }
+    if (!w) return nullptr;
+    return w->watch(dir, recursive, std::move(cb));
   }
 
   Result<FsInfo> fs_info() override {
@@ -427,6 +463,15 @@ class LocalVfs final : public Vfs {
     return {};
   }
 
+  /// Marks `path` as changed by the server for the host watches (nothing while there are none).
+  detail::HostWatcher::Own own(const SmbPath& path) {
+    auto* w = watcher_ptr_.load(std::memory_order_acquire);
+    return w ? w->own(path) : detail::HostWatcher::Own{};
+  }
+
+  std::mutex watch_mu_;
+  std::shared_ptr<detail::HostWatcher> watcher_;
+  std::atomic<detail::HostWatcher*> watcher_ptr_{nullptr};
   Fd root_;
   LocalVfsOptions opt_;
   std::unique_ptr<detail::NameCache> names_;  // case-insensitive shares only

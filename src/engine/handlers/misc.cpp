@@ -33,6 +33,27 @@ void answer_notify(Response& rsp, const nt::NtCore::NotifyBatch& b, std::uint32_
   rsp.set_body(body.buf);
 }
 
+/// What a CHANGE_NOTIFY that armed its handle does off the executor: the backend's watch of the
+/// directory, for changes made behind the server's back (another process on the host), while
+/// the handle watches (Vfs::watch; a VFS call, so in a job). What the backend reports goes to
+/// this handle alone, through the same queue as the server's own changes (NtCore::report_host).
+struct HostWatchSetup {
+  Vfs* vfs = nullptr;
+  nt::NtCore* nt = nullptr;
+  nt::NtCore::OpenRef open;
+  SmbPath path;
+  bool watch_tree = false;
+};
+
+void set_up_host_watch(HostWatchSetup& s) {
+  std::weak_ptr<nt::NtCore::Open> target = s.open;
+  nt::NtCore* nt = s.nt;
+  auto w = s.vfs->watch(s.path, s.watch_tree, [nt, target](std::span<const VfsChange> changes, bool lost) {
+    nt->report_host(target, changes, lost);
+  });
+  if (w) nt->attach_host_watch(s.open, std::move(w));
+}
+
 }  // namespace
 
 void change_notify(Ctx& ctx, Request& req, Response& rsp) {
@@ -62,9 +83,40 @@ void change_notify(Ctx& ctx, Request& req, Response& rsp) {
   r.buffer_size = n.output_buffer_length;
   if (req.may_go_async) r.wait = nt::NtCore::LockWait{ctx.owner, ctx.conn.next_async_id++};
   auto b = ctx.nt.notify_request((*open)->nt, r);
-  if (b.status != NtStatus::pending) return answer_notify(rsp, b, n.output_buffer_length);
-  if (!r.wait) return rsp.fail(NtStatus::internal_error);
-  rsp.go_async(r.wait->token, true, (*open)->file_id);
+  const auto reply = [token = r.wait ? std::optional(r.wait->token) : std::nullopt, file_id = (*open)->file_id,
+                      out_len = n.output_buffer_length](Response& to, const nt::NtCore::NotifyBatch& batch) {
+    if (batch.status != NtStatus::pending) return answer_notify(to, batch, out_len);
+    if (!token) return to.fail(NtStatus::internal_error);
+    to.go_async(*token, true, file_id);
+  };
+  Vfs* vfs = (*open)->tree && (*open)->tree->share ? (*open)->tree->share->vfs.get() : nullptr;
+  if (!b.armed || !vfs) return reply(rsp, b);
+  // The first request on the handle: the host watch is set up before it is answered, so that a
+  // change the client makes once it sees the interim response is seen.
+  // A change meanwhile wakes the wait while the job runs: settle_async() resumes it then.
+  if (b.status == NtStatus::pending && r.wait) {
+    ctx.conn.core_waits_in_flight[r.wait->token] = false;
+    req.core_wait_token = r.wait->token;
+  }
+  ctx.conn.notify_setups_in_flight[req.hdr.message_id] = false;
+  HostWatchSetup setup{vfs, &ctx.nt, (*open)->nt, ctx.nt.path((*open)->nt), r.watch_tree};
+  rsp.defer(make_job(std::move(setup), set_up_host_watch,
+                     [reply, b = std::move(b), fid = n.file_id, token = r.wait ? std::optional(r.wait->token) : std::nullopt](
+                         Ctx& c, Request& q, Response& rs, HostWatchSetup&) {
+                       bool cancelled = false;
+                       if (auto it = c.conn.notify_setups_in_flight.find(q.hdr.message_id);
+                           it != c.conn.notify_setups_in_flight.end()) {
+                         cancelled = it->second;
+                         c.conn.notify_setups_in_flight.erase(it);
+                       }
+                       // Closed meanwhile: the close ended the wait (the core forgot it).
+                       if (!c.find_open(q, fid)) return rs.fail(NtStatus::notify_cleanup);
+                       if (cancelled && b.status == NtStatus::pending) {
+                         if (token) c.nt.cancel_wait(c.owner_id, *token);  // the watch stays armed
+                         return rs.fail(NtStatus::cancelled);
+                       }
+                       reply(rs, b);
+                     }));
 }
 
 void oplock_break(Ctx& ctx, Request& req, Response& rsp) {
@@ -96,7 +148,14 @@ void cancel(Ctx& ctx, Request& req, Response& rsp) {
   } else {
     it = std::find_if(cmds.begin(), cmds.end(), [&](const auto& e) { return e.second.message_id == req.hdr.message_id; });
   }
-  if (it == cmds.end() || it->second.session_id != req.hdr.session_id) return;
+  if (it == cmds.end()) {
+    // A CHANGE_NOTIFY still setting up its host watch: its job's finish() answers CANCELLED.
+    if (!(req.hdr.flags & codec::kFlagAsyncCommand))
+      if (auto s = ctx.conn.notify_setups_in_flight.find(req.hdr.message_id); s != ctx.conn.notify_setups_in_flight.end())
+        s->second = true;
+    return;
+  }
+  if (it->second.session_id != req.hdr.session_id) return;
   if (it->second.running) {  // its job is under way: it ends cancelled if it has to wait again
     it->second.cancel_requested = true;
     return;
