@@ -210,8 +210,9 @@ TEST_F(Security, TheStoredDaclDecidesOpens) {
   ASSERT_EQ(a.status(), NtStatus::success);
   const Vec granted = a.buffer(a.u16(2), a.u32(4));
   ASSERT_EQ(granted.size(), 4u);
-  EXPECT_EQ(granted[0] | granted[1] << 8 | granted[2] << 16 | std::uint32_t{granted[3]} << 24,
-            access::kFileGenericRead | access::kWriteDac | access::kDelete);
+  std::uint32_t mask = 0;
+  for (int i = 3; i >= 0; --i) mask = (mask << 8) | granted[static_cast<std::size_t>(i)];
+  EXPECT_EQ(mask, access::kFileGenericRead | access::kWriteDac | access::kDelete);
   // ... but a right it does not grant, named beside MAXIMUM_ALLOWED, is refused.
   EXPECT_EQ(c.create("e.txt", access::kMaximumAllowed | access::kFileWriteData, kShareAll, kOpenIf).status,
             NtStatus::access_denied);
