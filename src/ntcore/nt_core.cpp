@@ -35,8 +35,15 @@ bool same_path(const Vfs* vfs, const SmbPath& a, const SmbPath& b) {
 NtCore::NtCore(const std::function<std::uint64_t()>& clock, Options options) : clock_(clock), options_(options) {}
 
 NtCore::~NtCore() {
-  // Host watches end first: their callbacks report into this core.
-  for (Open* o : watchers_) o->notify->host.reset();
+  // Host watches end first: their callbacks report into this core. Ended outside the lock (a
+  // callback may be waiting for it); once reset, none of theirs runs again.
+  std::vector<std::unique_ptr<VfsWatch>> ending;
+  {
+    std::lock_guard lk(mu_);
+    for (auto& w : host_watched_)
+      if (auto o = w.lock(); o && o->notify && o->notify->host) ending.push_back(std::move(o->notify->host));
+  }
+  ending.clear();
 }
 
 NtCore::Opened NtCore::open(const OpenRequest& req) {

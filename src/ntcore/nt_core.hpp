@@ -360,6 +360,9 @@ class NtCore {
   };
   std::map<std::pair<const Owner*, std::uint64_t>, NotifyOutcome> notify_outcomes_;  // decided, not collected
   std::vector<Open*> watchers_;  // opens with an armed NotifyWatch
+  /// Opens given a host watch (attach_host_watch), which ~NtCore ends before anything else goes:
+  /// weak, since an open may be dropped without a close (the NT core's own tests do).
+  std::vector<std::weak_ptr<Open>> host_watched_;
   std::atomic<std::size_t> watcher_count_{0};  // watchers_.size(), read without the lock
   /// `o` stops watching (it closes): its pending requests and uncollected outcomes go.
   void unwatch_locked(Open& o, Outbox& out);

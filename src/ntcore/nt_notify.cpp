@@ -197,6 +197,8 @@ void NtCore::attach_host_watch(const OpenRef& open, std::unique_ptr<VfsWatch> wa
   std::lock_guard lk(mu_);
   if (open->closed || !open->notify || open->notify->host) return out.discard(std::move(watch));
   open->notify->host = std::move(watch);
+  std::erase_if(host_watched_, [](const std::weak_ptr<Open>& w) { return w.expired(); });
+  host_watched_.push_back(open);
 }
 
 void NtCore::report_host(const std::weak_ptr<Open>& open, std::span<const VfsChange> changes, bool lost) {
