@@ -762,6 +762,12 @@ class EngineClient {
     b.u32(0).u32(0).u16(0).u16(0).u32(0).bytes(data);
     return b.b;
   }
+  /// CHANGE_NOTIFY (MS-SMB2 2.2.35): StructureSize 32, Flags (WATCH_TREE), OutputBufferLength,
+  /// FileId, CompletionFilter.
+  static Vec change_notify_body(const codec::FileId& f, std::uint32_t filter, bool tree = false,
+                                std::uint32_t out_len = 4096) {
+    return Body{}.u16(32).u16(tree ? codec::kWatchTree : 0).u32(out_len).fid(f).u32(filter).u32(0).b;
+  }
   static Vec query_directory_body(const codec::FileId& f, std::string_view pattern, std::uint8_t cls = 0x25,
                                   std::uint8_t flags = 0, std::uint32_t out_len = 65536) {
     const Vec p = to_utf16le(pattern);

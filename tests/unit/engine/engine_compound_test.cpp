@@ -17,9 +17,7 @@ Req related(Req r) {
   return r;
 }
 
-Vec notify_body(const codec::FileId& f) {
-  return Body{}.u16(32).u16(0).u32(4096).fid(f).u32(0x17).u32(0).b;
-}
+Vec notify_body(const codec::FileId& f) { return EngineClient::change_notify_body(f, 0x17); }
 
 struct Compound : ::testing::Test {
   std::shared_ptr<engine::ServerState> st = make_test_state();

@@ -27,7 +27,7 @@ constexpr std::uint32_t kOpen = 1, kCreate = 2;
 constexpr std::uint32_t kNames = codec::kNotifyFileName | codec::kNotifyDirName;
 
 Vec notify_body(const codec::FileId& f, std::uint32_t filter, bool tree = false, std::uint32_t out_len = 4096) {
-  return Body{}.u16(32).u16(tree ? codec::kWatchTree : 0).u32(out_len).fid(f).u32(filter).u32(0).b;
+  return EngineClient::change_notify_body(f, filter, tree, out_len);
 }
 
 std::vector<NotifyEntry> changes_of(const Rsp& r) {

@@ -16,7 +16,7 @@ constexpr std::uint32_t kDirectoryFile = 0x1, kDeleteOnClose = 0x1000;
 constexpr std::uint32_t kCreate = 2;
 
 Vec notify_body(const codec::FileId& f, std::uint32_t filter, bool tree = false, std::uint32_t out_len = 4096) {
-  return Body{}.u16(32).u16(tree ? codec::kWatchTree : 0).u32(out_len).fid(f).u32(filter).u32(0).b;
+  return EngineClient::change_notify_body(f, filter, tree, out_len);
 }
 
 Vec rename_buf(std::string_view to) {
