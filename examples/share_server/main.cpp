@@ -1,7 +1,7 @@
 // smbsrv-share: serves directories over SMB2/3.
 //
 // Usage: smbsrv-share [--config FILE] [--listen ADDR:PORT]
-//                     [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:nostreams][:acls][:abe][:comment=TEXT]]...
+//                     [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:nostreams][:acls][:abe][:timemachine][:comment=TEXT]]...
 //                     [--user NAME:PASSWORD]... [--min-dialect V] [--max-dialect V]
 //                     [--signing required|enabled] [--encrypt] [--guest] [--log-level LEVEL]
 //                     [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]
@@ -52,7 +52,7 @@ std::optional<unsigned long> parse_count(const std::string& v) {
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: smbsrv-share [--config FILE] [--listen ADDR:PORT]\n"
-               "                    [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:nostreams][:acls][:abe][:comment=TEXT]]...\n"
+               "                    [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:nostreams][:acls][:abe][:timemachine][:comment=TEXT]]...\n"
                "                    [--user NAME:PASSWORD]... [--min-dialect 2.0.2|2.1|3.0|3.0.2|3.1.1]\n"
                "                    [--max-dialect V] [--signing required|enabled] [--encrypt] [--guest]\n"
                "                    [--log-level trace|debug|info|warn|error]\n"
@@ -282,12 +282,14 @@ int main(int argc, char** argv) {
     // ":nostreams" offers no named streams (Share::named_streams).
     // ":acls" stores, inherits and enforces security descriptors (Share::AclMode::nt; xattr
     // user.smbsrv.sd). ":abe" (with ":acls") hides from listings what the user may not read
-    // (Share::access_based_enumeration).
+    // (Share::access_based_enumeration). ":timemachine" offers the share to macOS as a Time
+    // Machine destination (Share::time_machine).
+    bool tm = false;
     bool ro = false, enc = false, any_names = false, hidden = false, memory = false, no_streams = false, acls = false,
          abe = false;
     for (bool more = true; more;) {
       more = false;
-      for (const char* flag : {":ro", ":rw", ":encrypt", ":anynames", ":hidden", ":memory", ":nostreams", ":acls", ":abe"}) {
+      for (const char* flag : {":ro", ":rw", ":encrypt", ":anynames", ":hidden", ":memory", ":nostreams", ":acls", ":abe", ":timemachine"}) {
         const std::string f = flag;
         if (path.size() > f.size() && path.compare(path.size() - f.size(), f.size(), f) == 0) {
           path.resize(path.size() - f.size());
@@ -299,6 +301,7 @@ int main(int argc, char** argv) {
           if (f == ":nostreams") no_streams = true;
           if (f == ":acls") acls = true;
           if (f == ":abe") abe = true;
+          if (f == ":timemachine") tm = true;
           more = true;
         }
       }
@@ -317,6 +320,7 @@ int main(int argc, char** argv) {
       share.browseable = !hidden;
       share.acl_mode = acls ? smbsrv::Share::AclMode::nt : smbsrv::Share::AclMode::none;
       share.access_based_enumeration = abe;
+      share.time_machine = tm;
       server.add_share(std::move(share));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "smbsrv-share: share %s: %s\n", name.c_str(), e.what());
@@ -324,7 +328,7 @@ int main(int argc, char** argv) {
     }
     banner_shares.push_back(name + " -> " + (memory ? std::string("(memory)") : std::filesystem::absolute(path).string()) +
                             (ro ? " (read-only)" : "") +
-                            (enc ? " (encrypted)" : "") + (hidden ? " (hidden)" : "") + (acls ? " (ACLs enforced)" : "") + (abe ? " (access-based enumeration)" : "") +
+                            (enc ? " (encrypted)" : "") + (hidden ? " (hidden)" : "") + (acls ? " (ACLs enforced)" : "") + (abe ? " (access-based enumeration)" : "") + (tm ? " (Time Machine)" : "") +
                             (comment.empty() ? "" : " \"" + comment + "\""));
   }
 

@@ -72,6 +72,10 @@ struct Share {
   /// directory listing leaves out what the user may not read (AclMode::nt; entries whose stored
   /// DACL does not grant FILE_GENERIC_READ).
   bool access_based_enumeration = false;
+  /// Offer the share to macOS as a Time Machine destination: the AAPL answer carries the
+  /// FULL_SYNC volume capability (a FLUSH is an fsync here, which is what F_FULLFSYNC asks for).
+  /// Time Machine also needs durable handles and leases, which the server grants.
+  bool time_machine = false;
 };
 
 struct ServerConfig {
@@ -210,6 +214,19 @@ struct ServerConfig {
   std::string machine_sid;
   std::string domain_name = "WORKGROUP";
   std::string logger_name = "smbsrv";
+  /// Apple's SMB extensions, negotiated by the AAPL create context macOS sends on a connection's
+  /// first CREATE (not in MS-SMB2): the server answers with its capabilities and model string,
+  /// QUERY_DIRECTORY FileIdBothDirectoryInformation carries the Finder's extras (resource fork
+  /// size, FinderInfo, maximal access), and a named stream truncated to 0 is deleted, as on a
+  /// Mac. The AFP_AfpInfo and AFP_Resource streams behave as macOS expects on any connection.
+  /// Off: the context is ignored, as Windows does.
+  bool aapl = true;
+  /// The model string of the AAPL answer; the Finder picks the server's icon from it.
+  std::string aapl_model = "MacSamba";
+  /// Report file IDs (QFid, FileInternalInformation, listings) as 0 on connections that
+  /// negotiated AAPL: macOS then stops trusting them instead of taking a reused inode number for
+  /// a file it knew (Samba's fruit:zero_file_id does the same).
+  bool aapl_zero_file_id = true;
 };
 
 class Server {

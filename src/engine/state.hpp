@@ -18,6 +18,7 @@
 #include "auth/authenticator.hpp"
 #include "codec/messages.hpp"
 #include "crypto/crypto.hpp"
+#include "engine/apple.hpp"
 #include "engine/credits.hpp"
 #include "ntcore/nt_core.hpp"
 #include "smbsrv/pipe.hpp"
@@ -72,6 +73,7 @@ struct Open {
   std::uint32_t granted_access = 0;
   bool is_directory = false;
   std::string stream;  // a named stream of the file: its name as opened (empty: the file itself)
+  AppleStream apple = AppleStream::none;  // `stream` is AFP_AfpInfo or AFP_Resource (apple.hpp)
   std::unique_ptr<PipeOpen> pipe;  // a named pipe (IPC$): no backend file, no NT-core state
   nt::NtCore::OpenRef nt;  // its share mode, deletion state, locks and lease, in the NT core
   OpenHandle handle;
@@ -182,6 +184,11 @@ struct ConnectionState {
   /// Async commands to run again once the current call's chains are done (woken early).
   std::vector<std::uint64_t> to_resume;
   bool any_session_valid = false;
+  /// Apple's extensions, fixed by the first CREATE with an AAPL context (engine/apple.hpp).
+  struct Aapl {
+    bool negotiated = false;
+    bool read_dir_attr = false;  // listings carry the Finder's extras
+  } aapl;
 
   bool negotiated() const { return phase == Phase::negotiated; }
   /// The signing algorithm of this connection's sessions (3.3.5.5.3, 2.2.3.1.7).

@@ -280,13 +280,13 @@ bool NtCore::in_use(const FileKey& file) const {
   return it != files_.end() && (!it->second->opens.empty() || it->second->removing);
 }
 
-Result<void> NtCore::check_rename(const OpenRef& open) const {
+Result<void> NtCore::check_rename(const OpenRef& open, bool open_below_ok) const {
   std::lock_guard lk(mu_);
   const File& f = *open->file;
   if (f.path.is_root()) return NtStatus::access_denied;
   const Vfs* vfs = f.key.vfs;
   // Windows refuses to rename a directory that has open files below it.
-  if (f.is_directory) {
+  if (f.is_directory && !open_below_ok) {
     for (const auto& [key, other] : files_)
       if (key.vfs == vfs && !other->opens.empty() && is_below(vfs, f.path, other->path)) return NtStatus::access_denied;
   }

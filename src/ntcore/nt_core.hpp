@@ -128,7 +128,9 @@ class NtCore {
   /// Whether `open` may be renamed: access_denied for a directory with opens below it (Windows),
   /// sharing_violation when an open of its parent holds DELETE or does not share delete (Windows
   /// behaves as if the rename opened the parent for DELETE; smbtorture smb2.rename.*).
-  Result<void> check_rename(const OpenRef& open) const;
+  /// `open_below_ok`: a directory with opens below it may be renamed (what macOS expects of a
+  /// server, for connections that negotiated AAPL).
+  Result<void> check_rename(const OpenRef& open, bool open_below_ok = false) const;
   /// Whether `file` has an open (or is being removed): a hard link may not replace its name
   /// (MS-FSA 2.1.5.15.6).
   bool in_use(const FileKey& file) const;

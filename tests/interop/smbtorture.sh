@@ -44,7 +44,7 @@ for spec in "$@"; do
   cp "$WORK/torture.out" "$WORK/torture.$t.out"
   pending=
   while read -r verdict name; do
-    name=${name%% *}
+    name=${name% [}  # "failure: NAME [" (vfs.fruit's names have spaces)
     if [ "$name" = "${t##*.}" ]; then full=$t; else full=$t.$name; fi
     if [ "$verdict" = "test:" ]; then pending=$full; continue; fi
     pending=

@@ -1,6 +1,7 @@
 // CREATE and CLOSE (MS-SMB2 3.3.5.9, 3.3.5.10). The NT semantics of opening (share modes,
 // delete-pending, oplocks and leases) are the NT core's (ntcore/nt_core.hpp); this file turns the
 // request into a backend open plus a core open, and back into a response.
+#include "codec/aapl.hpp"
 #include "codec/access_mask.hpp"
 #include "codec/fscc.hpp"
 #include "codec/ea.hpp"
@@ -32,6 +33,7 @@ struct CreateWork {
   std::shared_ptr<TreeConnect> tree;
   SmbPath path;
   std::string stream;  // a named stream of `path` (as the client named it), or empty
+  AppleStream apple = AppleStream::none;  // `stream` is AFP_AfpInfo or AFP_Resource
   bool stream_syntax = false;  // the name had a ':' ("file::$DATA" and "dir::$INDEX_ALLOCATION" too)
   OpenParams params;
   CreateDisposition disposition = CreateDisposition::open;
@@ -232,6 +234,15 @@ void run_create_once(CreateWork& w) {
     w.status = info.status();
     return;
   }
+  // macOS: an empty resource fork, or a FinderInfo stream that holds no blob, does not exist
+  // (engine/apple.hpp); an OPEN_IF makes it anew.
+  if (w.apple != AppleStream::none && w.action == CreateAction::opened && apple_stream_hidden(w.apple, info->size)) {
+    if (w.params.disposition == CreateDisposition::open) {
+      w.status = NtStatus::object_name_not_found;
+      return;
+    }
+    w.action = CreateAction::created;
+  }
   if (w.store_security && w.action != CreateAction::created)
     if (auto st = check_existing_access(w, *file); st != NtStatus::success) {
       w.status = st;
@@ -336,10 +347,12 @@ void run_create_once(CreateWork& w) {
   o->granted_access = w.core.access;
   o->is_directory = info->is_directory;
   o->stream = w.stream;
+  o->apple = w.apple;
   o->nt = std::move(granted.open);
   o->handle.file = std::move(file);
   w.open = std::move(o);
   w.info = *info;
+  if (w.apple == AppleStream::afp_info) w.info.size = codec::kAfpInfoSize;  // as it reads (apple.hpp)
   w.grant = granted.grant;
   if (stream) {
     if (w.action == CreateAction::created) report_stream(*w.nt, &vfs, w.path, w.stream, codec::kActionAddedStream);
@@ -363,6 +376,26 @@ void run_create(CreateWork& w) {
     if (!w.again) return;
   }
   w.status = NtStatus::delete_pending;
+}
+
+/// Apple's AAPL context (codec/aapl.hpp): the server's capabilities, fixed for the connection.
+/// READ_DIR_ATTR needs named streams (the extras come from AFP_AfpInfo and AFP_Resource).
+/// OSX_COPYFILE and NFS_ACE are not offered: neither is implemented.
+void answer_aapl(Ctx& ctx, const TreeConnect& tree, Bytes data, std::vector<codec::OwnedCreateContext>& contexts) {
+  const auto& cfg = ctx.server.config;
+  if (!cfg.aapl || !tree.share) return;
+  auto q = codec::decode_aapl_query(data);
+  if (!q) return;  // not a SERVER_QUERY: no answer, as Samba
+  auto& aapl = ctx.conn.aapl;
+  aapl.negotiated = true;
+  aapl.read_dir_attr = (q->client_caps & codec::kAaplSupportsReadDirAttr) && tree.share->named_streams;
+  codec::AaplReply r;
+  r.reply_bitmap = q->request_bitmap & (codec::kAaplServerCaps | codec::kAaplVolumeCaps | codec::kAaplModelInfo);
+  r.server_caps = codec::kAaplUnixBased | (aapl.read_dir_attr ? codec::kAaplSupportsReadDirAttr : 0);
+  r.volume_caps = (tree.share->vfs->case_sensitive() ? codec::kAaplCaseSensitive : 0) |
+                  (tree.share->time_machine ? codec::kAaplFullSync : 0);
+  r.model = cfg.aapl_model;
+  contexts.push_back({codec::context_name(codec::kCtxAapl), codec::encode_aapl_reply(r)});
 }
 
 /// Back on the executor: registers the open and answers.
@@ -404,7 +437,10 @@ void finish_create(Ctx& ctx, Request& req, Response& rsp, CreateWork& w, const c
     ++conn.durable_per_session[w.session_id];
     if (w.open->durable_v2) ctx.server.durable.remember(conn.client_guid, w.open->create_guid, w.open);
   }
-  // Create contexts: MxAc and QFid are answered here, leases and durable handles above.
+  // Create contexts: AAPL, MxAc and QFid are answered here, leases and durable handles above.
+  for (const auto& ctxt : c.create_contexts)
+    if (codec::context_is(ctxt, codec::kCtxAapl)) answer_aapl(ctx, *w.tree, ctxt.data, contexts);
+  const bool zero_file_id = conn.aapl.negotiated && cfg.aapl_zero_file_id;
   for (const auto& ctxt : c.create_contexts) {
     if (codec::context_is(ctxt, codec::kCtxMaximalAccess)) {
       contexts.push_back({codec::context_name(codec::kCtxMaximalAccess),
@@ -412,7 +448,7 @@ void finish_create(Ctx& ctx, Request& req, Response& rsp, CreateWork& w, const c
     } else if (codec::context_is(ctxt, codec::kCtxQueryOnDiskId)) {
       // DiskFileId: the same value as FileInternalInformation.
       contexts.push_back(
-          {codec::context_name(codec::kCtxQueryOnDiskId), codec::encode_query_on_disk_id_response(w.info.file_id, 0)});
+          {codec::context_name(codec::kCtxQueryOnDiskId), codec::encode_query_on_disk_id_response(zero_file_id ? 0 : w.info.file_id, 0)});
     }
   }
   rsp.file_id_out = w.open->file_id;
@@ -530,6 +566,7 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
   w.tree = req.tree;
   w.path = *path;
   w.stream = split->stream;
+  if (!w.stream.empty()) w.apple = apple_stream(w.stream);
   w.stream_syntax = split->kind != StreamName::Kind::none;
   w.disposition = disposition;
   w.truncating = truncating;

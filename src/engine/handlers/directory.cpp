@@ -3,6 +3,7 @@
 // re-scanned per call. All of it is a job: listing a directory is backend I/O.
 #include <map>
 
+#include "codec/aapl.hpp"
 #include "codec/access_mask.hpp"
 #include "codec/fscc.hpp"
 #include "engine/dispatch.hpp"
@@ -18,6 +19,11 @@ struct Listing {
   std::shared_ptr<Open> open;
   nt::NtCore* nt = nullptr;
   std::optional<AccessToken> abe;  // access-based enumeration: the session's token
+  // Apple's READ_DIR_ATTR (engine/apple.hpp): FileIdBothDirectoryInformation entries carry the
+  // Finder's extras.
+  bool read_dir_attr = false;
+  bool zero_file_id = false;
+  std::uint32_t max_access = 0;
   NtStatus status = NtStatus::success;
   std::vector<std::uint8_t> out;
 };
@@ -35,6 +41,36 @@ bool visible(Vfs& vfs, const SmbPath& dir, const std::string& name, const Access
   if (!sd || !*sd) return true;
   constexpr std::uint32_t kNeed = access::kFileGenericRead & ~access::kSynchronize;
   return (granted_access(**sd, token) & kNeed) == kNeed;
+}
+
+/// The Finder's extras of entry `e` of `dir`: the resource fork's size and the FinderInfo, from
+/// one listing of the entry's streams (and a read of AFP_AfpInfo when it has one).
+codec::AaplDirExtras apple_extras(const Listing& s, const SmbPath& dir, const DirEntry& e) {
+  codec::AaplDirExtras x;
+  x.max_access = s.max_access;
+  x.zero_file_id = s.zero_file_id;
+  if (e.name == "." || e.name == "..") return x;
+  auto path = dir.child(e.name);
+  if (!path) return x;
+  Vfs& vfs = *s.open->tree->share->vfs;
+  auto opened = vfs.open(*path, OpenParams{});
+  if (!opened) return x;
+  auto streams = opened->file->list_streams();
+  if (!streams) return x;
+  for (const auto& st : *streams) {
+    const AppleStream kind = apple_stream(st.name);
+    if (kind == AppleStream::afp_resource && !e.info.is_directory) {
+      x.resource_fork_size = st.size;
+    } else if (kind == AppleStream::afp_info && !apple_stream_hidden(kind, st.size)) {
+      OpenParams p;
+      auto info = vfs.open_stream(*path, st.name, p);
+      if (!info) continue;
+      codec::AfpInfo blob{};
+      if (auto n = info->file->read(0, blob); n && *n == blob.size())
+        x.finder_info = codec::listing_finder_info(blob, e.info.is_directory);
+    }
+  }
+  return x;
 }
 
 /// (Re)starts or refreshes the enumeration state of `h` (its mutex held).
@@ -108,6 +144,7 @@ void run_listing(Listing& s) {
     if (q.file_index < h.enum_entries.size()) h.enum_pos = std::size_t{q.file_index} + 1;
   }
   const bool case_sensitive = s.open->tree->share->vfs->case_sensitive();
+  const SmbPath dir = s.read_dir_attr ? s.nt->path(s.open->nt) : SmbPath{};
   const bool first_call = h.enum_pos == 0;
   std::size_t prev = std::string::npos;
   std::size_t count = 0;
@@ -127,6 +164,8 @@ void run_listing(Listing& s) {
       }
       break;
     }
+    if (s.read_dir_attr && q.file_information_class == fscc::kFileIdBothDirectoryInformation)
+      codec::patch_id_both_entry(std::span<std::uint8_t>(s.out).subspan(prev), apple_extras(s, dir, e));
     ++h.enum_pos;
     ++count;
     if (q.flags & codec::kReturnSingleEntry) break;
@@ -155,6 +194,11 @@ void query_directory(Ctx& ctx, Request& req, Response& rsp) {
   if (const auto& share = (*open)->tree->share;
       share && share->access_based_enumeration && share->acl_mode == Share::AclMode::nt)
     listing.abe = session_token(ctx, *req.session);
+  if (ctx.conn.aapl.read_dir_attr) {
+    listing.read_dir_attr = true;
+    listing.zero_file_id = ctx.server.config.aapl_zero_file_id;
+    listing.max_access = (*open)->tree->maximal_access;
+  }
   rsp.defer(make_job(std::move(listing), run_listing, [](Ctx&, Request&, Response& r, Listing& s) {
     if (s.status != NtStatus::success) return r.fail(s.status);
     Response::BodyBuilder b;

@@ -1,5 +1,6 @@
 // QUERY_INFO and SET_INFO (MS-SMB2 3.3.5.20, 3.3.5.21; MS-FSA 2.1.5.11, 2.1.5.14). Name and
 // deletion state come from the NT core; everything the backend holds is read or changed in a job.
+#include "codec/aapl.hpp"
 #include "codec/access_mask.hpp"
 #include "codec/fscc.hpp"
 #include "codec/security_descriptor.hpp"
@@ -105,6 +106,7 @@ NtStatus list_streams(Open& o, nt::NtCore& nt, FileInfo& info, std::vector<Strea
   auto l = (*file)->list_streams();
   if (!l) return l.status();
   out = std::move(*l);
+  std::erase_if(out, [](const StreamInfo& s) { return apple_stream_hidden(apple_stream(s.name), s.size); });
   return NtStatus::success;
 }
 
@@ -159,6 +161,7 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
     codec::QueryInfoRequest q;
     std::shared_ptr<Open> open;
     nt::NtCore* nt;
+    bool zero_file_id = false;  // ServerConfig::aapl_zero_file_id on an AAPL connection
     Result<std::vector<std::uint8_t>> data = NtStatus::file_closed;
   };
   if (q.info_type == codec::kInfoFile && q.file_info_class == fscc::kFileFullEaInformation) {
@@ -189,7 +192,7 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
   switch (q.info_type) {
     case codec::kInfoFile:
       return rsp.defer(make_job(
-          Query{q, *open, &ctx.nt},
+          Query{q, *open, &ctx.nt, ctx.conn.aapl.negotiated && ctx.server.config.aapl_zero_file_id},
           [](Query& s) {
             OpenHandle& h = s.open->handle;
             std::lock_guard lk(h.mu);
@@ -199,6 +202,8 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
               s.data = info.status();
               return;
             }
+            if (s.zero_file_id) info->file_id = 0;
+            if (s.open->apple == AppleStream::afp_info) info->size = codec::kAfpInfoSize;  // as it reads
             fscc::OpenContext oc;
             const SmbPath path = s.nt->path(s.open->nt);
             oc.name = path.to_wire();
@@ -378,7 +383,7 @@ NtStatus rename_stream(nt::NtCore& nt, Open& o, std::string_view name, bool repl
 }
 
 /// The blocking part of a SET_INFO on a file: the backend change and the NT core's state.
-NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, bool& data_changed,
+NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, bool aapl, bool& data_changed,
                        bool& handles_affected) {
   OpenHandle& h = o.handle;
   std::lock_guard lk(h.mu);
@@ -421,6 +426,22 @@ NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, 
       if (!v) return v.status();
       if (!need(kFileWriteData)) return NtStatus::access_denied;
       if (o.is_directory) return NtStatus::invalid_parameter;
+      if (s.file_info_class == fscc::kFileEndOfFileInformation && o.apple == AppleStream::afp_info) {
+        // The FinderInfo blob is 60 bytes: it cannot grow, and a smaller end of file changes
+        // nothing (macOS; engine/apple.hpp).
+        return *v > codec::kAfpInfoSize ? NtStatus::allotted_space_exceeded : NtStatus::success;
+      }
+      if (s.file_info_class == fscc::kFileEndOfFileInformation && *v == 0 && !o.stream.empty() &&
+          (aapl || o.apple == AppleStream::afp_resource)) {
+        // macOS: a named stream truncated to nothing is deleted; the handle stays open.
+        if (auto r = h.file->truncate(0); !r) return r.status();
+        const SmbPath path = nt.path(o.nt);
+        if (auto r = vfs.remove_stream(path, o.stream); !r && r.status() != NtStatus::object_name_not_found)
+          return r.status();
+        report_stream(nt, &vfs, path, o.stream, codec::kActionRemovedStream);
+        data_changed = true;
+        return NtStatus::success;
+      }
       if (s.file_info_class == fscc::kFileEndOfFileInformation) {
         if (auto r = h.file->truncate(*v); !r) return r.status();
       } else {
@@ -473,7 +494,7 @@ NtStatus set_file_info(nt::NtCore& nt, Open& o, const codec::SetInfoRequest& s, 
       }
       auto to = target_path(o, ri->file_name);
       if (!to) return to.status();
-      if (auto r = nt.check_rename(o.nt); !r) return r.status();
+      if (auto r = nt.check_rename(o.nt, aapl); !r) return r.status();
       const SmbPath from = nt.path(o.nt);
       if (auto r = vfs.rename(from, *to, ri->replace_if_exists); !r) return r.status();
       nt.renamed(o.nt, from, *to);
@@ -631,6 +652,7 @@ void set_info(Ctx& ctx, Request& req, Response& rsp) {
     codec::SetInfoRequest s;
     std::shared_ptr<Open> open;
     nt::NtCore* nt;
+    bool aapl = false;  // the connection negotiated Apple's extensions
     NtStatus status = NtStatus::success;
   };
   // A rename first breaks the handle caching of the file's other opens, here on the executor
@@ -652,11 +674,11 @@ void set_info(Ctx& ctx, Request& req, Response& rsp) {
     if (ctx.nt.break_for_rename((*open)->nt, wait)) return rsp.go_async(*req.core_wait_token, true, (*open)->file_id);
   }
   rsp.defer(make_job(
-      Setting{s, *open, &ctx.nt},
+      Setting{s, *open, &ctx.nt, ctx.conn.aapl.negotiated},
       [](Setting& st) {
         bool data_changed = false;      // other clients' caches of the data must go
         bool handles_affected = false;  // delete or rename: others' cached handles must go
-        st.status = set_file_info(*st.nt, *st.open, st.s, data_changed, handles_affected);
+        st.status = set_file_info(*st.nt, *st.open, st.s, st.aapl, data_changed, handles_affected);
         if (data_changed) st.nt->data_changed(st.open->nt);
         if (handles_affected) st.nt->handles_affected(st.open->nt);
       },

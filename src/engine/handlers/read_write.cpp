@@ -47,7 +47,7 @@ class ReadJob final : public Job {
         status_ = c.status();
         return;
       }
-    if (zero_copy) {
+    if (zero_copy && open->apple == AppleStream::none) {
       // The data goes from the page cache to the socket by sendfile (Output::tail), when the
       // backend offers a descriptor.
       if ((src_ = h.file->send_source())) {
@@ -59,7 +59,8 @@ class ReadJob final : public Job {
     // Read straight into a pooled buffer of the response's final size: the header placeholder,
     // the READ response's fixed part, then the data (no zero-fill, no allocation once pooled).
     buf_ = server->buffers.take(kReadDataAt + length);
-    auto n = h.file->read(offset, std::span<std::uint8_t>(buf_.data() + kReadDataAt, length));
+    const std::span<std::uint8_t> into(buf_.data() + kReadDataAt, length);
+    auto n = open->apple == AppleStream::afp_info ? read_afp_info(*h.file, offset, into) : h.file->read(offset, into);
     if (!n) {
       status_ = n.status();
       return;
@@ -156,7 +157,7 @@ class WriteJob final : public Job {
           status_ = c.status();
           return;
         }
-      auto n = h.file->write(offset, data);
+      auto n = open->apple == AppleStream::afp_info ? write_afp_info(*h.file, offset, data) : h.file->write(offset, data);
       if (!n) {
         status_ = n.status();
         return;
