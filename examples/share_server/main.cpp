@@ -1,7 +1,7 @@
 // smbsrv-share: serves directories over SMB2/3.
 //
 // Usage: smbsrv-share [--config FILE] [--listen ADDR:PORT]
-//                     [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:nostreams][:acls][:abe][:timemachine][:comment=TEXT]]...
+//                     [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:nostreams][:acls][:abe][:timemachine][:sidestreams][:comment=TEXT]]...
 //                     [--user NAME:PASSWORD]... [--min-dialect V] [--max-dialect V]
 //                     [--signing required|enabled] [--encrypt] [--guest] [--log-level LEVEL]
 //                     [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]
@@ -52,7 +52,7 @@ std::optional<unsigned long> parse_count(const std::string& v) {
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: smbsrv-share [--config FILE] [--listen ADDR:PORT]\n"
-               "                    [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:nostreams][:acls][:abe][:timemachine][:comment=TEXT]]...\n"
+               "                    [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:nostreams][:acls][:abe][:timemachine][:sidestreams][:comment=TEXT]]...\n"
                "                    [--user NAME:PASSWORD]... [--min-dialect 2.0.2|2.1|3.0|3.0.2|3.1.1]\n"
                "                    [--max-dialect V] [--signing required|enabled] [--encrypt] [--guest]\n"
                "                    [--log-level trace|debug|info|warn|error]\n"
@@ -283,13 +283,14 @@ int main(int argc, char** argv) {
     // ":acls" stores, inherits and enforces security descriptors (Share::AclMode::nt; xattr
     // user.smbsrv.sd). ":abe" (with ":acls") hides from listings what the user may not read
     // (Share::access_based_enumeration). ":timemachine" offers the share to macOS as a Time
-    // Machine destination (Share::time_machine).
-    bool tm = false;
+    // Machine destination (Share::time_machine). ":sidestreams" keeps named streams as files in
+    // the hidden directory .smbsrv-streams (any size) instead of xattrs (LocalVfsOptions::streams).
+    bool tm = false, side_streams = false;
     bool ro = false, enc = false, any_names = false, hidden = false, memory = false, no_streams = false, acls = false,
          abe = false;
     for (bool more = true; more;) {
       more = false;
-      for (const char* flag : {":ro", ":rw", ":encrypt", ":anynames", ":hidden", ":memory", ":nostreams", ":acls", ":abe", ":timemachine"}) {
+      for (const char* flag : {":ro", ":rw", ":encrypt", ":anynames", ":hidden", ":memory", ":nostreams", ":acls", ":abe", ":timemachine", ":sidestreams"}) {
         const std::string f = flag;
         if (path.size() > f.size() && path.compare(path.size() - f.size(), f.size(), f) == 0) {
           path.resize(path.size() - f.size());
@@ -302,6 +303,7 @@ int main(int argc, char** argv) {
           if (f == ":acls") acls = true;
           if (f == ":abe") abe = true;
           if (f == ":timemachine") tm = true;
+          if (f == ":sidestreams") side_streams = true;
           more = true;
         }
       }
@@ -311,7 +313,9 @@ int main(int argc, char** argv) {
     try {
       smbsrv::Share share;
       share.name = name;
-      share.vfs = memory ? smbsrv::make_memory_vfs({.read_only = ro}) : smbsrv::make_local_vfs(path, {.read_only = ro});
+      share.vfs = memory ? smbsrv::make_memory_vfs({.read_only = ro}) : smbsrv::make_local_vfs(path, {.read_only = ro,
+                                                      .streams = side_streams ? smbsrv::LocalVfsOptions::StreamStore::side_directory
+                                                                              : smbsrv::LocalVfsOptions::StreamStore::xattr});
       share.default_access = ro ? smbsrv::Access::read_only : smbsrv::Access::read_write;
       share.encrypt_data = enc;
       share.windows_names = !any_names;

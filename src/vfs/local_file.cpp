@@ -6,6 +6,7 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "vfs/local_ea.hpp"
 #include "vfs/local_security.hpp"
 #include "vfs/local_stream.hpp"
+#include "vfs/side_stream.hpp"
 #include "vfs/local_vfs_internal.hpp"
 
 namespace smbsrv::detail {
@@ -153,8 +155,8 @@ namespace {
 
 class LocalFile final : public VfsFile {
  public:
-  LocalFile(Fd fd, bool is_dir, bool writable, bool meta_writable)
-      : fd_(std::move(fd)), dir_(is_dir), writable_(writable), meta_writable_(meta_writable) {}
+  LocalFile(Fd fd, bool is_dir, bool writable, bool meta_writable, std::shared_ptr<const SideStreams> side)
+      : fd_(std::move(fd)), dir_(is_dir), writable_(writable), meta_writable_(meta_writable), side_(std::move(side)) {}
 
   Result<std::size_t> read(std::uint64_t offset, std::span<std::uint8_t> out) override {
     if (dir_) return NtStatus::invalid_device_request;
@@ -256,7 +258,9 @@ class LocalFile final : public VfsFile {
     if (!meta_writable_) return NtStatus::access_denied;
     return set_local_eas(fd_.get(), changes);
   }
-  Result<std::vector<StreamInfo>> list_streams() override { return list_local_streams(fd_.get()); }
+  Result<std::vector<StreamInfo>> list_streams() override {
+    return side_ ? side_->list(fd_.get()) : list_local_streams(fd_.get());
+  }
   Result<std::vector<std::uint8_t>> get_security() override { return get_local_security(fd_.get()); }
   Result<void> set_security(std::span<const std::uint8_t> sd) override {
     return meta_writable_ ? set_local_security(fd_.get(), sd) : Result<void>(NtStatus::access_denied);
@@ -401,6 +405,7 @@ class LocalFile final : public VfsFile {
       struct statx st {};
       if (do_statx(fd_.get(), n.c_str(), 0, st) != 0) continue;  // vanished meanwhile
       if (kind_of(st.stx_mode) == Kind::other) continue;       // symlinks etc. are invisible
+      if (side_ && side_->is_store(makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino)) continue;
       FileInfo fi = info_from_statx(st);
       apply_dos(fi, read_dos(fd_.get(), n.c_str()));
       out.push_back(DirEntry{std::move(n), fi});
@@ -444,12 +449,14 @@ class LocalFile final : public VfsFile {
   bool dir_;
   bool writable_;
   bool meta_writable_;  // times and attributes: the server checks the handle's access
+  std::shared_ptr<const SideStreams> side_;  // streams in the side store (else xattrs)
 };
 
 }  // namespace
 
-std::unique_ptr<VfsFile> make_local_file(Fd fd, bool is_dir, bool writable, bool meta_writable) {
-  return std::make_unique<LocalFile>(std::move(fd), is_dir, writable, meta_writable);
+std::unique_ptr<VfsFile> make_local_file(Fd fd, bool is_dir, bool writable, bool meta_writable,
+                                         std::shared_ptr<const SideStreams> side) {
+  return std::make_unique<LocalFile>(std::move(fd), is_dir, writable, meta_writable, std::move(side));
 }
 
 int local_file_fd(VfsFile& file) noexcept {

@@ -27,6 +27,7 @@
 #include "util/upcase.hpp"
 #include "vfs/dos_record.hpp"
 #include "vfs/local_stream.hpp"
+#include "vfs/side_stream.hpp"
 #include "vfs/local_vfs_internal.hpp"
 #include "vfs/local_watch.hpp"
 #include "vfs/name_cache.hpp"
@@ -57,6 +58,8 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
     if (!opt_.case_sensitive) names_ = std::make_unique<detail::NameCache>(&read_names);
     // Named streams live in user xattrs: probed once here, so fs_info() stays a statvfs.
     if (Fd d{open_beneath(root_.get(), ".", O_RDONLY | O_DIRECTORY)}) xattrs_ = detail::local_user_xattrs(d.get());
+    if (opt_.streams == LocalVfsOptions::StreamStore::side_directory && !opt_.read_only)
+      side_ = std::make_shared<detail::SideStreams>(root_.get(), opt_.case_sensitive);
   }
 
   bool read_only() const override { return opt_.read_only; }
@@ -119,7 +122,7 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
     if (do_statx(fd.get(), "", AT_EMPTY_PATH, stx) == 0)
       (void)detail::write_dos(fd.get(), {.attributes = params.attributes & kAttrSettable,
                                          .creation = info_from_statx(stx).creation});
-    return Opened{detail::make_local_file(std::move(fd), params.directory, params.write, !opt_.read_only),
+    return Opened{detail::make_local_file(std::move(fd), params.directory, params.write, !opt_.read_only, side_),
                   CreateAction::created};
   }
 
@@ -134,13 +137,20 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
     switch (e->kind) {
       case Kind::missing: return NtStatus::object_name_not_found;
       case Kind::other: return NtStatus::access_denied;
-      case Kind::directory:
+      case Kind::directory: {
+        // The store key (inode, birth time) is read before the name goes.
+        const auto streams = side_key(parent->get(), e->name.c_str(), true);
         if (::unlinkat(parent->get(), e->name.c_str(), AT_REMOVEDIR) != 0)
           return errno == EEXIST ? NtStatus::directory_not_empty : last_error();
+        drop_side(streams);
         return {};
-      case Kind::file:
+      }
+      case Kind::file: {
+        const auto streams = side_key(parent->get(), e->name.c_str(), false);
         if (::unlinkat(parent->get(), e->name.c_str(), 0) != 0) return last_error();
+        drop_side(streams);
         return {};
+      }
     }
     return NtStatus::internal_error;
   }
@@ -170,6 +180,7 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
       }
       if (!replace) return NtStatus::object_name_collision;
       if (te->kind != Kind::file) return NtStatus::access_denied;
+      drop_side(side_key(fd_to, te->name.c_str(), false));  // the replaced file's streams
       if (fe->kind == Kind::directory) {
         // POSIX cannot rename a directory over a file. Swap the two atomically, then drop the
         // file (now at the source name). Only a kernel without renameat2 gets the non-atomic
@@ -239,7 +250,7 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
   // Without user xattrs they answer as the defaults of a backend without streams.
   Result<Opened> open_stream(const SmbPath& path, std::string_view stream, const OpenParams& params) override {
     const auto mark = own(path);  // streams are xattrs: the base file's IN_ATTRIB
-    if (!xattrs_ || !detail::valid_local_stream_name(stream)) return NtStatus::object_name_invalid;
+    if (!(xattrs_ || side_) || !detail::valid_local_stream_name(stream)) return NtStatus::object_name_invalid;
     const auto disp = params.disposition;
     if (disp != CreateDisposition::open && disp != CreateDisposition::create && disp != CreateDisposition::open_if)
       return NtStatus::invalid_parameter;
@@ -261,12 +272,18 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
 
   Result<void> remove_stream(const SmbPath& path, std::string_view stream) override {
     const auto mark = own(path);
-    if (!xattrs_) return NtStatus::not_supported;
+    if (!(xattrs_ || side_)) return NtStatus::not_supported;
     if (opt_.read_only) return NtStatus::access_denied;
     if (!detail::valid_local_stream_name(stream)) return NtStatus::object_name_invalid;
     auto base = open(path, OpenParams{});
     if (!base) return base.status();
     const int fd = detail::local_file_fd(*base->file);
+    if (side_) {
+      auto file = side_->find(fd, stream);
+      if (!file) return file.status();
+      if (!*file) return NtStatus::object_name_not_found;
+      return side_->remove(fd, **file);
+    }
     auto key = detail::find_local_stream(fd, stream, opt_.case_sensitive);
     if (!key) return key.status();
     if (!*key) return NtStatus::object_name_not_found;
@@ -275,12 +292,13 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
 
   Result<void> rename_stream(const SmbPath& path, std::string_view from, std::string_view to, bool replace) override {
     const auto mark = own(path);
-    if (!xattrs_) return NtStatus::not_supported;
+    if (!(xattrs_ || side_)) return NtStatus::not_supported;
     if (opt_.read_only) return NtStatus::access_denied;
     if (!detail::valid_local_stream_name(from) || !detail::valid_local_stream_name(to))
       return NtStatus::object_name_invalid;
     auto base = open(path, OpenParams{});
     if (!base) return base.status();
+    if (side_) return side_->rename(detail::local_file_fd(*base->file), from, to, replace);
     return detail::rename_local_stream(detail::local_file_fd(*base->file), from, to, replace, opt_.case_sensitive);
   }
 
@@ -324,7 +342,7 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
     fi.sparse_files = true;
     fi.hard_links = true;
     fi.extended_attributes = fi.persistent_acls = true;  // "user." xattrs (local_ea.hpp, local_security.hpp)
-    fi.named_streams = xattrs_;     // "user.DosStream.*" xattrs (vfs/local_stream.hpp)
+    fi.named_streams = xattrs_ || side_;  // xattrs (local_stream.hpp) or the side store (side_stream.hpp)
     struct statx st {};
     if (do_statx(root_.get(), "", AT_EMPTY_PATH, st) == 0) fi.created = info_from_statx(st).creation;
     return fi;
@@ -335,6 +353,7 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
   Result<Opened> open_stream_of(std::unique_ptr<VfsFile> base, std::string_view stream, const OpenParams& params) {
     const int fd = detail::local_file_fd(*base);
     if (fd < 0) return NtStatus::internal_error;
+    if (side_) return open_side_stream(std::move(base), fd, stream, params);
     auto key = detail::find_local_stream(fd, stream, opt_.case_sensitive);
     if (!key) return key.status();
     CreateAction action = CreateAction::opened;
@@ -351,6 +370,43 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
                   action};
   }
 
+  /// open_stream_of() with the side store.
+  Result<Opened> open_side_stream(std::unique_ptr<VfsFile> base, int fd, std::string_view stream,
+                                  const OpenParams& params) {
+    const bool write = params.write && !opt_.read_only;
+    auto file = side_->find(fd, stream);
+    if (!file) return file.status();
+    if (*file) {
+      if (params.disposition == CreateDisposition::create) return NtStatus::object_name_collision;
+      auto f = side_->open(fd, **file, write);
+      if (!f) return f.status();
+      return Opened{detail::make_side_stream(std::move(base), std::move(*f), write), CreateAction::opened};
+    }
+    if (params.disposition == CreateDisposition::open) return NtStatus::object_name_not_found;
+    if (opt_.read_only) return NtStatus::access_denied;
+    auto f = side_->create(fd, stream);
+    if (!f && f.status() == NtStatus::object_name_collision && params.disposition == CreateDisposition::open_if) {
+      // Made meanwhile by another open: open what it made.
+      return open_side_stream(std::move(base), fd, stream, OpenParams{.read = params.read, .write = params.write,
+                                                                      .disposition = CreateDisposition::open});
+    }
+    if (!f) return f.status();
+    return Opened{detail::make_side_stream(std::move(base), std::move(*f), write), CreateAction::created};
+  }
+
+  /// The side store's key of `name` in `dirfd` when its streams go with this name: read before
+  /// the name goes (nullopt: no side store, or another name of the file remains).
+  std::optional<std::string> side_key(int dirfd, const char* name, bool is_dir) const {
+    if (!side_) return std::nullopt;
+    struct stat st {};
+    if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return std::nullopt;
+    if (!is_dir && st.st_nlink > 1) return std::nullopt;
+    return side_->key_of_name(dirfd, name);
+  }
+  void drop_side(const std::optional<std::string>& key) const {
+    if (key) side_->drop(*key);
+  }
+
   Result<Opened> open_existing(int dirfd, const char* name, Kind kind, const OpenParams& params,
                                bool truncating) {
     const auto disp = params.disposition;
@@ -360,7 +416,7 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
       if (params.non_directory || truncating) return NtStatus::file_is_a_directory;
       Fd fd{open_beneath(dirfd, name, O_RDONLY | O_DIRECTORY)};
       if (!fd) return last_error();
-      return Opened{detail::make_local_file(std::move(fd), true, params.write, !opt_.read_only),
+      return Opened{detail::make_local_file(std::move(fd), true, params.write, !opt_.read_only, side_),
                     CreateAction::opened};
     }
     if (params.directory) return NtStatus::not_a_directory;
@@ -375,7 +431,7 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
     CreateAction action = CreateAction::opened;
     if (disp == CreateDisposition::supersede) action = CreateAction::superseded;
     else if (truncating) action = CreateAction::overwritten;
-    return Opened{detail::make_local_file(std::move(fd), false, params.write, !opt_.read_only), action};
+    return Opened{detail::make_local_file(std::move(fd), false, params.write, !opt_.read_only, side_), action};
   }
 
   /// Opens (O_PATH) the directory containing the last component of a non-root path.
@@ -403,8 +459,19 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
     return cur;
   }
 
-  /// Finds `name` in dirfd: exactly, or (case-insensitive shares) by upcase comparison.
+  /// lookup_any(), except that the side store's directory is no entry a client may open.
   Result<Entry> lookup(int dirfd, std::string_view name) const {
+    auto e = lookup_any(dirfd, name);
+    if (e && side_ && e->kind == Kind::directory && iequal_names(e->name, detail::SideStreams::kDirName)) {
+      struct stat st {};
+      if (::fstatat(dirfd, e->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && side_->is_store(st.st_dev, st.st_ino))
+        e->kind = Kind::other;
+    }
+    return e;
+  }
+
+  /// Finds `name` in dirfd: exactly, or (case-insensitive shares) by upcase comparison.
+  Result<Entry> lookup_any(int dirfd, std::string_view name) const {
     Entry e;
     e.name = std::string{name};
     struct stat st {};
@@ -475,7 +542,8 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
   Fd root_;
   LocalVfsOptions opt_;
   std::unique_ptr<detail::NameCache> names_;  // case-insensitive shares only
-  bool xattrs_ = false;                       // the share's file system keeps user xattrs
+  bool xattrs_ = false;  // the share's file system keeps user xattrs
+  std::shared_ptr<const detail::SideStreams> side_;  // LocalVfsOptions::StreamStore::side_directory
 };
 
 }  // namespace

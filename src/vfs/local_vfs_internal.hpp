@@ -76,10 +76,14 @@ Kind kind_of(mode_t mode) noexcept;
 /// Reads the names in a directory (without "." and "..").
 Result<std::vector<std::string>> read_names(int dirfd);
 
+class SideStreams;
+
 /// The VfsFile of an open file or directory: `fd` is O_RDONLY or O_RDWR (O_RDONLY|O_DIRECTORY for
 /// a directory). `writable`: data may be written; `meta_writable`: times, attributes and EAs may
-/// be set (false on a read-only share).
-std::unique_ptr<VfsFile> make_local_file(Fd fd, bool is_dir, bool writable, bool meta_writable);
+/// be set (false on a read-only share). `side`: the share's side-directory stream store, when
+/// streams are kept there (side_stream.hpp) instead of in xattrs.
+std::unique_ptr<VfsFile> make_local_file(Fd fd, bool is_dir, bool writable, bool meta_writable,
+                                         std::shared_ptr<const SideStreams> side = nullptr);
 /// The descriptor of a VfsFile made by make_local_file(); -1 for any other VfsFile.
 int local_file_fd(VfsFile& file) noexcept;
 

@@ -149,6 +149,7 @@ bool HostWatcher::add_tree(const std::shared_ptr<Sub>& sub, const SmbPath& dir, 
     auto names = read_names(d.get());
     if (!names) continue;
     for (const auto& name : *names) {
+      if (internal_name(name)) continue;  // the side stream store (side_stream.hpp) is not the share's
       Fd child{open_beneath(d.get(), name.c_str(), O_RDONLY | O_DIRECTORY)};
       if (!child) continue;  // not a directory (or gone)
       if (sub->wds.size() + todo.size() >= kMaxDirs) return false;  // at most the cap held open

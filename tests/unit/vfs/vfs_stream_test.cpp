@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 using D = CreateDisposition;
 
-enum class Backend { local, local_case_sensitive, memory };
+enum class Backend { local, local_case_sensitive, local_side, memory };
 
 std::span<const std::uint8_t> bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -126,6 +126,9 @@ class VfsStreams : public StreamFixture, public ::testing::TestWithParam<Backend
     switch (GetParam()) {
       case Backend::local: vfs_ = make_local_vfs(root_.path()); break;
       case Backend::local_case_sensitive: vfs_ = make_local_vfs(root_.path(), {.case_sensitive = true}); break;
+      case Backend::local_side:
+        vfs_ = make_local_vfs(root_.path(), {.streams = LocalVfsOptions::StreamStore::side_directory});
+        break;
       case Backend::memory: vfs_ = make_memory_vfs(); break;
     }
     auto fsi = vfs_->fs_info();
@@ -350,15 +353,83 @@ TEST_P(VfsStreams, EasDoNotShowStreams) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, VfsStreams,
-                         ::testing::Values(Backend::local, Backend::local_case_sensitive, Backend::memory),
+                         ::testing::Values(Backend::local, Backend::local_case_sensitive, Backend::local_side,
+                                           Backend::memory),
                          [](const auto& i) {
                            switch (i.param) {
                              case Backend::local: return "Local";
                              case Backend::local_case_sensitive: return "LocalCaseSensitive";
+                             case Backend::local_side: return "LocalSideDirectory";
                              case Backend::memory: break;
                            }
                            return "Memory";
                          });
+
+// ---- LocalVfs: the side directory ----------------------------------------------------------------
+
+class SideStreams : public StreamFixture, public ::testing::Test {
+ protected:
+  void SetUp() override {
+    vfs_ = make_local_vfs(root_.path(), {.streams = LocalVfsOptions::StreamStore::side_directory});
+  }
+  /// Entries of the store (one directory per file with streams).
+  std::size_t store_entries() {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(root_.path() + "/.smbsrv-streams")) ++n;
+    return n;
+  }
+  TempRoot root_;
+};
+
+TEST_F(SideStreams, AnySizeAndHidden) {
+  ASSERT_TRUE(open("f.txt"));
+  auto s = must_stream("f.txt", "big", D::create);
+  ASSERT_TRUE(s);
+  const std::string data(1 << 20, 'x');
+  ASSERT_TRUE(s->write(64u << 20, bytes(data)));  // far past what an xattr holds
+  auto st = s->stat();
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->size, (64u << 20) + data.size());
+  s.reset();
+  ASSERT_EQ(streams_of("f.txt").size(), 1u);
+  // The store is no part of the share.
+  auto root = vfs_->open(path(""), OpenParams{.directory = true});
+  ASSERT_TRUE(root);
+  auto names = root->file->list();
+  ASSERT_TRUE(names);
+  ASSERT_EQ(names->size(), 1u);
+  EXPECT_EQ((*names)[0].name, "f.txt");
+  EXPECT_EQ(vfs_->open(path(".smbsrv-streams"), OpenParams{}).status(), NtStatus::access_denied);
+  EXPECT_EQ(vfs_->open(path(".SMBSRV-Streams\\x"), OpenParams{}).status(), NtStatus::access_denied);
+  EXPECT_EQ(vfs_->remove(path(".smbsrv-streams")).status(), NtStatus::access_denied);
+}
+
+TEST_F(SideStreams, StreamsFollowTheFileAndGoWithIt) {
+  put("f.txt", "s", "kept");
+  EXPECT_EQ(store_entries(), 1u);
+  ASSERT_TRUE(vfs_->rename(path("f.txt"), path("g.txt"), false));
+  EXPECT_EQ(get("g.txt", "s"), "kept");
+  ASSERT_TRUE(vfs_->link(path("g.txt"), path("h.txt"), false));
+  ASSERT_TRUE(vfs_->remove(path("g.txt")));  // another name remains
+  EXPECT_EQ(get("h.txt", "s"), "kept");
+  ASSERT_TRUE(vfs_->remove(path("h.txt")));  // the last one: the streams go too
+  EXPECT_EQ(store_entries(), 0u);
+  // A file replaced by a rename loses its streams; the one renamed keeps its own.
+  put("a.txt", "s", "of a");
+  put("b.txt", "s", "of b");
+  ASSERT_TRUE(vfs_->rename(path("a.txt"), path("b.txt"), true));
+  EXPECT_EQ(get("b.txt", "s"), "of a");
+  EXPECT_EQ(store_entries(), 1u);
+  // Directories too; the last stream removed leaves no directory behind.
+  ASSERT_TRUE(vfs_->open(path("d"), OpenParams{.directory = true, .disposition = D::create}));
+  put("d", "s", "of d");
+  EXPECT_EQ(store_entries(), 2u);
+  ASSERT_TRUE(vfs_->remove_stream(path("d"), "S"));
+  EXPECT_EQ(store_entries(), 1u);
+  put("d", "s", "of d");
+  ASSERT_TRUE(vfs_->remove(path("d")));
+  EXPECT_EQ(store_entries(), 1u);
+}
 
 // ---- LocalVfs: xattrs ----------------------------------------------------------------------------
 
