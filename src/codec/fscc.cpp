@@ -257,6 +257,7 @@ std::size_t min_file_info_buffer(std::uint8_t info_class) {
     case kFileNormalizedNameInformation: return 8;
     case kFileAllInformation: return 104;     // 100 bytes of fixed fields + one WCHAR, aligned
     case kFileStreamInformation: return 32;   // 24 bytes of fixed fields + one WCHAR, aligned
+    case kFileHardLinkInformation: return 32;  // the header and one entry with one WCHAR, aligned
     default: return fixed_file_info_size(info_class);
   }
 }
@@ -420,6 +421,43 @@ Result<std::vector<std::uint8_t>> encode_fs_info(std::uint8_t info_class, const 
       break;
     default: return NtStatus::invalid_info_class;
   }
+  return out;
+}
+
+std::vector<std::uint8_t> encode_links_information(std::span<const LinkEntry> links, std::size_t max_size,
+                                                   bool& overflow) {
+  // Entry: NextEntryOffset 0, (pad) 4, ParentFileId 8, FileNameLength 16 (characters), FileName 20;
+  // entries 8-aligned.
+  std::vector<std::vector<std::uint8_t>> names;
+  std::size_t needed = 8;
+  for (const auto& l : links) {
+    names.push_back(to_utf16le(l.name));
+    needed = ((needed + 7) & ~std::size_t{7}) + 20 + names.back().size();
+  }
+  std::vector<std::uint8_t> out;
+  ByteWriter w(out);
+  w.u32(u32_len(needed));
+  w.u32(0);  // EntriesReturned, patched below
+  std::uint32_t returned = 0;
+  std::size_t prev = std::string::npos;
+  overflow = false;
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    const std::size_t start = (out.size() + 7) & ~std::size_t{7};
+    if (start + 20 + names[i].size() > max_size) {
+      overflow = true;
+      break;
+    }
+    w.align(8);
+    if (prev != std::string::npos) w.put_u32(prev, u32_len(start - prev));
+    prev = start;
+    w.u32(0);
+    w.u32(0);
+    w.u64(links[i].parent_file_id);
+    w.u32(u32_len(names[i].size() / 2));
+    w.bytes(names[i]);
+    ++returned;
+  }
+  w.put_u32(4, returned);
   return out;
 }
 

@@ -28,7 +28,7 @@ enum FileInfoClass : std::uint8_t {
   kFileCompressionInformation = 28, kFileNetworkOpenInformation = 34,
   kFileAttributeTagInformation = 35, kFileIdBothDirectoryInformation = 37,
   kFileIdFullDirectoryInformation = 38, kFileValidDataLengthInformation = 39,
-  kFileShortNameInformation = 40, kFileNormalizedNameInformation = 48,
+  kFileShortNameInformation = 40, kFileHardLinkInformation = 46, kFileNormalizedNameInformation = 48,
   kFileIdInformation = 59, kFileDispositionInformationEx = 64, kFileRenameInformationEx = 65,
 };
 // FsInformationClass values (MS-FSCC 2.5)
@@ -72,6 +72,17 @@ std::size_t fixed_fs_info_size(std::uint8_t info_class);
 /// STATUS_BUFFER_OVERFLOW. 0 for classes not served.
 std::size_t min_file_info_buffer(std::uint8_t info_class);
 std::size_t min_fs_info_buffer(std::uint8_t info_class);
+
+/// One name of a file (FILE_LINK_ENTRY_INFORMATION, MS-FSCC 2.4.16.1).
+struct LinkEntry {
+  std::uint64_t parent_file_id = 0;  // the directory's FileId
+  std::string name;                  // one component, UTF-8
+};
+/// FileHardLinkInformation (FILE_LINKS_INFORMATION, 2.4.16): BytesNeeded for all of `links`, and
+/// as many entries as fit in `max_size` (`overflow` set when some did not: BUFFER_OVERFLOW).
+/// The entry layout is the structure's natural one (ParentFileId 8-aligned), as NTFS returns it.
+std::vector<std::uint8_t> encode_links_information(std::span<const LinkEntry> links, std::size_t max_size,
+                                                   bool& overflow);
 
 /// True for the directory classes QUERY_DIRECTORY supports (1, 2, 3, 12, 37, 38).
 bool is_directory_class(std::uint8_t info_class);

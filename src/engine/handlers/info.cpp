@@ -1,5 +1,7 @@
 // QUERY_INFO and SET_INFO (MS-SMB2 3.3.5.20, 3.3.5.21; MS-FSA 2.1.5.11, 2.1.5.14). Name and
 // deletion state come from the NT core; everything the backend holds is read or changed in a job.
+#include <deque>
+
 #include "codec/aapl.hpp"
 #include "codec/access_mask.hpp"
 #include "codec/fscc.hpp"
@@ -13,6 +15,7 @@
 #include "engine/rpc_directory.hpp"
 #include "engine/sd_policy.hpp"
 #include "engine/stream_name.hpp"
+#include "util/upcase.hpp"
 
 namespace smbsrv::engine::handlers {
 
@@ -110,6 +113,56 @@ NtStatus list_streams(Open& o, nt::NtCore& nt, FileInfo& info, std::vector<Strea
   return NtStatus::success;
 }
 
+/// FileHardLinkInformation (MS-FSCC 2.4.16): the names of the file at `path` in the share, each as
+/// its directory's FileId and its name. A file with more than one link has its other names found
+/// by walking the share (the backend keeps no name index), visiting at most kMaxLinkScan entries;
+/// past that, the names found so far. Runs in a job.
+Result<std::vector<fscc::LinkEntry>> hard_links(Vfs& vfs, const SmbPath& path, const FileInfo& info) {
+  constexpr std::size_t kMaxLinkScan = 100000;
+  const auto dir_id = [&](const SmbPath& dir) -> std::uint64_t {
+    OpenParams p;
+    p.directory = true;
+    auto d = vfs.open(dir, p);
+    if (!d) return 0;
+    auto st = d->file->stat();
+    return st ? st->file_id : 0;
+  };
+  std::vector<fscc::LinkEntry> out;
+  out.push_back({dir_id(path.is_root() ? path : path.parent()), std::string(path.is_root() ? "" : path.name())});
+  if (info.is_directory || info.link_count <= 1 || path.is_root()) return out;
+  const auto same_path = [&](const SmbPath& a, const SmbPath& b) {
+    const auto& x = a.components();
+    const auto& y = b.components();
+    return std::equal(x.begin(), x.end(), y.begin(), y.end(), [&](const std::string& m, const std::string& n) {
+      return vfs.case_sensitive() ? m == n : iequal_names(m, n);
+    });
+  };
+  std::deque<SmbPath> todo{SmbPath{}};
+  std::size_t seen = 0;
+  while (!todo.empty() && out.size() < info.link_count && seen < kMaxLinkScan) {
+    const SmbPath dir = std::move(todo.front());
+    todo.pop_front();
+    OpenParams p;
+    p.directory = true;
+    auto d = vfs.open(dir, p);
+    if (!d) continue;  // gone meanwhile, or not for us
+    auto st = d->file->stat();
+    auto listed = d->file->list();
+    if (!st || !listed) continue;
+    for (auto& e : *listed) {
+      if (++seen > kMaxLinkScan) break;
+      auto child = dir.child(e.name);
+      if (!child) continue;
+      if (e.info.is_directory) {
+        todo.push_back(std::move(*child));
+      } else if (e.info.file_id == info.file_id && !same_path(*child, path)) {
+        out.push_back({st->file_id, std::move(e.name)});
+      }
+    }
+  }
+  return out;
+}
+
 /// Answers with `bytes`, cut to the client's buffer where the class allows it (3.3.5.20.1).
 void answer(Response& rsp, const codec::QueryInfoRequest& q, std::vector<std::uint8_t> bytes, std::size_t fixed,
             std::size_t min) {
@@ -163,6 +216,7 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
     nt::NtCore* nt;
     bool zero_file_id = false;  // ServerConfig::aapl_zero_file_id on an AAPL connection
     Result<std::vector<std::uint8_t>> data = NtStatus::file_closed;
+    bool overflow = false;  // FileHardLinkInformation: not every name fit
   };
   if (q.info_type == codec::kInfoFile && q.file_info_class == fscc::kFileFullEaInformation) {
     struct EaQuery {
@@ -233,12 +287,22 @@ void query_info(Ctx& ctx, Request& req, Response& rsp) {
                 return;
               }
             }
+            if (s.q.file_info_class == fscc::kFileHardLinkInformation) {
+              auto links = hard_links(*s.open->tree->share->vfs, path, *info);
+              if (!links) {
+                s.data = links.status();
+                return;
+              }
+              s.data = fscc::encode_links_information(*links, s.q.output_buffer_length, s.overflow);
+              return;
+            }
             s.data = fscc::encode_file_info(s.q.file_info_class, *info, oc);
           },
           [](Ctx&, Request&, Response& r, Query& s) {
             if (!s.data) return r.fail(s.data.status());
             answer(r, s.q, std::move(*s.data), fscc::fixed_file_info_size(s.q.file_info_class),
                    fscc::min_file_info_buffer(s.q.file_info_class));
+            if (s.overflow && r.status == NtStatus::success) r.status = NtStatus::buffer_overflow;
           }));
     case codec::kInfoFilesystem:
       return rsp.defer(make_job(

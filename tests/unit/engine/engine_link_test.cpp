@@ -55,6 +55,57 @@ TEST_F(Link, ASecondNameOpensTheSameFile) {
   EXPECT_EQ(links(fid), 3u);
 }
 
+/// FileHardLinkInformation entries: (ParentFileId, name), and the header's BytesNeeded.
+struct Links {
+  std::uint32_t bytes_needed = 0;
+  std::vector<std::pair<std::uint64_t, std::string>> entries;
+};
+Links parse_links(const Rsp& r) {
+  Links out;
+  const Vec d = r.buffer(r.u16(2), r.u32(4));
+  if (d.size() < 8) return out;
+  out.bytes_needed = le32(d, 0);
+  const std::uint32_t count = le32(d, 4);
+  std::size_t pos = 8;
+  for (std::uint32_t i = 0; i < count && pos + 20 <= d.size(); ++i) {
+    const std::uint32_t next = le32(d, pos), chars = le32(d, pos + 16);
+    std::string name;
+    for (std::uint32_t k = 0; k < chars; ++k) name.push_back(static_cast<char>(d[pos + 20 + 2 * k]));
+    out.entries.emplace_back(le64(d, pos + 8), name);
+    if (next == 0) break;
+    pos += next;
+  }
+  return out;
+}
+
+TEST_F(Link, HardLinkInformationListsEveryName) {
+  auto sub = c.create("sub", access::kFullAccess, kShareAll, kCreate, kDirectoryFile);
+  ASSERT_EQ(sub.status, NtStatus::success);
+  auto q = c.query_info(fid, codec::kInfoFile, fscc::kFileHardLinkInformation);
+  ASSERT_EQ(q.status(), NtStatus::success);
+  auto l = parse_links(q);
+  ASSERT_EQ(l.entries.size(), 1u);
+  EXPECT_EQ(l.entries[0].second, "a.txt");
+  const std::uint64_t root_id = l.entries[0].first;
+  ASSERT_EQ(link(fid, "sub\\b.txt", false), NtStatus::success);
+  q = c.query_info(fid, codec::kInfoFile, fscc::kFileHardLinkInformation);
+  ASSERT_EQ(q.status(), NtStatus::success);
+  l = parse_links(q);
+  ASSERT_EQ(l.entries.size(), 2u);
+  EXPECT_EQ(l.entries[0], (std::pair<std::uint64_t, std::string>{root_id, "a.txt"}));
+  EXPECT_EQ(l.entries[1].second, "b.txt");
+  EXPECT_NE(l.entries[1].first, root_id);  // the FileId of "sub"
+  EXPECT_EQ(l.bytes_needed, 70u);
+  // A buffer for one entry only: that one, BUFFER_OVERFLOW, and BytesNeeded for both.
+  auto part = c.query_info(fid, codec::kInfoFile, fscc::kFileHardLinkInformation, 40);
+  ASSERT_EQ(part.status(), NtStatus::buffer_overflow);
+  l = parse_links(part);
+  EXPECT_EQ(l.entries.size(), 1u);
+  EXPECT_EQ(l.bytes_needed, 70u);
+  EXPECT_EQ(c.query_info(fid, codec::kInfoFile, fscc::kFileHardLinkInformation, 16).status(),
+            NtStatus::info_length_mismatch);
+}
+
 TEST_F(Link, RefusalsAsWindowsGivesThem) {
   auto other = c.create("other.txt", access::kFullAccess, kShareAll, kCreate);
   ASSERT_EQ(other.status, NtStatus::success);
