@@ -1,6 +1,8 @@
 // A CREATE request including its create-context chain; every name/data view must lie inside the
 // message. Each context's data is also decoded as a lease request and as each durable-handle
-// context (DHnQ, DHnC, DH2Q, DH2C) and as an AllocationSize (AlSi).
+// context (DHnQ, DHnC, DH2Q, DH2C), as an AllocationSize (AlSi), and as Apple's AAPL query and
+// an AFP_AfpInfo blob.
+#include "codec/aapl.hpp"
 #include "codec/messages.hpp"
 
 using namespace smbsrv;
@@ -30,6 +32,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto a = codec::decode_allocation_size(c.data)) total = total + *a;
     if (auto a = codec::decode_app_instance_id(c.data)) total = total + (*a)[15];
     if (auto v = codec::decode_app_instance_version(c.data)) total = total + v->high + v->low;
+    // AAPL (Apple's SERVER_QUERY): at least 24 bytes; AfpInfo checks look at 60 bytes at most.
+    if (auto q = codec::decode_aapl_query(c.data)) total = total + q->request_bitmap + q->client_caps;
+    if (codec::empty_afp_info(c.data)) total = total + 1;
+    total = total + codec::listing_finder_info(c.data, c.data.size() % 2 == 0)[9];
   }
   (void)total;
   return 0;
