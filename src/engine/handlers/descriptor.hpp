@@ -16,4 +16,11 @@ codec::Sid session_owner_sid(const Ctx& ctx, const Session& session);
 /// Users and BUILTIN\Users for an account (BUILTIN\Guests for a guest or anonymous session).
 AccessToken session_token(const Ctx& ctx, const Session& session);
 
+/// Access-based enumeration is in force on `share`: asked for, and descriptors are enforced
+/// (without stored descriptors there is nothing to filter by). TREE_CONNECT advertises it,
+/// QUERY_DIRECTORY applies it.
+inline bool enumerates_by_access(const Share& share) {
+  return share.access_based_enumeration && share.acl_mode == Share::AclMode::nt;
+}
+
 }  // namespace smbsrv::engine::handlers

@@ -192,7 +192,7 @@ void query_directory(Ctx& ctx, Request& req, Response& rsp) {
   if (q.file_name.find_first_of("\\/:") != std::string::npos) return rsp.fail(NtStatus::object_name_invalid);
   Listing listing{q, *open, &ctx.nt};
   if (const auto& share = (*open)->tree->share;
-      share && share->access_based_enumeration && share->acl_mode == Share::AclMode::nt)
+      share && enumerates_by_access(*share))
     listing.abe = session_token(ctx, *req.session);
   if (ctx.conn.aapl.read_dir_attr) {
     listing.read_dir_attr = true;

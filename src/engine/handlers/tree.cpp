@@ -2,6 +2,7 @@
 #include "codec/access_mask.hpp"
 #include "engine/async.hpp"
 #include "engine/dispatch.hpp"
+#include "engine/handlers/descriptor.hpp"
 #include "log.hpp"
 #include "util/upcase.hpp"
 
@@ -52,7 +53,7 @@ void tree_connect(Ctx& ctx, Request& req, Response& rsp) {
       tree->encrypt_data = true;
       r.share_flags |= codec::kShareFlagEncryptData;
     }
-    if (share->access_based_enumeration && share->acl_mode == Share::AclMode::nt)
+    if (enumerates_by_access(*share))
       r.share_flags |= codec::kShareFlagAccessBasedDirectoryEnum;
     tree->read_only = access == Access::read_only || share->vfs->read_only();
     tree->maximal_access = tree->read_only ? access::kReadOnlyAccess : access::kFullAccess;

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "smbsrv/local_vfs.hpp"
+#include "support/temp_dir.hpp"
 #include "smbsrv/memory_vfs.hpp"
 
 namespace smbsrv {
@@ -37,14 +38,7 @@ enum class Kind { local, memory, plain };
 class VfsCopy : public ::testing::TestWithParam<Kind> {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "smbsrv-copy-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::system_error(errno, std::generic_category());
-    root_ = tmpl;
     vfs_ = GetParam() == Kind::memory ? make_memory_vfs() : make_local_vfs(root_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
   }
   std::unique_ptr<VfsFile> open(Vfs& v, std::string_view name, bool write = true) {
     OpenParams op;
@@ -70,7 +64,8 @@ class VfsCopy : public ::testing::TestWithParam<Kind> {
     return s;
   }
 
-  fs::path root_;
+  test::TempDir dir_{"smbsrv-copy"};
+  fs::path root_ = dir_.path();
   std::shared_ptr<Vfs> vfs_;
 };
 

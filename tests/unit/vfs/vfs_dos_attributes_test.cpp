@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "smbsrv/local_vfs.hpp"
+#include "support/temp_dir.hpp"
 #include "smbsrv/memory_vfs.hpp"
 #include "vfs/dos_record.hpp"
 
@@ -30,22 +31,7 @@ OpenParams params(D d, bool write = false, bool directory = false, std::uint32_t
   return op;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "smbsrv-dos-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::system_error(errno, std::generic_category());
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 /// Whether the temporary directory's file system keeps user xattrs (the LocalVfs tests of stored
 /// attributes need them; without, LocalVfs degrades to mode-bit attributes, tested separately).

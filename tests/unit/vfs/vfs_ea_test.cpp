@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "smbsrv/local_vfs.hpp"
+#include "support/temp_dir.hpp"
 #include "smbsrv/memory_vfs.hpp"
 
 namespace smbsrv {
@@ -25,14 +26,7 @@ Vec v(std::string_view s) { return Vec(s.begin(), s.end()); }
 class VfsEa : public ::testing::TestWithParam<Kind> {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "smbsrv-ea-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::system_error(errno, std::generic_category());
-    root_ = tmpl;
     vfs_ = make();
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
   }
   std::shared_ptr<Vfs> make() { return GetParam() == Kind::memory ? make_memory_vfs() : make_local_vfs(root_); }
   std::unique_ptr<VfsFile> open(std::string_view name, D d = D::open_if, bool dir = false) {
@@ -44,7 +38,8 @@ class VfsEa : public ::testing::TestWithParam<Kind> {
     EXPECT_TRUE(f) << to_string(f.status());
     return f ? std::move(f->file) : nullptr;
   }
-  std::string root_;
+  test::TempDir dir_{"smbsrv-ea"};
+  std::string root_ = dir_.str();
   std::shared_ptr<Vfs> vfs_;
 };
 
@@ -92,9 +87,6 @@ INSTANTIATE_TEST_SUITE_P(Backends, VfsEa, ::testing::Values(Kind::local, Kind::m
 class LocalEa : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "smbsrv-ea-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::system_error(errno, std::generic_category());
-    root_ = tmpl;
     vfs_ = make_local_vfs(root_);
     OpenParams op;
     op.disposition = D::open_if;
@@ -106,10 +98,10 @@ class LocalEa : public ::testing::Test {
   }
   void TearDown() override {
     file_.reset();
-    std::error_code ec;
-    fs::remove_all(root_, ec);
   }
-  std::string root_, path_;
+  test::TempDir dir_{"smbsrv-ea"};
+  std::string root_ = dir_.str();
+  std::string path_;
   std::shared_ptr<Vfs> vfs_;
   std::unique_ptr<VfsFile> file_;
 };

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "smbsrv/local_vfs.hpp"
+#include "support/temp_dir.hpp"
 #include "smbsrv/memory_vfs.hpp"
 
 namespace smbsrv {
@@ -21,14 +22,7 @@ enum class Kind { local, memory };
 class VfsLink : public ::testing::TestWithParam<Kind> {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "smbsrv-link-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::system_error(errno, std::generic_category());
-    root_ = tmpl;
     vfs_ = GetParam() == Kind::memory ? make_memory_vfs() : make_local_vfs(root_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
   }
   static SmbPath P(std::string_view s) { return *SmbPath::parse(s); }
   Result<Vfs::Opened> open(std::string_view name, D d = D::open, bool write = false, bool dir = false) {
@@ -59,7 +53,8 @@ class VfsLink : public ::testing::TestWithParam<Kind> {
     out.resize(n ? *n : 0);
     return out;
   }
-  fs::path root_;
+  test::TempDir dir_{"smbsrv-link"};
+  fs::path root_ = dir_.path();
   std::shared_ptr<Vfs> vfs_;
 };
 

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "smbsrv/local_vfs.hpp"
+#include "support/temp_dir.hpp"
 #include "smbsrv/memory_vfs.hpp"
 
 namespace smbsrv {
@@ -24,14 +25,7 @@ enum class Kind { local, memory };
 class VfsSecurity : public ::testing::TestWithParam<Kind> {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "smbsrv-sd-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::system_error(errno, std::generic_category());
-    root_ = tmpl;
     vfs_ = make(false);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
   }
   std::shared_ptr<Vfs> make(bool ro) {
     if (GetParam() == Kind::memory) return make_memory_vfs({.read_only = ro});
@@ -46,7 +40,8 @@ class VfsSecurity : public ::testing::TestWithParam<Kind> {
     EXPECT_TRUE(f) << to_string(f.status());
     return f ? std::move(f->file) : nullptr;
   }
-  std::string root_;
+  test::TempDir dir_{"smbsrv-sd"};
+  std::string root_ = dir_.str();
   std::shared_ptr<Vfs> vfs_;
 };
 

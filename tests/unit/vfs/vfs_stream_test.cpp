@@ -12,6 +12,7 @@
 
 #include "smbsrv/local_vfs.hpp"
 #include "smbsrv/memory_vfs.hpp"
+#include "support/temp_dir.hpp"
 
 namespace smbsrv {
 namespace {
@@ -50,24 +51,7 @@ std::vector<StreamInfo> sorted(std::vector<StreamInfo> v) {
   return v;
 }
 
-class TempRoot {
- public:
-  TempRoot() {
-    std::string tmpl = (fs::temp_directory_path() / "smbsrv-streams-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::system_error(errno, std::generic_category());
-    path_ = tmpl;
-  }
-  ~TempRoot() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempRoot(const TempRoot&) = delete;
-  TempRoot& operator=(const TempRoot&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempRoot = test::TempDir;
 
 class StreamFixture {
  protected:
@@ -375,7 +359,7 @@ class SideStreams : public StreamFixture, public ::testing::Test {
   /// Entries of the store (one directory per file with streams).
   std::size_t store_entries() {
     std::size_t n = 0;
-    for ([[maybe_unused]] const auto& e : fs::directory_iterator(root_.path() + "/.smbsrv-streams")) ++n;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(root_.str() + "/.smbsrv-streams")) ++n;
     return n;
   }
   TempRoot root_;
@@ -441,7 +425,7 @@ class LocalStreams : public StreamFixture, public ::testing::Test {
     ASSERT_TRUE(fsi);
     if (!fsi->named_streams) GTEST_SKIP() << "no user xattrs on " << root_.path();
   }
-  std::string host(std::string_view name) { return root_.path() + "/" + std::string(name); }
+  std::string host(std::string_view name) { return root_.str() + "/" + std::string(name); }
   /// The raw xattr value, or "<none>".
   std::string xattr(std::string_view file, const std::string& key) {
     char buf[70000];
