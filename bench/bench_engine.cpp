@@ -255,3 +255,28 @@ void BM_EngineOpenClose(benchmark::State& state) {
   if (!dir.empty()) std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_EngineOpenClose)->Args({0, 0})->Args({1, 0})->Args({0, 1})->Args({1, 1});
+
+// LocalVfs::list() of a directory of `entries` files (no EAs; each with the DOS record the server
+// writes on create): what one QUERY_DIRECTORY costs the backend when it (re)takes a listing.
+void BM_LocalVfsList(benchmark::State& state) {
+  const auto entries = static_cast<int>(state.range(0));
+  char tmpl[] = "/tmp/smbsrv-bench.XXXXXX";
+  if (!::mkdtemp(tmpl)) return state.SkipWithError("mkdtemp failed");
+  const std::string dir = tmpl;
+  auto vfs = make_local_vfs(dir);
+  for (int i = 0; i < entries; ++i) {
+    OpenParams p;
+    p.disposition = CreateDisposition::create;
+    if (!vfs->open(*SmbPath::parse("f" + std::to_string(i) + ".txt"), p)) return state.SkipWithError("create failed");
+  }
+  auto root = vfs->open(SmbPath{}, OpenParams{.directory = true});
+  if (!root) return state.SkipWithError("open failed");
+  for (auto _ : state) {
+    auto l = root->file->list();
+    if (!l || l->size() != static_cast<std::size_t>(entries)) return state.SkipWithError("list failed");
+    benchmark::DoNotOptimize(l->data());
+  }
+  state.SetItemsProcessed(state.iterations() * entries);
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_LocalVfsList)->Arg(1000);

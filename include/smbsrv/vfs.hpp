@@ -69,6 +69,9 @@ struct FileInfo {
   std::uint64_t file_id = 0;          // stable, unique within the backend (see the file comment)
   FileTime creation = 0, last_access = 0, last_write = 0, change = 0;
   std::uint32_t link_count = 1;
+  /// EaSize (MS-FSCC 2.4.13): the size of the FILE_FULL_EA_INFORMATION list of the file's EAs,
+  /// 0 for none. Directory listings report it; a backend fills it in list() (and may in stat()).
+  std::uint32_t ea_size = 0;
   bool is_directory = false;
   /// Extra attributes (readonly, hidden, ...); kAttrDirectory is implied by is_directory.
   /// A backend that stores attributes reports exactly the stored kAttrSettable bits (plus

@@ -96,9 +96,13 @@ std::size_t full_ea_entry_size(const ExtendedAttribute& ea) {
   return kFullEaFixedSize + ea.name.size() + 1 + ea.value.size();
 }
 
+std::size_t add_full_ea_entry(std::size_t total, std::size_t name_length, std::size_t value_length) {
+  return (total + kEaAlign - 1) / kEaAlign * kEaAlign + kFullEaFixedSize + name_length + 1 + value_length;
+}
+
 std::uint32_t full_ea_list_size(std::span<const ExtendedAttribute> eas) {
   std::size_t total = 0;
-  for (const auto& ea : eas) total = (total + kEaAlign - 1) / kEaAlign * kEaAlign + full_ea_entry_size(ea);
+  for (const auto& ea : eas) total = add_full_ea_entry(total, ea.name.size(), ea.value.size());
   return static_cast<std::uint32_t>(std::min<std::size_t>(total, UINT32_MAX));
 }
 

@@ -46,6 +46,9 @@ std::size_t full_ea_entry_size(const ExtendedAttribute& ea);
 /// The size of the FILE_FULL_EA_INFORMATION list holding `eas` (entries 4-byte aligned, the last
 /// unpadded): FileEaInformation's EaSize (MS-FSCC 2.4.13), 0 for none.
 std::uint32_t full_ea_list_size(std::span<const ExtendedAttribute> eas);
+/// The same from the lengths alone: a running list size `total` grown by one entry of a name and
+/// a value of these lengths (for backends that know the sizes without reading the values).
+std::size_t add_full_ea_entry(std::size_t total, std::size_t name_length, std::size_t value_length);
 /// Appends one entry (Flags 0) to a list being built in `out` (which starts at the list's first
 /// byte): pads `out` to 4 bytes and patches the previous entry's NextEntryOffset when `out` is not
 /// empty. `prev` is the previous entry's offset, updated to this one's.

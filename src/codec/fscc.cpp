@@ -489,7 +489,7 @@ bool append_dir_entry(std::uint8_t info_class, const DirEntry& entry, std::uint3
     w.u64(fi.allocation_size);  // AllocationSize
     w.u32(attributes_of(fi));
     w.u32(u32_len(name.size()));
-    if (info_class != kFileDirectoryInformation) w.u32(0);  // EaSize
+    if (info_class != kFileDirectoryInformation) w.u32(fi.ea_size);  // EaSize
     switch (info_class) {
       case kFileBothDirectoryInformation:
       case kFileIdBothDirectoryInformation: {

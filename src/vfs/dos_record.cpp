@@ -11,7 +11,7 @@
 
 namespace smbsrv::detail {
 namespace {
-constexpr std::uint8_t kHasCreation = 0x1, kHasChange = 0x2;
+constexpr std::uint8_t kHasCreation = 0x1, kHasChange = 0x2, kHasEaSize = 0x4;
 
 /// getxattr on fd, or on the entry `name` of directory fd through /proc/self/fd (lgetxattr: a
 /// final symlink is never followed; the directory fd itself may be O_PATH).
@@ -31,8 +31,9 @@ std::vector<std::uint8_t> encode_dos_record(const DosRecord& r) {
   std::vector<std::uint8_t> out;
   ByteWriter w(out);
   w.u8(kDosRecordVersion);
-  w.u8(static_cast<std::uint8_t>((r.creation ? kHasCreation : 0) | (r.change ? kHasChange : 0)));
-  w.u16(0);
+  w.u8(static_cast<std::uint8_t>((r.creation ? kHasCreation : 0) | (r.change ? kHasChange : 0) |
+                                 (r.ea_size ? kHasEaSize : 0)));
+  w.u16(r.ea_size.value_or(0));
   w.u32(r.attributes);
   w.u64(r.creation.value_or(0));
   w.u64(r.change.value_or(0));
@@ -44,7 +45,7 @@ std::optional<DosRecord> decode_dos_record(Bytes b) {
   ByteReader r(b);
   const std::uint8_t version = r.u8();
   const std::uint8_t flags = r.u8();
-  r.skip(2);
+  const std::uint16_t ea_size = r.u16();  // 0 in records written before it was kept
   DosRecord d;
   d.attributes = r.u32() & kAttrSettable;
   const FileTime creation = r.u64(), change = r.u64();
@@ -52,6 +53,7 @@ std::optional<DosRecord> decode_dos_record(Bytes b) {
   if (!r.ok() || version != kDosRecordVersion) return std::nullopt;
   if (flags & kHasCreation) d.creation = creation;
   if (flags & kHasChange) d.change = change;
+  if (flags & kHasEaSize) d.ea_size = ea_size;
   return d;
 }
 

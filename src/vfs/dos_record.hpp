@@ -22,6 +22,10 @@ struct DosRecord {
   std::optional<FileTime> creation;   // a stored CreationTime (else the file system's btime)
   std::optional<FileTime> change;     // a ChangeTime set by a client...
   FileTime change_anchor = 0;         // ...reported while LastWriteTime still equals this
+  /// EaSize as of the server's last change to the file's EAs (LocalFile::set_eas), kept so that a
+  /// listing need not list each entry's xattrs; none: unknown (a record from before, or EAs
+  /// larger than 64 KiB), and the listing asks the file system.
+  std::optional<std::uint16_t> ea_size;
   bool operator==(const DosRecord&) const = default;
 };
 

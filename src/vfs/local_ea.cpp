@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -103,6 +104,36 @@ Result<std::vector<ExtendedAttribute>> list_local_eas(int fd) {
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return out;
+}
+
+std::uint32_t local_ea_size_at(int dirfd, const char* name) {
+  // Through /proc/self/fd (the l*xattr calls: a final symlink is never followed).
+  char path[64 + 256];
+  const int plen = std::snprintf(path, sizeof path, "/proc/self/fd/%d/%s", dirfd, name);
+  if (plen < 0 || static_cast<std::size_t>(plen) >= sizeof path) return 0;
+  char names[4096];
+  ssize_t n = ::llistxattr(path, names, sizeof names);
+  std::vector<char> big;
+  if (n < 0 && errno == ERANGE) {  // many xattrs: ask for the size, then read them all
+    const ssize_t want = ::llistxattr(path, nullptr, 0);
+    if (want <= 0) return 0;
+    big.resize(static_cast<std::size_t>(want));
+    n = ::llistxattr(path, big.data(), big.size());
+  }
+  if (n <= 0) return 0;
+  const char* list = big.empty() ? names : big.data();
+  std::size_t total = 0;
+  for (std::size_t pos = 0; pos < static_cast<std::size_t>(n);) {
+    const std::string_view key(list + pos);  // NUL-terminated by llistxattr
+    pos += key.size() + 1;
+    if (!key.starts_with(kUserPrefix)) continue;
+    const std::string_view ea = key.substr(kUserPrefix.size());
+    if (!codec::valid_ea_name(ea) || reserved_ea_name(ea)) continue;  // as list_local_eas()
+    const ssize_t len = ::lgetxattr(path, std::string(key).c_str(), nullptr, 0);
+    if (len <= 0 || static_cast<std::size_t>(len) > kMaxEaValue) continue;
+    total = codec::add_full_ea_entry(total, ea.size(), static_cast<std::size_t>(len));
+  }
+  return static_cast<std::uint32_t>(std::min<std::size_t>(total, UINT32_MAX));
 }
 
 Result<void> set_local_eas(int fd, std::span<const ExtendedAttribute> changes) {

@@ -21,6 +21,9 @@ bool reserved_ea_name(std::string_view name);
 /// reserved ones and those no EA can carry (an invalid EA name, an empty value or one over 65535
 /// bytes). A file system without user xattrs has none.
 Result<std::vector<ExtendedAttribute>> list_local_eas(int fd);
+/// The EaSize of entry `name` of directory `dirfd` (FileInfo::ea_size): one listing of its
+/// xattrs, and one size query per EA among them; 0 when it has none or cannot be read.
+std::uint32_t local_ea_size_at(int dirfd, const char* name);
 /// The value of xattr `key` of `fd`; nullopt when it does not exist.
 Result<std::optional<std::vector<std::uint8_t>>> read_xattr(int fd, const std::string& key);
 /// The names of every xattr of `fd`, each NUL-terminated, as flistxattr(2) gives them; none on a

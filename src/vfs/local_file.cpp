@@ -18,6 +18,7 @@
 #include <string>
 #include <utility>
 
+#include "codec/ea.hpp"
 #include "vfs/dos_record.hpp"
 #include "vfs/local_ea.hpp"
 #include "vfs/local_security.hpp"
@@ -256,7 +257,16 @@ class LocalFile final : public VfsFile {
   Result<std::vector<ExtendedAttribute>> list_eas() override { return list_local_eas(fd_.get()); }
   Result<void> set_eas(std::span<const ExtendedAttribute> changes) override {
     if (!meta_writable_) return NtStatus::access_denied;
-    return set_local_eas(fd_.get(), changes);
+    if (auto r = set_local_eas(fd_.get(), changes); !r) return r;
+    // The new EaSize goes in the DOS record, for listings (DosRecord::ea_size); when it cannot be
+    // known or kept, the record says "unknown" and listings ask the file system.
+    auto rec = record();
+    if (!rec) return {};
+    auto eas = list_local_eas(fd_.get());
+    const std::uint32_t size = eas ? codec::full_ea_list_size(*eas) : 0xFFFFFFFF;
+    rec->ea_size = size <= 0xFFFF ? std::optional<std::uint16_t>(static_cast<std::uint16_t>(size)) : std::nullopt;
+    (void)write_dos(fd_.get(), *rec);
+    return {};
   }
   Result<std::vector<StreamInfo>> list_streams() override {
     return side_ ? side_->list(fd_.get()) : list_local_streams(fd_.get());
@@ -407,7 +417,11 @@ class LocalFile final : public VfsFile {
       if (kind_of(st.stx_mode) == Kind::other) continue;       // symlinks etc. are invisible
       if (side_ && side_->is_store(makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino)) continue;
       FileInfo fi = info_from_statx(st);
-      apply_dos(fi, read_dos(fd_.get(), n.c_str()));
+      const auto rec = read_dos(fd_.get(), n.c_str());
+      apply_dos(fi, rec);
+      // EaSize: kept in the record by set_eas(); else (a file made outside the server, or a
+      // record from before) one listing of the entry's xattrs.
+      fi.ea_size = rec && rec->ea_size ? *rec->ea_size : local_ea_size_at(fd_.get(), n.c_str());
       out.push_back(DirEntry{std::move(n), fi});
     }
     std::sort(out.begin(), out.end(),

@@ -121,7 +121,7 @@ class LocalVfs final : public Vfs, public std::enable_shared_from_this<LocalVfs>
     // A failure to store it (a full disk) leaves the file as one without a record: ARCHIVE.
     if (do_statx(fd.get(), "", AT_EMPTY_PATH, stx) == 0)
       (void)detail::write_dos(fd.get(), {.attributes = params.attributes & kAttrSettable,
-                                         .creation = info_from_statx(stx).creation});
+                                         .creation = info_from_statx(stx).creation, .ea_size = 0});
     return Opened{detail::make_local_file(std::move(fd), params.directory, params.write, !opt_.read_only, side_),
                   CreateAction::created};
   }

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <new>
 
+#include "codec/ea.hpp"
 #include "util/upcase.hpp"
 
 namespace smbsrv {
@@ -73,6 +74,8 @@ struct Node {
     fi.change = change;
     fi.link_count = links;
     fi.attributes = attributes;
+    for (const auto& [name, value] : eas) fi.ea_size = static_cast<std::uint32_t>(
+        std::min<std::size_t>(codec::add_full_ea_entry(fi.ea_size, name.size(), value.size()), UINT32_MAX));
     // Stored attributes (see FileInfo::attributes): a file with none of them is NORMAL.
     if (!dir && (attributes & kAttrSettable) == 0) fi.attributes |= kAttrNormal;
     return fi;

@@ -4,7 +4,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <system_error>
 
@@ -71,6 +73,23 @@ TEST_P(VfsEa, SetReplaceRemove) {
   EXPECT_EQ((*l)[0], (ExtendedAttribute{"a", v("one")}));
 }
 
+TEST_P(VfsEa, ListingsReportEaSize) {
+  auto f = open("a.txt");
+  ASSERT_TRUE(f);
+  ASSERT_TRUE(open("plain.txt"));
+  const std::vector<ExtendedAttribute> set{{"EAONE", v("VALUE1")}, {"SECONDEA", v("ValueTwo")}};
+  ASSERT_TRUE(f->set_eas(set));
+  auto root = vfs_->open(*SmbPath::parse(""), OpenParams{.directory = true});
+  ASSERT_TRUE(root);
+  auto entries = root->file->list();
+  ASSERT_TRUE(entries);
+  std::map<std::string, std::uint32_t> sizes;
+  for (const auto& e : *entries) sizes[e.name] = e.info.ea_size;
+  // FILE_FULL_EA_INFORMATION: 8 + 5 + 1 + 6 = 20 for EAONE (4-aligned already), then 8 + 8 + 1 + 8.
+  EXPECT_EQ(sizes["a.txt"], 45u);
+  EXPECT_EQ(sizes["plain.txt"], 0u);  // the server's own xattrs (DOS record) are no EAs
+}
+
 TEST_P(VfsEa, Directories) {
   auto d = open("dir", D::create, true);
   ASSERT_TRUE(d);
@@ -115,6 +134,21 @@ TEST_F(LocalEa, ReadOnlyShareRefuses) {
   const std::vector<ExtendedAttribute> set{{"x", v("y")}};
   EXPECT_EQ(f->file->set_eas(set).status(), NtStatus::access_denied);
   EXPECT_TRUE(f->file->list_eas());
+}
+
+TEST_F(LocalEa, ListingsFindEasSetOnTheHost) {
+  // A file made and given an EA outside the server has no DOS record to keep its EaSize: the
+  // listing lists its xattrs.
+  { std::FILE* f = std::fopen((root_ + "/h.txt").c_str(), "w"); ASSERT_NE(f, nullptr); std::fclose(f); }
+  ASSERT_EQ(::setxattr((root_ + "/h.txt").c_str(), "user.color", "blue", 4, 0), 0);
+  auto root = vfs_->open(*SmbPath::parse(""), OpenParams{.directory = true});
+  ASSERT_TRUE(root);
+  auto entries = root->file->list();
+  ASSERT_TRUE(entries);
+  std::map<std::string, std::uint32_t> sizes;
+  for (const auto& e : *entries) sizes[e.name] = e.info.ea_size;
+  EXPECT_EQ(sizes["h.txt"], 8u + 5u + 1u + 4u);
+  EXPECT_EQ(sizes["a.txt"], 0u);
 }
 
 TEST_F(LocalEa, EasAreUserXattrs) {
