@@ -80,7 +80,6 @@ void patch_id_both_entry(std::span<std::uint8_t> entry, const AaplDirExtras& x) 
   entry[69] = 0;
   put(70, x.resource_fork_size, 8);
   std::copy(x.finder_info.begin(), x.finder_info.end(), entry.begin() + 78);
-  put(94, x.unix_mode, 2);
   if (x.zero_file_id) put(96, 0, 8);
 }
 

@@ -59,13 +59,12 @@ std::array<std::uint8_t, 16> listing_finder_info(Bytes afp_info, bool is_directo
 
 /// Rewrites one FileIdBothDirectoryInformation entry (MS-FSCC 2.4.17, at `entry`) for a
 /// READ_DIR_ATTR client: EaSize carries the maximal access, ShortNameLength 24, ShortName the
-/// resource fork size (u64) and the FinderInfo above, Reserved2 the UNIX mode; FileId 0 when
-/// `zero_file_id`.
+/// resource fork size (u64) and the FinderInfo above; FileId 0 when `zero_file_id`. Reserved2,
+/// where Samba puts the UNIX mode for NFS-ACE clients, stays 0: NFS ACEs are not offered.
 struct AaplDirExtras {
   std::uint32_t max_access = 0;
   std::uint64_t resource_fork_size = 0;
   std::array<std::uint8_t, 16> finder_info{};
-  std::uint16_t unix_mode = 0;
   bool zero_file_id = false;
 };
 void patch_id_both_entry(std::span<std::uint8_t> entry, const AaplDirExtras& x);

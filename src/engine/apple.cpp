@@ -9,19 +9,9 @@
 
 namespace smbsrv::engine {
 
-namespace {
-bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-           return lower(x) == lower(y);
-         });
-}
-}  // namespace
-
 AppleStream apple_stream(std::string_view stream) {
-  if (same_name(stream, "AFP_AfpInfo")) return AppleStream::afp_info;
-  if (same_name(stream, "AFP_Resource")) return AppleStream::afp_resource;
+  if (iequal_names(stream, "AFP_AfpInfo")) return AppleStream::afp_info;
+  if (iequal_names(stream, "AFP_Resource")) return AppleStream::afp_resource;
   return AppleStream::none;
 }
 

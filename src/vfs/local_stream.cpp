@@ -38,17 +38,6 @@ std::uint64_t allocation_of(std::uint64_t size) {
   return (size + kStreamAllocationUnit - 1) / kStreamAllocationUnit * kStreamAllocationUnit;
 }
 
-/// Errors of writing a stream's xattr: no room on this file system (E2BIG: over the size the
-/// file system allows; ENOSPC: ext4's one xattr block is full) is STATUS_DISK_FULL, as the
-/// interface asks for a stream larger than the backend can store.
-NtStatus store_error(int err) {
-  switch (err) {
-    case E2BIG: case ENOSPC: case ERANGE: case EDQUOT: return NtStatus::disk_full;
-    case EPERM: case EACCES: case EROFS: return NtStatus::access_denied;
-    case ENOTSUP: return NtStatus::not_supported;
-    default: return from_errno(err);
-  }
-}
 
 class LocalStream;
 
@@ -68,7 +57,7 @@ Result<std::vector<std::uint8_t>> load(int fd, const std::string& key) {
 }
 
 Result<void> store(int fd, const std::string& key, std::span<const std::uint8_t> value, int flags = 0) {
-  if (::fsetxattr(fd, key.c_str(), value.data(), value.size(), flags) != 0) return store_error(errno);
+  if (::fsetxattr(fd, key.c_str(), value.data(), value.size(), flags) != 0) return stream_store_error(errno);
   return {};
 }
 
@@ -185,6 +174,15 @@ class LocalStream final : public VfsFile {
 
 }  // namespace
 
+NtStatus stream_store_error(int err) {
+  switch (err) {
+    case E2BIG: case ENOSPC: case ERANGE: case EDQUOT: case EFBIG: return NtStatus::disk_full;
+    case EPERM: case EACCES: case EROFS: return NtStatus::access_denied;
+    case ENOTSUP: return NtStatus::not_supported;
+    default: return from_errno(err);
+  }
+}
+
 bool valid_local_stream_name(std::string_view name) {
   if (name.empty() || name.size() > kMaxXattrName - kPrefix.size() - kSuffix.size()) return false;
   return name.find_first_of(std::string_view{"/\\:\0", 4}) == std::string_view::npos;
@@ -244,12 +242,12 @@ Result<void> create_local_stream(int fd, std::string_view name) {
   static constexpr std::uint8_t kEmpty[1] = {0};  // an empty stream: just the trailing NUL
   if (::fsetxattr(fd, local_stream_key(name).c_str(), kEmpty, sizeof kEmpty, XATTR_CREATE) == 0 || errno == EEXIST)
     return {};
-  return store_error(errno);
+  return stream_store_error(errno);
 }
 
 Result<void> remove_local_stream(int fd, const std::string& key) {
   if (::fremovexattr(fd, key.c_str()) == 0) return {};
-  return errno == ENODATA ? NtStatus::object_name_not_found : store_error(errno);
+  return errno == ENODATA ? NtStatus::object_name_not_found : stream_store_error(errno);
 }
 
 Result<void> rename_local_stream(int fd, std::string_view from, std::string_view to, bool replace,
@@ -277,7 +275,7 @@ Result<void> rename_local_stream(int fd, std::string_view from, std::string_view
   if (auto r = store(fd, new_key, **v); !r) return r;
   if (*to_key && **to_key != new_key && **to_key != **from_key) (void)::fremovexattr(fd, (*to_key)->c_str());
   if (**from_key != new_key && ::fremovexattr(fd, (*from_key)->c_str()) != 0 && errno != ENODATA)
-    return store_error(errno);
+    return stream_store_error(errno);
   LocalStream::renamed(st.st_dev, st.st_ino, **from_key, new_key);
   return {};
 }

@@ -34,6 +34,11 @@ inline constexpr std::size_t kMaxLocalStreamSize = 65535;
 /// "user.DosStream." and ":$DATA"), no '/', '\\', ':' or NUL. The server validates names before
 /// they reach a backend; this is the backend's own guard.
 bool valid_local_stream_name(std::string_view name);
+/// The status of a failed write to a stream's store, xattr or side file: no room (E2BIG: over the
+/// size the file system allows an xattr; ENOSPC: ext4's one xattr block, or the disk, is full;
+/// EFBIG) is STATUS_DISK_FULL, as the interface asks for a stream larger than the backend can
+/// store; a refusal is ACCESS_DENIED.
+NtStatus stream_store_error(int err);
 /// Whether the file system of `fd` (a non-O_PATH descriptor) keeps user xattrs.
 bool local_user_xattrs(int fd);
 

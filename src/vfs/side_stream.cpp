@@ -28,14 +28,6 @@ std::string_view name_of(std::string_view file) {
   return file.size() > 1 && file[0] == kFilePrefix ? file.substr(1) : std::string_view{};
 }
 
-NtStatus store_error(int err) {
-  switch (err) {
-    case ENOSPC: case EDQUOT: case EFBIG: return NtStatus::disk_full;
-    case EPERM: case EACCES: case EROFS: return NtStatus::access_denied;
-    default: return from_errno(err);
-  }
-}
-
 class SideStream final : public VfsFile {
  public:
   SideStream(std::unique_ptr<VfsFile> base, Fd fd, bool writable)
@@ -53,7 +45,7 @@ class SideStream final : public VfsFile {
       const ssize_t n = ::pwrite(fd_.get(), in.data() + done, in.size() - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) continue;
-        return store_error(errno);
+        return stream_store_error(errno);
       }
       done += static_cast<std::size_t>(n);
     }
@@ -61,13 +53,13 @@ class SideStream final : public VfsFile {
   }
   Result<void> truncate(std::uint64_t size) override {
     if (!writable_) return NtStatus::access_denied;
-    if (::ftruncate(fd_.get(), static_cast<off_t>(size)) != 0) return store_error(errno);
+    if (::ftruncate(fd_.get(), static_cast<off_t>(size)) != 0) return stream_store_error(errno);
     return {};
   }
   Result<void> set_allocation(std::uint64_t size) override {
     if (!writable_) return NtStatus::access_denied;
     if (::fallocate(fd_.get(), FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(size)) != 0 && errno != EOPNOTSUPP)
-      return store_error(errno);
+      return stream_store_error(errno);
     return {};
   }
   Result<FileInfo> stat() override {
@@ -128,7 +120,7 @@ Result<std::string> SideStreams::key_of(int dirfd, const char* name, int flags) 
 Result<Fd> SideStreams::key_dir(int base_fd, bool make) const {
   auto key = key_of(base_fd, "", AT_EMPTY_PATH);
   if (!key) return key.status();
-  if (make && ::mkdirat(dir_.get(), key->c_str(), 0700) != 0 && errno != EEXIST) return store_error(errno);
+  if (make && ::mkdirat(dir_.get(), key->c_str(), 0700) != 0 && errno != EEXIST) return stream_store_error(errno);
   Fd d{open_beneath(dir_.get(), key->c_str(), O_RDONLY | O_DIRECTORY)};
   if (!d && errno != ENOENT) return last_error();
   return d;
@@ -184,7 +176,7 @@ Result<Fd> SideStreams::create(int base_fd, std::string_view name) const {
   if (!d) return d.status();
   if (!*d) return NtStatus::object_path_not_found;
   Fd f{open_beneath(d->get(), file_of(name).c_str(), O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK | O_NOCTTY, 0600)};
-  if (!f) return errno == EEXIST ? NtStatus::object_name_collision : store_error(errno);
+  if (!f) return errno == EEXIST ? NtStatus::object_name_collision : stream_store_error(errno);
   return f;
 }
 
@@ -192,7 +184,7 @@ Result<void> SideStreams::remove(int base_fd, const std::string& file) const {
   auto d = key_dir(base_fd, false);
   if (!d) return d.status();
   if (!*d) return NtStatus::object_name_not_found;
-  if (::unlinkat(d->get(), file.c_str(), 0) != 0) return errno == ENOENT ? NtStatus::object_name_not_found : store_error(errno);
+  if (::unlinkat(d->get(), file.c_str(), 0) != 0) return errno == ENOENT ? NtStatus::object_name_not_found : stream_store_error(errno);
   if (auto key = key_of(base_fd, "", AT_EMPTY_PATH))
     (void)::unlinkat(dir_.get(), key->c_str(), AT_REMOVEDIR);  // the last stream: ENOTEMPTY otherwise
   return {};
@@ -216,7 +208,7 @@ Result<void> SideStreams::rename(int base_fd, std::string_view from, std::string
   if (!*d) return NtStatus::object_name_not_found;
   // An open handle keeps its descriptor, so it follows the rename.
   if (*to_file && **to_file != new_file && **to_file != **from_file) (void)::unlinkat(d->get(), (*to_file)->c_str(), 0);
-  if (::renameat(d->get(), (*from_file)->c_str(), d->get(), new_file.c_str()) != 0) return store_error(errno);
+  if (::renameat(d->get(), (*from_file)->c_str(), d->get(), new_file.c_str()) != 0) return stream_store_error(errno);
   return {};
 }
 
