@@ -929,6 +929,25 @@ inline Vec create_body_with_contexts(std::string_view name, std::uint32_t dispos
   return b.b;
 }
 
+/// The entries of a QUERY_INFO FileStreamInformation answer (MS-FSCC 2.4.44): (name, size), the
+/// names ASCII only. Each NextEntryOffset is checked to be 8-aligned.
+inline std::vector<std::pair<std::string, std::uint64_t>> stream_information(const Rsp& r) {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  const Vec data = r.buffer(r.u16(2), r.u32(4));
+  std::size_t pos = 0;
+  while (pos + 24 <= data.size()) {
+    const std::uint32_t next = le32(data, pos), len = le32(data, pos + 4);
+    std::string name;
+    for (std::size_t i = 0; i + 1 < len && pos + 24 + i + 1 < data.size() + 1; i += 2)
+      name.push_back(static_cast<char>(data[pos + 24 + i]));
+    out.emplace_back(name, le64(data, pos + 8));
+    if (next == 0) break;
+    EXPECT_EQ(next % 8, 0u);
+    pos += next;
+  }
+  return out;
+}
+
 inline std::optional<Vec> create_response_context(const Rsp& r, std::string_view tag) {
   std::size_t pos = r.u32(80);
   const std::size_t len = r.u32(84);

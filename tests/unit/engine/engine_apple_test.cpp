@@ -30,16 +30,7 @@ Vec afp_info(std::string_view type_creator) {
 /// FileStreamInformation names.
 std::vector<std::string> stream_names(const Rsp& r) {
   std::vector<std::string> out;
-  const Vec data = r.buffer(r.u16(2), r.u32(4));
-  std::size_t pos = 0;
-  while (pos + 24 <= data.size()) {
-    const std::uint32_t next = le32(data, pos), len = le32(data, pos + 4);
-    std::string name;
-    for (std::size_t i = 0; i + 1 < len; i += 2) name.push_back(static_cast<char>(data[pos + 24 + i]));
-    out.push_back(name);
-    if (next == 0) break;
-    pos += next;
-  }
+  for (const auto& entry : stream_information(r)) out.push_back(entry.first);
   return out;
 }
 

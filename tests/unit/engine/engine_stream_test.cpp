@@ -19,24 +19,6 @@ Vec rename_info(std::string_view name, bool replace) {
   return b.b;
 }
 
-/// FileStreamInformation entries: (name, size).
-std::vector<std::pair<std::string, std::uint64_t>> streams_of(const Rsp& r) {
-  std::vector<std::pair<std::string, std::uint64_t>> out;
-  const Vec data = r.buffer(r.u16(2), r.u32(4));
-  std::size_t pos = 0;
-  while (pos + 24 <= data.size()) {
-    const std::uint32_t next = le32(data, pos), len = le32(data, pos + 4);
-    std::string name;
-    for (std::size_t i = 0; i + 1 < len && pos + 24 + i + 1 < data.size() + 1; i += 2)
-      name.push_back(static_cast<char>(data[pos + 24 + i]));
-    out.emplace_back(name, le64(data, pos + 8));
-    if (next == 0) break;
-    EXPECT_EQ(next % 8, 0u);
-    pos += next;
-  }
-  return out;
-}
-
 struct Streams : ::testing::Test {
   std::shared_ptr<engine::ServerState> st = make_test_state();
   EngineClient c{st};
@@ -67,14 +49,14 @@ TEST_F(Streams, AStreamHoldsItsOwnData) {
   EXPECT_EQ(read_all(d.fid), Vec(10, 'B'));
   auto q = c.query_info(base.fid, codec::kInfoFile, fscc::kFileStreamInformation);
   ASSERT_EQ(q.status(), NtStatus::success);
-  auto list = streams_of(q);
+  auto list = stream_information(q);
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0], (std::pair<std::string, std::uint64_t>{"::$DATA", 10}));
   EXPECT_EQ(list[1], (std::pair<std::string, std::uint64_t>{":ads:$DATA", 2}));
   // Asked through the stream's handle, the answer is the same.
   auto q2 = c.query_info(s.fid, codec::kInfoFile, fscc::kFileStreamInformation);
   ASSERT_EQ(q2.status(), NtStatus::success);
-  EXPECT_EQ(streams_of(q2), list);
+  EXPECT_EQ(stream_information(q2), list);
   for (auto f : {base.fid, s.fid, s2.fid, d.fid}) ASSERT_EQ(c.close(f).status(), NtStatus::success);
 }
 
@@ -185,7 +167,7 @@ TEST_F(Streams, DirectoriesHaveStreamsButNoUnnamedData) {
   ASSERT_EQ(c.write(s.fid, 0, Vec{'d'}).status(), NtStatus::success);
   auto q = c.query_info(d.fid, codec::kInfoFile, fscc::kFileStreamInformation);
   ASSERT_EQ(q.status(), NtStatus::success);
-  auto list = streams_of(q);
+  auto list = stream_information(q);
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].first, ":ads:$DATA");
   EXPECT_EQ(c.create("dir::$DATA", access::kFullAccess, kShareAll, kOpen).status, NtStatus::file_is_a_directory);

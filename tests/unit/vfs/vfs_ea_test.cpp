@@ -25,6 +25,19 @@ enum class Kind { local, memory };
 
 Vec v(std::string_view s) { return Vec(s.begin(), s.end()); }
 
+/// EaSize of each entry of the share's root, as list() reports it.
+std::map<std::string, std::uint32_t> listed_ea_sizes(Vfs& vfs) {
+  std::map<std::string, std::uint32_t> sizes;
+  auto root = vfs.open(*SmbPath::parse(""), OpenParams{.directory = true});
+  EXPECT_TRUE(root);
+  if (!root) return sizes;
+  auto entries = root->file->list();
+  EXPECT_TRUE(entries);
+  if (entries)
+    for (const auto& e : *entries) sizes[e.name] = e.info.ea_size;
+  return sizes;
+}
+
 class VfsEa : public ::testing::TestWithParam<Kind> {
  protected:
   void SetUp() override {
@@ -79,15 +92,10 @@ TEST_P(VfsEa, ListingsReportEaSize) {
   ASSERT_TRUE(open("plain.txt"));
   const std::vector<ExtendedAttribute> set{{"EAONE", v("VALUE1")}, {"SECONDEA", v("ValueTwo")}};
   ASSERT_TRUE(f->set_eas(set));
-  auto root = vfs_->open(*SmbPath::parse(""), OpenParams{.directory = true});
-  ASSERT_TRUE(root);
-  auto entries = root->file->list();
-  ASSERT_TRUE(entries);
-  std::map<std::string, std::uint32_t> sizes;
-  for (const auto& e : *entries) sizes[e.name] = e.info.ea_size;
+  const auto sizes = listed_ea_sizes(*vfs_);
   // FILE_FULL_EA_INFORMATION: 8 + 5 + 1 + 6 = 20 for EAONE (4-aligned already), then 8 + 8 + 1 + 8.
-  EXPECT_EQ(sizes["a.txt"], 45u);
-  EXPECT_EQ(sizes["plain.txt"], 0u);  // the server's own xattrs (DOS record) are no EAs
+  EXPECT_EQ(sizes.at("a.txt"), 45u);
+  EXPECT_EQ(sizes.at("plain.txt"), 0u);  // the server's own xattrs (DOS record) are no EAs
 }
 
 TEST_P(VfsEa, Directories) {
@@ -141,14 +149,9 @@ TEST_F(LocalEa, ListingsFindEasSetOnTheHost) {
   // listing lists its xattrs.
   { std::FILE* f = std::fopen((root_ + "/h.txt").c_str(), "w"); ASSERT_NE(f, nullptr); std::fclose(f); }
   ASSERT_EQ(::setxattr((root_ + "/h.txt").c_str(), "user.color", "blue", 4, 0), 0);
-  auto root = vfs_->open(*SmbPath::parse(""), OpenParams{.directory = true});
-  ASSERT_TRUE(root);
-  auto entries = root->file->list();
-  ASSERT_TRUE(entries);
-  std::map<std::string, std::uint32_t> sizes;
-  for (const auto& e : *entries) sizes[e.name] = e.info.ea_size;
-  EXPECT_EQ(sizes["h.txt"], 8u + 5u + 1u + 4u);
-  EXPECT_EQ(sizes["a.txt"], 0u);
+  const auto sizes = listed_ea_sizes(*vfs_);
+  EXPECT_EQ(sizes.at("h.txt"), 8u + 5u + 1u + 4u);
+  EXPECT_EQ(sizes.at("a.txt"), 0u);
 }
 
 TEST_F(LocalEa, EasAreUserXattrs) {
