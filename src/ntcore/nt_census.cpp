@@ -20,7 +20,7 @@ NtCore::Census NtCore::census() const {
     c.locks += f->locks.size();
     c.waiters += f->waiters.size() + f->lock_waiters.size();
   }
-  c.waiters += lock_outcomes_.size() + notify_outcomes_.size();
+  c.waiters += lock_outcomes_.size() + notify_outcomes_.size() + orphan_waiters_.size();
   for (const Open* o : watchers_) c.waiters += o->notify->pending.size();
   return c;
 }
@@ -50,6 +50,8 @@ NtCore::Census NtCore::census_of(const Owner* owner) const {
   for (const Open* o : watchers_)
     for (const auto& p : o->notify->pending)
       if (p.who == owner) ++c.waiters;
+  for (const auto& w : orphan_waiters_)
+    if (w.waiter.who == owner) ++c.waiters;
   return c;
 }
 

@@ -173,6 +173,7 @@ NtCore::Closed NtCore::close_locked(Open& o, bool apply_delete_on_close, Outbox&
   Closed c;
   o.closed = true;
   o.orphaned = false;
+  if (!orphan_waiters_.empty()) wake_orphan_waiters_locked(o.tag.persistent_id, out);
   File& f = *o.file;
   if (o.delete_on_close && apply_delete_on_close) f.delete_pending = true;
   std::erase(f.opens, &o);
@@ -361,6 +362,7 @@ void NtCore::cancel_wait(const Owner* owner, std::uint64_t token) {
     lock_outcomes_.erase(o);
   }
   cancel_notify_locked(owner, token);
+  std::erase_if(orphan_waiters_, [&](const OrphanWaiter& w) { return w.waiter.who == owner && w.waiter.token == token; });
   for (auto it = files_.begin(); it != files_.end();) {
     File& f = *it->second;
     std::erase_if(f.waiters, [&](const Waiter& w) { return w.who == owner && w.token == token; });

@@ -220,6 +220,18 @@ class NtCore {
   /// orphan (still in use by a connection), or the lease key or ClientGuid differ (or the client
   /// sent none for a leased open); invalid_parameter: a leased open reconnected under another name.
   Result<LeaseGrant> reconnect(const OpenRef& open, const Reconnect& r);
+  /// A reconnect (3.3.5.9.7 / 3.3.5.9.12) found no orphan with this persistent FileId, but the
+  /// open may still be held by a connection of the same client (`client_guid`) other than the
+  /// requester's: the client dropped it and reconnected at once, and the transport has not told
+  /// that connection's engine yet. Then the request waits under `wait` until the open becomes
+  /// reconnectable (announce_orphan), closes, is reconnected by someone else, or `deadline`
+  /// (FILETIME) passes (tick()); the owner gets Wake{token} and tries again. False: no such open,
+  /// nothing registered. An open that is an orphan already counts too (the engine is about to
+  /// keep it).
+  bool await_orphan(std::uint64_t persistent_id, const Key16& client_guid, const LockWait& wait,
+                    std::uint64_t deadline);
+  /// The engine keeps the orphan `open` for its client now: reconnects waiting for it run again.
+  void announce_orphan(const OpenRef& open);
   /// The oplock or lease `open` holds now, as a CREATE answers it (a replayed CREATE, 3.3.5.9.10).
   LeaseGrant current_grant(const OpenRef& open) const;
   /// Whether `open` was ended by the core (an orphan a conflicting open closed): its owner only
@@ -361,6 +373,14 @@ class NtCore {
     NotifyBatch batch;
   };
   std::map<std::pair<const Owner*, std::uint64_t>, NotifyOutcome> notify_outcomes_;  // decided, not collected
+  struct OrphanWaiter {
+    Waiter waiter;
+    std::uint64_t persistent_id = 0;
+    std::uint64_t deadline = 0;
+  };
+  std::vector<OrphanWaiter> orphan_waiters_;  // await_orphan(): few, and short-lived
+  /// Wakes the reconnects waiting for the open with this persistent FileId.
+  void wake_orphan_waiters_locked(std::uint64_t persistent_id, Outbox& out);
   std::vector<Open*> watchers_;  // opens with an armed NotifyWatch
   /// Opens given a host watch (attach_host_watch), which ~NtCore ends before anything else goes:
   /// weak, since an open may be dropped without a close (the NT core's own tests do).

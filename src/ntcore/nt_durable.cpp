@@ -48,6 +48,7 @@ Result<LeaseGrant> NtCore::reconnect(const OpenRef& open, const Reconnect& r) {
     if (!r.path || !same_path(o.file->key.vfs, o.file->path, *r.path)) return NtStatus::invalid_parameter;
   }
   o.orphaned = false;
+  wake_orphan_waiters_locked(o.tag.persistent_id, out);  // they find it taken
   o.owner = r.owner;
   o.who = r.owner.lock().get();
   o.tag = r.tag;
@@ -56,6 +57,37 @@ Result<LeaseGrant> NtCore::reconnect(const OpenRef& open, const Reconnect& r) {
     l->tag = r.tag;
   }
   return grant_of_locked(o);
+}
+
+bool NtCore::await_orphan(std::uint64_t persistent_id, const Key16& client_guid, const LockWait& wait,
+                          std::uint64_t deadline) {
+  std::lock_guard lk(mu_);
+  const Owner* requester = wait.owner.lock().get();
+  // Rare (a reconnect that found nothing): a scan of the open files is cheap enough.
+  for (const auto& [key, f] : files_)
+    for (const Open* o : f->opens) {
+      if (o->closed || o->tag.persistent_id != persistent_id) continue;
+      // The requester's own connection holding it is a client error, not a teardown under way
+      // (smbtorture smb2.durable-open.reopen1); another client's open is not its to take.
+      if (o->client_guid != client_guid || (!o->orphaned && o->who == requester)) return false;
+      orphan_waiters_.push_back({{wait.owner, requester, wait.token}, persistent_id, deadline});
+      return true;
+    }
+  return false;
+}
+
+void NtCore::announce_orphan(const OpenRef& open) {
+  Outbox out;
+  std::lock_guard lk(mu_);
+  wake_orphan_waiters_locked(open->tag.persistent_id, out);
+}
+
+void NtCore::wake_orphan_waiters_locked(std::uint64_t persistent_id, Outbox& out) {
+  std::erase_if(orphan_waiters_, [&](const OrphanWaiter& w) {
+    if (w.persistent_id != persistent_id) return false;
+    out.add(w.waiter.owner, Wake{w.waiter.token});
+    return true;
+  });
 }
 
 LeaseGrant NtCore::grant_of_locked(const Open& o) {

@@ -324,6 +324,12 @@ void NtCore::tick() {
     }
     if (touched) collect_ready_locked(*f, out);
   }
+  // Reconnects that waited long enough for a connection to finish closing (await_orphan).
+  std::erase_if(orphan_waiters_, [&](const OrphanWaiter& w) {
+    if (w.deadline > now) return false;
+    out.add(w.waiter.owner, Wake{w.waiter.token});
+    return true;
+  });
 }
 
 }  // namespace smbsrv::nt

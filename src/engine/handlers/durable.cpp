@@ -16,6 +16,11 @@ std::string owner_of(const Session& s) { return s.domain + "\\" + s.user; }
 /// FILETIME ticks in `ms` milliseconds.
 std::uint64_t ticks(std::uint32_t ms) { return std::uint64_t{ms} * 10'000; }
 
+/// How long a reconnect waits for the connection that still holds its open to finish closing
+/// (FILETIME ticks). The client closed it before reconnecting, so its end is on the way; one
+/// that never comes (a half-open TCP connection) fails the reconnect after this.
+constexpr std::uint64_t kTeardownWait = 5ULL * 10'000'000;
+
 std::optional<codec::LeaseContext> lease_context_of(const codec::CreateRequest& c, NtStatus& bad) {
   for (const auto& ctxt : c.create_contexts) {
     if (!codec::context_is(ctxt, codec::kCtxRequestLease)) continue;
@@ -97,6 +102,17 @@ void reconnect_durable(Ctx& ctx, Request& req, Response& rsp, const codec::Creat
   const codec::FileId fid = ask.reconnect_v2 ? ask.reconnect_v2->file_id : *ask.reconnect_v1;
   std::uint64_t expires_at = 0;
   auto old = ctx.server.durable.take(fid.persistent, &expires_at);
+  if (!old && req.may_go_async && !req.resumed) {
+    // A client that dropped its connection and reconnected at once may be here before that
+    // connection's close has reached the engine: the open is still held by it (or is being
+    // kept). Wait for it, briefly, rather than fail a reconnect the client is entitled to.
+    const std::uint64_t token = req.async_id ? *req.async_id : conn.next_async_id++;
+    if (ctx.nt.await_orphan(fid.persistent, conn.client_guid, {ctx.owner, token}, ctx.server.now() + kTeardownWait)) {
+      old = ctx.server.durable.take(fid.persistent, &expires_at);  // kept meanwhile?
+      if (!old) return rsp.go_async(token, true);
+      ctx.nt.cancel_wait(ctx.owner_id, token);
+    }
+  }
   // 3.3.5.9.7 / 3.3.5.9.12: no such orphan (or one that is still open on a connection).
   if (!old) return rsp.fail(NtStatus::object_name_not_found);
   const auto refuse = [&](NtStatus s) {
@@ -217,6 +233,7 @@ bool keep_durable(ServerState& server, const std::shared_ptr<Open>& open) {
                     server.config.max_durable_orphans);
     return false;  // the core's orphan is closed by the caller's close_open
   }
+  server.nt.announce_orphan(open->nt);  // a reconnect may be waiting for it already
   return true;
 }
 

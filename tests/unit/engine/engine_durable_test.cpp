@@ -139,6 +139,66 @@ TEST_F(Durable, LogoffKeepsItTreeDisconnectDoesNot) {
   EXPECT_EQ(st->nt.census().opens, 0u);
 }
 
+// A client that drops its connection and reconnects at once may send the reconnect before the
+// server has seen the old connection close (smbtorture smb2.durable-open.reopen2 failed so,
+// now and then): the reconnect waits for the close instead of failing.
+TEST_F(Durable, ReconnectWaitsForTheOldConnectionToClose) {
+  auto a = client();
+  auto r = a->one({Command::create, create_with("d.txt", 0x09, {dhnq()})});
+  ASSERT_EQ(r.status(), NtStatus::success);
+  const auto fid = fid_of(r);
+  auto b = client();  // the same ClientGuid: the same client on a new connection
+  auto interim = b->one({Command::create, create_with("d.txt", 0, {dhnc(fid)})});
+  ASSERT_EQ(interim.status(), NtStatus::pending);
+  EXPECT_EQ(st->nt.census().waiters, 1u);
+  EXPECT_TRUE(b->take_pushed().empty());
+  a->shutdown();
+  auto fin = b->take_pushed();
+  ASSERT_EQ(fin.size(), 1u);
+  ASSERT_EQ(fin[0].status(), NtStatus::success);
+  EXPECT_EQ(fin[0].hdr.async_id, interim.hdr.async_id);
+  EXPECT_EQ(fid_of(fin[0]).persistent, fid.persistent);
+  EXPECT_EQ(fin[0].body()[2], 0x09);
+  EXPECT_EQ(st->durable.size(), 0u);
+  EXPECT_EQ(st->nt.census().waiters, 0u);
+}
+
+TEST_F(Durable, ReconnectWaitsOnlyForAConnectionOfTheSameClientAndNotForever) {
+  auto a = client();
+  const auto fid = fid_of(a->one({Command::create, create_with("d.txt", 0x09, {dhnq()})}));
+  // Its own connection, or another client: no teardown to wait for.
+  EXPECT_EQ(a->one({Command::create, create_with("d.txt", 0, {dhnc(fid)})}).status(),
+            NtStatus::object_name_not_found);
+  auto other = client("alice", "Secret1", 2);
+  EXPECT_EQ(other->one({Command::create, create_with("d.txt", 0, {dhnc(fid)})}).status(),
+            NtStatus::object_name_not_found);
+  EXPECT_EQ(st->nt.census().waiters, 0u);
+  // The same client, but the old connection never ends: the wait does, after a few seconds.
+  auto b = client();
+  ASSERT_EQ(b->one({Command::create, create_with("d.txt", 0, {dhnc(fid)})}).status(), NtStatus::pending);
+  advance_seconds(1);
+  st->tick();
+  EXPECT_TRUE(b->take_pushed().empty());
+  advance_seconds(5);
+  st->tick();
+  auto fin = b->take_pushed();
+  ASSERT_EQ(fin.size(), 1u);
+  EXPECT_EQ(fin[0].status(), NtStatus::object_name_not_found);
+  EXPECT_EQ(st->nt.census().waiters, 0u);
+  // The holder closing its handle ends a wait at once.
+  ASSERT_EQ(b->one({Command::create, create_with("d.txt", 0, {dhnc(fid)})}).status(), NtStatus::pending);
+  ASSERT_EQ(a->close(fid).status(), NtStatus::success);
+  fin = b->take_pushed();
+  ASSERT_EQ(fin.size(), 1u);
+  EXPECT_EQ(fin[0].status(), NtStatus::object_name_not_found);
+  // A waiting reconnect whose own connection goes away leaves nothing behind.
+  auto c = client();
+  const auto fid2 = fid_of(a->one({Command::create, create_with("e.txt", 0x09, {dhnq()})}));
+  ASSERT_EQ(c->one({Command::create, create_with("e.txt", 0, {dhnc(fid2)})}).status(), NtStatus::pending);
+  c->shutdown();
+  EXPECT_EQ(st->nt.census().waiters, 0u);
+}
+
 TEST_F(Durable, ScavengerClosesItAfterTheTimeout) {
   auto a = client();
   auto r = a->one({Command::create, create_with("d.txt", 0x09, {dh2q(guid, 2000)})});
