@@ -58,21 +58,29 @@ Result<SmbPath> SmbPath::parse(std::string_view utf8) {
     if (utf8.empty()) return NtStatus::object_name_invalid;  // "\\\\"
   }
   SmbPath p;
+  bool resolved_up = false;
   std::size_t start = 0;
   while (true) {
     std::size_t end = start;
     while (end < utf8.size() && !is_separator(utf8[end])) ++end;
     const auto comp = utf8.substr(start, end - start);
-    // dir\\file: the empty component between doubled separators is dropped.
-    if (!comp.empty()) {
+    // dir\\file: the empty component between doubled separators is dropped. ".." takes the
+    // component before it away, as Windows' server resolves it before the file system sees the
+    // name; one that would climb above the share's root is OBJECT_PATH_SYNTAX_BAD (smbtorture
+    // smb2.mkdir). A "." stays invalid.
+    if (comp == "..") {
+      if (p.components_.empty()) return NtStatus::object_path_syntax_bad;
+      p.components_.pop_back();
+      resolved_up = true;
+    } else if (!comp.empty()) {
       if (!is_valid_component(comp)) return NtStatus::object_name_invalid;
       p.components_.emplace_back(comp);
     }
     if (end == utf8.size()) break;
     start = end + 1;
   }
-  if (p.components_.empty()) return NtStatus::object_name_invalid;  // separators only
-  return p;
+  if (p.components_.empty() && !resolved_up) return NtStatus::object_name_invalid;  // separators only
+  return p;  // "dir\.." is the root
 }
 
 bool is_win32_reserved_name(std::string_view c) noexcept {

@@ -54,12 +54,14 @@ void session_setup(Ctx& ctx, Request& req, Response& rsp) {
       return rsp.fail(NtStatus::insufficient_resources);
     }
     s = std::make_shared<Session>();
-    // 3.3.5.5.1: unique in GlobalSessionTable; 0 and -1 are reserved.
+    // 3.3.5.5.1: unique in GlobalSessionTable; 0 and -1 are reserved. Random, but within 32
+    // bits, as Samba's: some clients keep a SessionId in 32 bits (smbtorture smb2.session-id
+    // does, and then expects its truncated id to still name the session).
     do {
-      std::array<std::uint8_t, 8> r{};
+      std::array<std::uint8_t, 4> r{};
       ctx.server.random(r);
       std::uint64_t id = 0;
-      for (std::size_t i = 0; i < 8; ++i) id |= std::uint64_t{r[i]} << (8 * i);
+      for (std::size_t i = 0; i < r.size(); ++i) id |= std::uint64_t{r[i]} << (8 * i);
       s->session_id = id;
     } while (s->session_id == 0 || s->session_id == ~0ULL || !ctx.server.sessions.reserve(s->session_id, ctx.host));
     if (conn.dialect == Dialect::smb3_1_1) s->preauth_hash = conn.preauth_hash;

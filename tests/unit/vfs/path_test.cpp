@@ -71,9 +71,17 @@ TEST(SmbPath, Accessors) {
 }
 
 TEST(SmbPath, RejectsDotComponents) {
-  for (const char* s : {".", "..", "\\..", "a\\..", "..\\a", "a\\.\\b", "a/../b", "..\\..\\etc\\passwd",
-                        "a\\..\\", "./a"})
-    expect_invalid(s);
+  for (const char* s : {".", "a\\.\\b", "./a", "a\\."}) expect_invalid(s);
+}
+
+TEST(SmbPath, ResolvesDotDotAndNeverClimbsAboveTheRoot) {
+  // As Windows' server: ".." takes the component before it; above the root is a syntax error.
+  EXPECT_EQ(comps("a/../b"), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(comps("a\\b\\..\\c"), (std::vector<std::string>{"a", "c"}));
+  EXPECT_TRUE(SmbPath::parse("a\\..")->components().empty());
+  EXPECT_TRUE(SmbPath::parse("a\\..\\")->components().empty());
+  for (const char* s : {"..", "\\..", "..\\a", "..\\..\\etc\\passwd", "a\\..\\..", "a\\..\\..\\x", "..\\..\\.."})
+    EXPECT_EQ(SmbPath::parse(s).status(), NtStatus::object_path_syntax_bad) << s;
 }
 
 TEST(SmbPath, DoubledSeparatorsCountAsOne) {
