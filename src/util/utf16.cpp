@@ -18,15 +18,15 @@ std::optional<std::string> utf16le_to_utf8(std::span<const std::uint8_t> in) {
   out.reserve(in.size() / 2);
   for (std::size_t i = 0; i < in.size(); i += 2) {
     char32_t u = static_cast<char32_t>(in[i] | (in[i + 1] << 8));
-    if (u >= 0xD800 && u <= 0xDBFF) {
-      if (in.size() - i < 4) return std::nullopt;
+    if (u >= 0xD800 && u <= 0xDBFF && in.size() - i >= 4) {
       const char32_t lo = static_cast<char32_t>(in[i + 2] | (in[i + 3] << 8));
-      if (lo < 0xDC00 || lo > 0xDFFF) return std::nullopt;
-      u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-      i += 2;
-    } else if (u >= 0xDC00 && u <= 0xDFFF) {
-      return std::nullopt;
+      if (lo >= 0xDC00 && lo <= 0xDFFF) {
+        u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+        i += 2;
+      }
     }
+    // A surrogate without its partner stays as it is, in its three-byte form (utf8::decode):
+    // Windows stores such names, and they come back unchanged.
     utf8::append(u, out);
   }
   return out;

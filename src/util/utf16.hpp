@@ -1,5 +1,6 @@
-// UTF-16LE (the wire) <-> UTF-8 (everything inside). Strict: lone surrogates and odd byte counts
-// are rejected, as are invalid UTF-8 sequences.
+// UTF-16LE (the wire) <-> UTF-8 (everything inside). Odd byte counts and invalid UTF-8 are
+// rejected; a lone surrogate is kept, in the three-byte form utf8::decode() describes, so that
+// every UTF-16 name has one UTF-8 spelling and comes back as it was.
 #pragma once
 
 #include <cstdint>

@@ -8,7 +8,13 @@
 namespace smbsrv::utf8 {
 
 /// Decodes the code point at s[i] and advances i past it; false (i unchanged) on a malformed,
-/// overlong or truncated sequence, a surrogate or a value above U+10FFFF.
+/// overlong or truncated sequence or a value above U+10FFFF.
+///
+/// A lone UTF-16 surrogate (U+D800..U+DFFF) is accepted in its three-byte form: Windows names
+/// are UTF-16 strings that may hold one, and such a name must survive the trip through UTF-8
+/// (the "WTF-8" convention). A high surrogate followed by a low one is refused: that pair is a
+/// supplementary character, which has exactly one encoding (four bytes), so every UTF-16 name
+/// has exactly one UTF-8 spelling.
 inline bool decode(std::string_view s, std::size_t& i, char32_t& cp) noexcept {
   const auto b0 = static_cast<unsigned char>(s[i]);
   std::size_t n = 0;
@@ -23,12 +29,21 @@ inline bool decode(std::string_view s, std::size_t& i, char32_t& cp) noexcept {
     if ((b & 0xC0) != 0x80) return false;
     cp = (cp << 6) | (b & 0x3Fu);
   }
-  // Reject overlong forms, surrogates and out-of-range values.
+  // Reject overlong forms and out-of-range values.
   static constexpr char32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+  if (cp < kMin[n] || cp > 0x10FFFF) return false;
+  if (cp >= 0xD800 && cp <= 0xDBFF && s.size() - i >= n + 3) {
+    // A high surrogate spelled out before a low one (ED A0..AF xx ED B0..BF xx): not canonical.
+    const auto b0n = static_cast<unsigned char>(s[i + n]);
+    const auto b1n = static_cast<unsigned char>(s[i + n + 1]);
+    if (b0n == 0xED && b1n >= 0xB0 && b1n <= 0xBF) return false;
+  }
   i += n;
   return true;
 }
+
+/// Whether `cp` is a UTF-16 surrogate code unit (only ever alone, see decode()).
+constexpr bool is_surrogate(char32_t cp) noexcept { return cp >= 0xD800 && cp <= 0xDFFF; }
 
 /// Writes the encoding of cp (at most U+10FFFF) to out; returns its length (1 to 4).
 inline std::size_t encode(char32_t cp, char (&out)[4]) noexcept {

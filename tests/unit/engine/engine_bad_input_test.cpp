@@ -419,6 +419,40 @@ class EnginePathEscape : public ::testing::Test {
   std::unique_ptr<EngineClient> c_;
 };
 
+// Names with a lone UTF-16 surrogate are stored as sent and listed back unchanged, as Windows and
+// Samba keep them; a proper pair is the one supplementary character it stands for.
+TEST_F(EnginePathEscape, LoneSurrogateNamesAreStoredLosslessly) {
+  const auto raw = [](std::initializer_list<char16_t> units) {
+    Vec b;
+    for (char16_t u : units) {
+      b.push_back(static_cast<std::uint8_t>(u & 0xFF));
+      b.push_back(static_cast<std::uint8_t>(u >> 8));
+    }
+    return b;
+  };
+  for (const auto& name : {raw({0xD800}), raw({0xDC00}), raw({'a', 0xDBFF}), raw({0xD800, 0xDC00})}) {
+    auto r = c_->one({Command::create, EngineClient::create_body_raw(name, access::kFullAccess, kShareAll, 2 /*create*/, 0)});
+    ASSERT_EQ(r.status(), NtStatus::success);
+    ASSERT_EQ(c_->close({r.u64(64), r.u64(72)}).status(), NtStatus::success);
+  }
+  // Opening by the same UTF-16 name finds it again; a pair is not its lone halves.
+  auto again = c_->one({Command::create, EngineClient::create_body_raw(raw({0xD800}), access::kFullAccess, kShareAll, 2, 0)});
+  EXPECT_EQ(again.status(), NtStatus::object_name_collision);
+  const auto on_disk = listing(base_ / "share");
+  EXPECT_TRUE(on_disk.count("\xED\xA0\x80"));
+  EXPECT_TRUE(on_disk.count("\xED\xB0\x80"));
+  EXPECT_TRUE(on_disk.count("a\xED\xAF\xBF"));
+  EXPECT_TRUE(on_disk.count("\xF0\x90\x80\x80"));
+  auto d = c_->create("", access::kGenericRead, kShareAll, kOpen, 1 /*directory*/);
+  ASSERT_EQ(d.status, NtStatus::success);
+  auto q = c_->query_directory(d.fid, "*");
+  ASSERT_EQ(q.status(), NtStatus::success);
+  const auto names = EngineClient::dir_names(q);
+  for (const char* n : {"\xED\xA0\x80", "\xED\xB0\x80", "a\xED\xAF\xBF", "\xF0\x90\x80\x80"})
+    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
+  EXPECT_EQ(c_->close(d.fid).status(), NtStatus::success);
+}
+
 TEST_F(EnginePathEscape, DotDotNeverLeavesTheShare) {
   EXPECT_EQ(try_name("..\\outside\\x"), NtStatus::object_path_syntax_bad);
   EXPECT_EQ(try_name("..\\outside\\secret", kOpen), NtStatus::object_path_syntax_bad);
@@ -500,10 +534,7 @@ TEST_F(EnginePathEscape, EmbeddedNulIsObjectNameInvalid) {
   trailing.insert(trailing.end(), {0, 0});  // a trailing NUL
   r = c_->one({Command::create, EngineClient::create_body_raw(trailing, access::kFullAccess, kShareAll, kOpenIf, 0)});
   EXPECT_EQ(r.status(), NtStatus::object_name_invalid);
-  // An unpaired surrogate and an odd NameLength.
-  Vec surrogate = {'a', 0, 0x00, 0xD8, 'b', 0};
-  r = c_->one({Command::create, EngineClient::create_body_raw(surrogate, access::kFullAccess, kShareAll, kOpenIf, 0)});
-  EXPECT_EQ(r.status(), NtStatus::object_name_invalid);
+  // An odd NameLength (an unpaired surrogate is a valid name: LoneSurrogateNamesAreStoredLosslessly).
   Vec odd = {'a', 0, 'b'};
   r = c_->one({Command::create, EngineClient::create_body_raw(odd, access::kFullAccess, kShareAll, kOpenIf, 0)});
   EXPECT_EQ(r.status(), NtStatus::object_name_invalid);

@@ -104,7 +104,7 @@ TEST(Ndr, StringChecksOffsetCountsAndTerminator) {
   EXPECT_EQ(decode("03000000 00000000 03000000 0000 0000 0000"), "");
   EXPECT_FALSE(decode("00000000 00000000 00000000"));                 // not even the NUL
   EXPECT_FALSE(decode("ffffffff 00000000 ffffffff 6100"));            // count beyond the bytes
-  EXPECT_FALSE(decode("02000000 00000000 02000000 00d8 0000"));       // lone surrogate
+  EXPECT_EQ(decode("02000000 00000000 02000000 00d8 0000"), "\xED\xA0\x80");  // lone surrogate, kept
 }
 
 // RPC_UNICODE_STRING "ab" in a parameter: Length 4, MaximumLength 4, referent id, then deferred

@@ -122,8 +122,11 @@ TEST(SmbPath, RejectsForbiddenCharacters) {
 }
 
 TEST(SmbPath, RejectsInvalidUtf8) {
-  for (const char* s : {"\xFF", "a\xC3", "\xC0\xAF", "\xED\xA0\x80", "\x80", "ok\\\xE6\x97", "\xF4\x90\x80\x80"})
+  // A CESU-style pair ("\xED\xA0\x80\xED\xB0\x80") would be a second spelling of U+10000.
+  for (const char* s : {"\xFF", "a\xC3", "\xC0\xAF", "\xED\xA0\x80\xED\xB0\x80", "\x80", "ok\\\xE6\x97", "\xF4\x90\x80\x80"})
     expect_invalid(s);
+  // A lone surrogate in its three-byte form is a name Windows allows (util/utf8.hpp).
+  EXPECT_TRUE(SmbPath::parse("\xED\xA0\x80"));
 }
 
 TEST(SmbPath, LengthLimits) {
