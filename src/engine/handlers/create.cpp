@@ -11,6 +11,7 @@
 #include "engine/handlers/durable.hpp"
 #include "engine/handlers/descriptor.hpp"
 #include "engine/sd_policy.hpp"
+#include "engine/short_names.hpp"
 #include "engine/notify.hpp"
 #include "engine/stream_name.hpp"
 #include "log.hpp"
@@ -370,6 +371,15 @@ void run_create_once(CreateWork& w) {
 /// The blocking part. A second attempt finds the name free; a third is not expected (another
 /// client would have to recreate and orphan the file meanwhile) and fails as a delete pending.
 void run_create(CreateWork& w) {
+  // A share with short names opens a file by its short name too (engine/short_names.hpp).
+  if (w.tree->share->short_names) {
+    auto resolved = resolve_short_names(*w.tree->share->vfs, w.path);
+    if (!resolved) {
+      w.status = resolved.status();
+      return;
+    }
+    w.path = std::move(*resolved);
+  }
   for (int attempt = 0; attempt < 3; ++attempt) {
     w.again = false;
     run_create_once(w);
