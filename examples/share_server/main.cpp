@@ -1,7 +1,7 @@
 // smbsrv-share: serves directories over SMB2/3.
 //
 // Usage: smbsrv-share [--config FILE] [--listen ADDR:PORT]
-//                     [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:nostreams][:acls][:abe][:timemachine][:sidestreams][:comment=TEXT]]...
+//                     [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:nostreams][:acls][:abe][:timemachine][:sidestreams][:shortnames][:comment=TEXT]]...
 //                     [--user NAME:PASSWORD]... [--min-dialect V] [--max-dialect V]
 //                     [--signing required|enabled] [--encrypt] [--guest] [--log-level LEVEL]
 //                     [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]
@@ -52,13 +52,15 @@ std::optional<unsigned long> parse_count(const std::string& v) {
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: smbsrv-share [--config FILE] [--listen ADDR:PORT]\n"
-               "                    [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:nostreams][:acls][:abe][:timemachine][:sidestreams][:comment=TEXT]]...\n"
+               "                    [--share NAME=PATH[:ro][:encrypt][:anynames][:hidden][:memory][:nostreams][:acls][:abe][:timemachine][:sidestreams][:shortnames][:comment=TEXT]]...\n"
                "                    [--user NAME:PASSWORD]... [--min-dialect 2.0.2|2.1|3.0|3.0.2|3.1.1]\n"
                "                    [--max-dialect V] [--signing required|enabled] [--encrypt] [--guest]\n"
                "                    [--log-level trace|debug|info|warn|error]\n"
                "                    [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]\n"
                "                    [--workers N] [--io-threads N] [--server-name NAME] [--workgroup NAME]\n"
                "                    [--machine-sid S-1-5-21-A-B-C] [--state-dir DIR] [--announce]\n"
+               "share flag :shortnames gives long names 8.3 short names (listed, and openable by them);\n"
+               "without it a share has none, as current Windows volumes\n"
                "example: smbsrv-share --listen 127.0.0.1:4445 --share docs=/srv/docs --user alice:secret\n");
   std::exit(code);
 }
@@ -285,12 +287,13 @@ int main(int argc, char** argv) {
     // (Share::access_based_enumeration). ":timemachine" offers the share to macOS as a Time
     // Machine destination (Share::time_machine). ":sidestreams" keeps named streams as files in
     // the hidden directory .smbsrv-streams (any size) instead of xattrs (LocalVfsOptions::streams).
-    bool tm = false, side_streams = false;
+    // ":shortnames" gives long names 8.3 short names, listed and openable (Share::short_names).
+    bool tm = false, side_streams = false, short_names = false;
     bool ro = false, enc = false, any_names = false, hidden = false, memory = false, no_streams = false, acls = false,
          abe = false;
     for (bool more = true; more;) {
       more = false;
-      for (const char* flag : {":ro", ":rw", ":encrypt", ":anynames", ":hidden", ":memory", ":nostreams", ":acls", ":abe", ":timemachine", ":sidestreams"}) {
+      for (const char* flag : {":ro", ":rw", ":encrypt", ":anynames", ":hidden", ":memory", ":nostreams", ":acls", ":abe", ":timemachine", ":sidestreams", ":shortnames"}) {
         const std::string f = flag;
         if (path.size() > f.size() && path.compare(path.size() - f.size(), f.size(), f) == 0) {
           path.resize(path.size() - f.size());
@@ -304,6 +307,7 @@ int main(int argc, char** argv) {
           if (f == ":abe") abe = true;
           if (f == ":timemachine") tm = true;
           if (f == ":sidestreams") side_streams = true;
+          if (f == ":shortnames") short_names = true;
           more = true;
         }
       }
@@ -325,6 +329,7 @@ int main(int argc, char** argv) {
       share.acl_mode = acls ? smbsrv::Share::AclMode::nt : smbsrv::Share::AclMode::none;
       share.access_based_enumeration = abe;
       share.time_machine = tm;
+      share.short_names = short_names;
       server.add_share(std::move(share));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "smbsrv-share: share %s: %s\n", name.c_str(), e.what());

@@ -76,6 +76,11 @@ struct Share {
   /// FULL_SYNC volume capability (a FLUSH is an fsync here, which is what F_FULLFSYNC asks for).
   /// Time Machine also needs durable handles and leases, which the server grants.
   bool time_machine = false;
+  /// 8.3 short names (MS-FSCC 2.1.5.2.1), as on an NTFS volume with short-name generation on:
+  /// the Both/IdBoth directory listings report each long name's generated short name, and a
+  /// CREATE may name a file by it. Off, as on current Windows volumes: listings report none.
+  /// FileAlternateNameInformation answers the same either way.
+  bool short_names = false;
 };
 
 struct ServerConfig {

@@ -84,8 +84,8 @@ std::string normalized_name(const OpenContext& open) { return full_name(open).su
 // name made from it alone, in the form NTFS uses once "~1".."~4" are taken: two characters of
 // the base, four hex digits of a hash of the whole name (case-folded, so every case of a name
 // gets the same one), "~1", and up to three characters of the last extension. Being a function
-// of the name, it needs no per-directory state; two names may share one (one in 65536), and
-// opening a file by its short name is not supported.
+// of the name, it needs no per-directory state and stays the same for an entry across listings
+// and restarts; two names may share one (one in 65536). Opening by it: engine/short_names.hpp.
 namespace {
 
 bool short_name_char(unsigned char c) {
@@ -115,7 +115,7 @@ std::optional<std::string> as_8dot3(std::string_view last) {
 
 }  // namespace
 
-std::optional<std::string> short_name_of(std::string_view last) {
+std::optional<std::string> make_short_name(std::string_view last) {
   if (last.empty() || last == "." || last == "..") return std::nullopt;
   if (auto same = as_8dot3(last)) return same;
   std::uint32_t h = 2166136261u;  // FNV-1a over the case-folded UTF-8 bytes
@@ -208,6 +208,8 @@ std::vector<char32_t> code_points(std::string_view s) {
 }
 
 }  // namespace
+
+std::optional<std::string> short_name_of(std::string_view name) { return make_short_name(name); }
 
 std::uint32_t attributes_of(const FileInfo& info) {
   // A backend that stores attributes reports them as they are, NORMAL when there are none (see
@@ -465,7 +467,7 @@ bool is_directory_class(std::uint8_t info_class) { return dir_fixed_size(info_cl
 
 bool append_dir_entry(std::uint8_t info_class, const DirEntry& entry, std::uint32_t file_index,
                       std::vector<std::uint8_t>& out, std::size_t& prev_entry_offset,
-                      std::size_t max_size) {
+                      std::size_t max_size, bool short_names) {
   const std::size_t fixed = dir_fixed_size(info_class);
   if (fixed == 0) return false;
   const std::vector<std::uint8_t> name = to_utf16le(entry.name);
@@ -493,10 +495,10 @@ bool append_dir_entry(std::uint8_t info_class, const DirEntry& entry, std::uint3
     switch (info_class) {
       case kFileBothDirectoryInformation:
       case kFileIdBothDirectoryInformation: {
-        // ShortName: the entry's generated short name; none for a name that is a valid 8.3 name
-        // in any case (NTFS lists none for those).
+        // ShortName: the entry's generated short name where the share has them; none for a
+        // name that is a valid 8.3 name in any case (NTFS lists none for those).
         std::vector<std::uint8_t> sn;
-        if (!as_8dot3(entry.name))
+        if (short_names && !as_8dot3(entry.name))
           if (auto s8 = short_name_of(entry.name)) sn = to_utf16le(*s8);
         w.u8(static_cast<std::uint8_t>(sn.size()));  // ShortNameLength (at most 12 characters: 24)
         w.u8(0);                                     // Reserved1

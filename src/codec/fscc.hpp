@@ -84,14 +84,20 @@ struct LinkEntry {
 std::vector<std::uint8_t> encode_links_information(std::span<const LinkEntry> links, std::size_t max_size,
                                                    bool& overflow);
 
+/// The 8.3 short name of one name component (MS-FSCC 2.1.5.2.1; how it is made: fscc.cpp):
+/// the name itself in upper case when it is a valid 8.3 name, else a generated one, a function
+/// of the name alone. nullopt for "", "." and "..".
+std::optional<std::string> short_name_of(std::string_view name);
+
 /// True for the directory classes QUERY_DIRECTORY supports (1, 2, 3, 12, 37, 38).
 bool is_directory_class(std::uint8_t info_class);
 /// Appends one directory entry of the class to `out`, aligned to 8 bytes from the buffer start,
 /// and patches the previous entry's NextEntryOffset (prev_entry_offset, or npos for the first).
-/// Returns false (and leaves `out` unchanged) if it would exceed `max_size`.
+/// Returns false (and leaves `out` unchanged) if it would exceed `max_size`. `short_names`
+/// (Share::short_names): the Both/IdBoth classes carry the entry's generated short name.
 bool append_dir_entry(std::uint8_t info_class, const DirEntry& entry, std::uint32_t file_index,
                       std::vector<std::uint8_t>& out, std::size_t& prev_entry_offset,
-                      std::size_t max_size);
+                      std::size_t max_size, bool short_names = false);
 
 /// Windows wildcard matching of `name` against `pattern` (MS-FSA 2.1.4.4): '*', '?', and the DOS
 /// forms '<' (DOS_STAR), '>' (DOS_QM), '"' (DOS_DOT). Case-insensitive unless told otherwise.

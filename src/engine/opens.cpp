@@ -3,6 +3,7 @@
 #include "engine/async.hpp"
 #include "engine/notify.hpp"
 #include "engine/request.hpp"
+#include "engine/short_names.hpp"
 #include "log.hpp"
 
 namespace smbsrv::engine {
@@ -83,8 +84,10 @@ void remove_closed(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::Closed& closed) {
   } else if (vfs) {
     if (auto r = vfs->remove(closed.path); !r)
       SMBSRV_LOG_DEBUG("delete on close of '{}' failed: {}", closed.path.to_string(), to_string(r.status()));
-    else  // reported when the name is really gone, not when the deletion was asked for
+    else {  // reported when the name is really gone, not when the deletion was asked for
       report_name(nt, vfs, closed.path, codec::kActionRemoved, closed.is_directory);
+      tunnel_removed_name(*vfs, closed.path);  // consulted on shares with short names only
+    }
   }
   nt.removed(closed.file);
 }

@@ -157,7 +157,7 @@ void run_listing(Listing& s) {
       continue;
     }
     if (!fscc::append_dir_entry(q.file_information_class, e, static_cast<std::uint32_t>(h.enum_pos), s.out, prev,
-                                q.output_buffer_length)) {
+                                q.output_buffer_length, s.open->tree->share->short_names)) {
       if (count == 0) {  // 3.3.5.18: not even one entry fits
         s.status = NtStatus::info_length_mismatch;
         return;

@@ -786,9 +786,14 @@ TEST(FsccDir, BothClassesListTheGeneratedShortName) {
   for (const auto cls : {kFileBothDirectoryInformation, kFileIdBothDirectoryInformation}) {
     std::vector<std::uint8_t> out;
     std::size_t prev = std::string::npos;
-    ASSERT_TRUE(append_dir_entry(cls, entry("torture_search.txt"), 0, out, prev, 65536));
+    ASSERT_TRUE(append_dir_entry(cls, entry("torture_search.txt"), 0, out, prev, 65536, true));
     ASSERT_EQ(out[68], sn.size() * 2);  // ShortNameLength
     EXPECT_EQ(name_at(out, 70, out[68]), sn) << int{cls};
+    // A share without short names (Share::short_names off, the default) lists none.
+    std::vector<std::uint8_t> off;
+    std::size_t prev_off = std::string::npos;
+    ASSERT_TRUE(append_dir_entry(cls, entry("torture_search.txt"), 0, off, prev_off, 65536));
+    EXPECT_EQ(off[68], 0u) << int{cls};
   }
 }
 

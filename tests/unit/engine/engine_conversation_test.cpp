@@ -649,6 +649,24 @@ TEST(EngineShareModeTest, DeleteOnCloseWithoutDeleteAccessIsAccessDenied) {
   EXPECT_EQ(c.create("x", kRead | kWrite, kShareAll, kCreate, kDeleteOnCloseOpt).status, NtStatus::access_denied);
 }
 
+// smbtorture smb2.create.gentest: a DesiredAccess of nothing is ACCESS_DENIED with a
+// disposition that may create or overwrite; SYNCHRONIZE alone opens (smb2.getinfo.getinfo_access).
+// ENCRYPTED on a CREATE that may make a file is ACCESS_DENIED (no EFS).
+TEST(EngineShareModeTest, EmptyDesiredAccessAndEncryptedAttribute) {
+  auto st = make_test_state();
+  EngineClient c(st);
+  c.connect({0x0311});
+  EXPECT_EQ(c.create("x", 0, kShareAll, kOpenIf).status, NtStatus::access_denied);
+  EXPECT_EQ(c.create("x", 0, kShareAll, 5 /*overwrite_if*/).status, NtStatus::access_denied);
+  EXPECT_EQ(c.create("x", access::kFullAccess, kShareAll, kCreate, 0, 0x4000).status, NtStatus::access_denied);
+  auto a = c.create("x", 0x00100000, kShareAll, kOpenIf);  // SYNCHRONIZE
+  ASSERT_EQ(a.status, NtStatus::success);
+  EXPECT_EQ(c.close(a.fid).status(), NtStatus::success);
+  auto b = c.create("x", 0x00100000, kShareAll, kOpen);
+  ASSERT_EQ(b.status, NtStatus::success);
+  EXPECT_EQ(c.close(b.fid).status(), NtStatus::success);
+}
+
 TEST(EngineShareModeTest, DispositionOnNonEmptyDirectoryIsDirectoryNotEmpty) {
   auto st = make_test_state();
   EngineClient c(st);
