@@ -69,7 +69,8 @@ std::optional<std::string> NtCore::check_invariants() const {
       for (auto s = files_.upper_bound(FileKey{key.vfs, key.id, {}});
            s != files_.end() && s->first.vfs == key.vfs && s->first.id == key.id; ++s)
         streams_open = streams_open || !s->second->opens.empty();
-    if (f.opens.empty() && f.waiters.empty() && !f.removing && !streams_open) return "unused file object " + name;
+    if (f.opens.empty() && f.waiters.empty() && f.resumed.empty() && !f.removing && !streams_open)
+      return "unused file object " + name;
     std::set<const Open*> seen;
     for (const Open* o : f.opens) {
       if (o->closed) return "closed open still listed on " + name;

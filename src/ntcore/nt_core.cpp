@@ -76,11 +76,41 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
     return req.wait_token && w.token == *req.wait_token && w.who == req.owner.lock().get();
   });
   const bool resumed = retry != f.resumed.end();
+  // Woken waiters of one owner retry in the order they waited: one whose turn has not come (a
+  // waiter of the same owner woken with it, queued before it, has not retried yet: their jobs
+  // race on the workers) waits again until that one has (smbtorture
+  // smb2.replay.dhv2-pending1n-vs-violation-lease-close-windows: the first CREATE gets the file,
+  // the one after it the sharing violation). The owner retries or cancels each wait it is woken
+  // from, so none is held back for good.
+  const auto held_back = [&] {
+    return std::any_of(f.resumed.begin(), retry, [&](const Waiter& w) { return w.who == retry->who; });
+  };
+  if (resumed && req.wait_token && held_back()) {
+    f.resumed.erase(retry);
+    auto r = wait();
+    r.waits_unopened = true;
+    return r;
+  }
   if (resumed) f.resumed.erase(retry);
+  // Whatever this retry comes to, the waiters it held back may go on now.
+  struct WakeNext {
+    NtCore& core;
+    const FileKey& key;
+    Outbox& out;
+    bool on;
+    ~WakeNext() {
+      if (!on) return;
+      if (auto it = core.files_.find(key); it != core.files_.end()) core.collect_ready_locked(*it->second, out);
+    }
+  } wake_next{*this, req.file, out, resumed};
   // The last open of a file pending deletion closed and its removal is under way (another
   // connection's close job): as on Windows, where the create waits on the file's lock while the
   // last handle's cleanup deletes it, the open waits and then finds the name free.
-  if (f.removing && req.wait_token) return wait();
+  if (f.removing && req.wait_token) {
+    auto r = wait();
+    r.waits_unopened = true;
+    return r;
+  }
   if (f.delete_pending || f.removing) return give_up(NtStatus::delete_pending);
   // A named stream of a file pending deletion goes with it (smbtorture smb2.streams.delete).
   if (!req.file.stream.empty())
@@ -126,7 +156,11 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
     // open is retried once those breaks are over (or fails at once when it may not wait).
     if (leasing) {
       if (key_elsewhere()) return give_up(NtStatus::invalid_parameter);
-      if (break_for_open_locked(f, req, BreakCause::sharing, out, true, !resumed) && req.wait_token) return wait();
+      if (break_for_open_locked(f, req, BreakCause::sharing, out, true, !resumed) && req.wait_token) {
+        auto r = wait();
+        r.waits_unopened = true;
+        return r;
+      }
     }
     return give_up(NtStatus::sharing_violation);
   }
@@ -255,7 +289,8 @@ void NtCore::erase_if_unused_locked(const FileKey& key) {
   if (it == files_.end()) return;
   const File& f = *it->second;
   if (f.delete_pending && key.stream.empty() && stream_opens_locked(key)) return;  // see close_locked()
-  if (f.opens.empty() && f.waiters.empty() && !f.removing) files_.erase(it);
+  // Woken waiters that have not retried yet keep it too: they retry in order (open()).
+  if (f.opens.empty() && f.waiters.empty() && f.resumed.empty() && !f.removing) files_.erase(it);
 }
 
 SmbPath NtCore::path(const OpenRef& open) const {
@@ -366,9 +401,11 @@ void NtCore::cancel_wait(const Owner* owner, std::uint64_t token) {
   for (auto it = files_.begin(); it != files_.end();) {
     File& f = *it->second;
     std::erase_if(f.waiters, [&](const Waiter& w) { return w.who == owner && w.token == token; });
-    std::erase_if(f.resumed, [&](const Waiter& w) { return w.who == owner && w.token == token; });
+    // A woken waiter that will not retry no longer holds back those woken after it.
+    if (std::erase_if(f.resumed, [&](const Waiter& w) { return w.who == owner && w.token == token; }))
+      collect_ready_locked(f, out);
     std::erase_if(f.lock_waiters, [&](const LockWaiter& w) { return w.who == owner && w.token == token; });
-    if (f.opens.empty() && f.waiters.empty() && !f.removing) it = files_.erase(it);
+    if (f.opens.empty() && f.waiters.empty() && f.resumed.empty() && !f.removing) it = files_.erase(it);
     else ++it;
   }
 }
