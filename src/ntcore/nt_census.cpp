@@ -69,8 +69,7 @@ std::optional<std::string> NtCore::check_invariants() const {
       for (auto s = files_.upper_bound(FileKey{key.vfs, key.id, {}});
            s != files_.end() && s->first.vfs == key.vfs && s->first.id == key.id; ++s)
         streams_open = streams_open || !s->second->opens.empty();
-    if (f.opens.empty() && f.waiters.empty() && f.resumed.empty() && !f.removing && !streams_open)
-      return "unused file object " + name;
+    if (f.opens.empty() && f.waiters.empty() && !f.removing && !streams_open) return "unused file object " + name;
     std::set<const Open*> seen;
     for (const Open* o : f.opens) {
       if (o->closed) return "closed open still listed on " + name;
@@ -114,8 +113,9 @@ std::optional<std::string> NtCore::check_invariants() const {
         if (other->lease.get() != l && (other->access & kBreakingAccess))
           return "write caching beside another data open on " + name;
     }
-    // A wait is registered only while a break it waits for is under way (or the file is going).
-    if (!f.waiters.empty() && !f.removing) {
+    // A wait is registered only while a break it waits for is under way (or the file is going,
+    // or woken waiters of the same owner have yet to retry before it: NtCore::open).
+    if (!f.waiters.empty() && !f.removing && f.resumed.empty()) {
       bool breaking = false;
       for (const Open* o : f.opens)
         if (o->lease && o->lease->breaking) breaking = true;

@@ -289,8 +289,7 @@ void NtCore::erase_if_unused_locked(const FileKey& key) {
   if (it == files_.end()) return;
   const File& f = *it->second;
   if (f.delete_pending && key.stream.empty() && stream_opens_locked(key)) return;  // see close_locked()
-  // Woken waiters that have not retried yet keep it too: they retry in order (open()).
-  if (f.opens.empty() && f.waiters.empty() && f.resumed.empty() && !f.removing) files_.erase(it);
+  if (f.opens.empty() && f.waiters.empty() && !f.removing) files_.erase(it);
 }
 
 SmbPath NtCore::path(const OpenRef& open) const {
@@ -405,7 +404,7 @@ void NtCore::cancel_wait(const Owner* owner, std::uint64_t token) {
     if (std::erase_if(f.resumed, [&](const Waiter& w) { return w.who == owner && w.token == token; }))
       collect_ready_locked(f, out);
     std::erase_if(f.lock_waiters, [&](const LockWaiter& w) { return w.who == owner && w.token == token; });
-    if (f.opens.empty() && f.waiters.empty() && f.resumed.empty() && !f.removing) it = files_.erase(it);
+    if (f.opens.empty() && f.waiters.empty() && !f.removing) it = files_.erase(it);
     else ++it;
   }
 }
