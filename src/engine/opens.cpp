@@ -28,6 +28,24 @@ Result<std::shared_ptr<Open>> Ctx::find_open(Request& req, const codec::FileId& 
   if (it == conn.opens.end() || it->second->file_id.persistent != fid.persistent ||
       it->second->session_id != req.session->session_id || (req.tree && it->second->tree_id != req.tree->tree_id))
     return NtStatus::file_closed;
+  if (conn.dialect >= Dialect::smb3_0) {
+    // 3.3.5.2.10: a ChannelSequence newer than the open's (by at most 0x7FFF, 16-bit) becomes
+    // the open's; an older one fails the requests that change the file. The outstanding request
+    // counts are not kept: they only order requests of a channel that failed over, and there is
+    // one channel per session here.
+    auto& open = *it->second;
+    // A request on the open ends its eligibility for a replayed CREATE (Windows: a replay after
+    // one opens anew, smbtorture smb2.replay.replay6).
+    open.replay_eligible = false;
+    const auto csn = static_cast<std::uint16_t>(req.hdr.status & 0xffff);
+    const auto ahead = static_cast<std::uint16_t>(csn - open.channel_sequence);
+    if (ahead != 0 && ahead <= 0x7fff) {
+      open.channel_sequence = csn;
+    } else if (ahead != 0 && (req.hdr.command == codec::Command::write || req.hdr.command == codec::Command::set_info ||
+                              req.hdr.command == codec::Command::ioctl)) {
+      return NtStatus::file_not_available;
+    }
+  }
   return it->second;
 }
 

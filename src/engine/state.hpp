@@ -89,6 +89,19 @@ struct Open {
   std::array<std::uint8_t, 16> create_guid{}, client_guid{};
   std::string durable_owner;
   std::uint32_t resiliency_timeout_ms = 0;  // Open.ResiliencyTimeout (FSCTL_LMR_REQUEST_RESILIENCY)
+  /// Open.IsReplayEligible (3.3.5.9.10): opened with a DH2Q, durable or not; `create_guid` names
+  /// it. A replay of that CREATE answers what the original answered (`create_reply`), with the
+  /// oplock or lease the open holds now. One record per open, fixed when it is registered.
+  bool replay_eligible = false;
+  struct CreateReply {
+    CreateAction action = CreateAction::opened;
+    FileInfo info;
+    std::optional<std::array<std::uint8_t, 16>> lease_key;  // opened with a lease
+  };
+  CreateReply create_reply;
+  /// Open.ChannelSequence (3.3.5.2.10): the newest ChannelSequence of a request on the open.
+  /// Connection's executor only.
+  std::uint16_t channel_sequence = 0;
   /// Open.LockSequenceArray (3.3.5.14): entries 1..64 of LockSequenceIndex, touched only on the
   /// connection's executor.
   struct LockSequence {
@@ -178,6 +191,10 @@ struct ConnectionState {
   /// AsyncIds a CREATE job may register with the NT core while it runs, and whether the core has
   /// woken it meanwhile (the wake can arrive before the job's finish() makes it an AsyncCommand).
   std::map<std::uint64_t, bool> core_waits_in_flight;
+  /// CREATEs with a DH2Q that wait for break acknowledgments after the NT core granted their
+  /// open (by AsyncId): their CreateGuid, so that a replay of one is refused while it waits
+  /// (3.3.5.9.10). Entries go when the CREATE finishes; stale ones (cancelled) when looked up.
+  std::map<std::uint64_t, std::array<std::uint8_t, 16>> pending_create_guids;
   /// CHANGE_NOTIFYs whose job sets up a host watch (by MessageId), and whether a CANCEL came for
   /// one meanwhile (it is not an AsyncCommand yet: its finish() answers STATUS_CANCELLED).
   std::map<std::uint64_t, bool> notify_setups_in_flight;

@@ -80,7 +80,11 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
   // The last open of a file pending deletion closed and its removal is under way (another
   // connection's close job): as on Windows, where the create waits on the file's lock while the
   // last handle's cleanup deletes it, the open waits and then finds the name free.
-  if (f.removing && req.wait_token) return wait();
+  if (f.removing && req.wait_token) {
+    auto r = wait();
+    r.waits_unopened = true;
+    return r;
+  }
   if (f.delete_pending || f.removing) return give_up(NtStatus::delete_pending);
   // A named stream of a file pending deletion goes with it (smbtorture smb2.streams.delete).
   if (!req.file.stream.empty())
@@ -126,7 +130,11 @@ NtCore::Opened NtCore::open(const OpenRequest& req) {
     // open is retried once those breaks are over (or fails at once when it may not wait).
     if (leasing) {
       if (key_elsewhere()) return give_up(NtStatus::invalid_parameter);
-      if (break_for_open_locked(f, req, BreakCause::sharing, out, true, !resumed) && req.wait_token) return wait();
+      if (break_for_open_locked(f, req, BreakCause::sharing, out, true, !resumed) && req.wait_token) {
+        auto r = wait();
+        r.waits_unopened = true;
+        return r;
+      }
     }
     return give_up(NtStatus::sharing_violation);
   }

@@ -96,6 +96,11 @@ class NtCore {
   struct Opened {
     NtStatus status = NtStatus::success;
     bool must_wait = false;
+    /// With must_wait: the open is retried from the start once the wait is over (it waits for
+    /// breaks of handle caching after a sharing violation, or for a removal), rather than going
+    /// on once breaks are acknowledged. Only the latter is an open already, which a replayed
+    /// CREATE finds (MS-SMB2 3.3.5.9.10, as Windows).
+    bool waits_unopened = false;
     OpenRef open;
     LeaseGrant grant;
     Closed remove_first;

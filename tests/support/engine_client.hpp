@@ -143,6 +143,7 @@ struct Req {
   std::uint16_t charge = 1;
   std::uint16_t credit_request = 32;
   std::uint32_t flags = 0;                  // extra flags (RELATED, ...)
+  std::uint16_t channel_sequence = 0;       // 3.x: ChannelSequence (the header's Status field)
   std::optional<std::uint64_t> message_id;  // default: next in sequence
   std::optional<std::uint64_t> session_id;  // default: the client's
   std::optional<std::uint32_t> tree_id;     // default: the client's
@@ -299,7 +300,7 @@ class EngineClient {
   /// Builds one message (header + body); assigns a MessageId when none was given.
   Vec build(const Req& r) {
     Body h;
-    h.u8(0xFE).u8('S').u8('M').u8('B').u16(64).u16(r.charge).u32(0);
+    h.u8(0xFE).u8('S').u8('M').u8('B').u16(64).u16(r.charge).u32(r.channel_sequence);
     h.u16(static_cast<std::uint16_t>(r.cmd)).u16(r.credit_request);
     h.u32(r.flags).u32(0);
     std::uint64_t mid;

@@ -48,6 +48,7 @@ struct CreateWork {
   // out
   NtStatus status = NtStatus::success;
   bool must_wait = false;
+  bool waits_unopened = false;  // with must_wait: NtCore::Opened::waits_unopened
   std::shared_ptr<Open> open;
   CreateAction action = CreateAction::opened;
   FileInfo info;
@@ -300,6 +301,7 @@ void run_create_once(CreateWork& w) {
   }
   if (granted.must_wait) {
     w.must_wait = true;  // the backend file closes here; the open runs again after the breaks
+    w.waits_unopened = granted.waits_unopened;
     return;
   }
   // Truncation waits until the share-mode check has passed (MS-FSA 2.1.5.1.2).
@@ -419,8 +421,22 @@ void finish_create(Ctx& ctx, Request& req, Response& rsp, CreateWork& w, const c
   auto s = conn.sessions.find(w.session_id);
   if (s == conn.sessions.end() || s->second->state != Session::State::valid) gone = NtStatus::user_session_deleted;
   else if (!s->second->tree_connects.count(w.tree->tree_id)) gone = NtStatus::network_name_deleted;
+  if (req.core_wait_token) conn.pending_create_guids.erase(*req.core_wait_token);
+  // A retry that failed before it reached the NT core must not hold back the waiters woken after
+  // it (they retry in order, NtCore::open).
+  if (req.resumed && req.core_wait_token && !w.must_wait) ctx.nt.cancel_wait(ctx.owner_id, *req.core_wait_token);
   if (w.must_wait) {
-    if (gone == NtStatus::success) return rsp.go_async(*req.core_wait_token, true);
+    if (gone == NtStatus::success) {
+      // The open is granted and waits for break acknowledgments: a replay of it is refused
+      // meanwhile (replay_durable).
+      if (durable.request_v2 && !w.waits_unopened) {
+        auto& pending = conn.pending_create_guids;
+        if (pending.size() > conn.async_commands.size())  // some were cancelled: no longer waiting
+          std::erase_if(pending, [&](const auto& e) { return !conn.async_commands.count(e.first); });
+        pending[*req.core_wait_token] = durable.request_v2->create_guid;
+      }
+      return rsp.go_async(*req.core_wait_token, true);
+    }
     ctx.nt.cancel_wait(ctx.owner_id, *req.core_wait_token);
     return rsp.fail(gone);
   }
@@ -441,11 +457,20 @@ void finish_create(Ctx& ctx, Request& req, Response& rsp, CreateWork& w, const c
   }
   std::vector<codec::OwnedCreateContext> contexts;
   grant_durable(ctx, req, *w.open, durable, w.grant, contexts);
+  // 3.3.5.9: Open.ChannelSequence starts as the CREATE's (3.x; the header's Status field).
+  if (conn.dialect >= Dialect::smb3_0) w.open->channel_sequence = static_cast<std::uint16_t>(req.hdr.status & 0xffff);
   conn.opens[w.volatile_id] = w.open;
   ++per_session;
-  if (w.open->is_durable) {
-    ++conn.durable_per_session[w.session_id];
-    if (w.open->durable_v2) ctx.server.durable.remember(conn.client_guid, w.open->create_guid, w.open);
+  if (w.open->is_durable) ++conn.durable_per_session[w.session_id];
+  if (durable.request_v2) {
+    // 3.3.5.9.10: every DH2Q open may be replayed, durable or not; the replay answers as this.
+    auto& o = *w.open;
+    o.replay_eligible = true;
+    o.create_guid = durable.request_v2->create_guid;
+    o.create_reply.action = w.action;
+    o.create_reply.info = w.info;
+    if (w.grant.lease && lease) o.create_reply.lease_key = lease->key;
+    ctx.server.durable.remember(conn.client_guid, o.create_guid, w.open);
   }
   // Create contexts: AAPL, MxAc and QFid are answered here, leases and durable handles above.
   for (const auto& ctxt : c.create_contexts)

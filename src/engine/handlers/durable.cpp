@@ -3,6 +3,8 @@
 // server's DurableOpens keeps its backend file until it is reconnected or scavenged.
 #include "engine/handlers/durable.hpp"
 
+#include <algorithm>
+
 #include "codec/fscc.hpp"
 #include "engine/dispatch.hpp"
 #include "log.hpp"
@@ -167,8 +169,11 @@ void reconnect_durable(Ctx& ctx, Request& req, Response& rsp, const codec::Creat
   o->durable_owner = old->durable_owner;
   o->resiliency_timeout_ms = old->resiliency_timeout_ms;
   o->lock_sequences = old->lock_sequences;
+  o->replay_eligible = old->replay_eligible;
+  o->create_reply = old->create_reply;
+  o->channel_sequence = old->channel_sequence;
   ctx.register_open(o);
-  if (o->durable_v2) ctx.server.durable.remember(o->client_guid, o->create_guid, o);
+  if (o->replay_eligible) ctx.server.durable.remember(o->client_guid, o->create_guid, o);
   SMBSRV_LOG_DEBUG("{}: durable open {:#x} reconnected", ctx.peer, fid.persistent);
   rsp.file_id_out = o->file_id;
   // No durable response context on a reconnect (smbtorture smb2.durable-v2-open.reopen2).
@@ -177,20 +182,70 @@ void reconnect_durable(Ctx& ctx, Request& req, Response& rsp, const codec::Creat
 }
 
 bool replay_durable(Ctx& ctx, Request& req, Response& rsp, const codec::CreateRequest& c, const DurableAsk& ask) {
-  if (!ask.request_v2 || !(req.hdr.flags & codec::kFlagReplayOperation)) return false;
-  auto o = ctx.server.durable.by_create_guid(ctx.conn.client_guid, ask.request_v2->create_guid);
-  if (!o) return false;
-  auto it = ctx.conn.opens.find(o->file_id.volatile_);
-  if (it == ctx.conn.opens.end() || it->second != o || o->session_id != req.session->session_id) return false;
+  // A CREATE run again after a wait was checked when it came: it is no replay of an open made
+  // meanwhile (Windows: smbtorture smb2.replay.dhv2-pending1n-vs-violation-lease-close-windows).
+  if (!ask.request_v2 || req.resumed) return false;
+  auto& conn = ctx.conn;
+  const auto& guid = ask.request_v2->create_guid;
+  const bool replay = (req.hdr.flags & codec::kFlagReplayOperation) != 0;
+  // The original is still waiting for break acknowledgments with its open granted: Windows
+  // refuses the replay (smbtorture smb2.replay.dhv2-pending1*-vs-*-windows). One that waits to
+  // be retried after a sharing violation is no open yet: the replay goes on as a new CREATE.
+  for (auto it = conn.pending_create_guids.begin(); replay && it != conn.pending_create_guids.end();) {
+    if (!conn.async_commands.count(it->first)) {  // cancelled, or its connection's end began
+      it = conn.pending_create_guids.erase(it);
+      continue;
+    }
+    if (it->second == guid) {
+      rsp.fail(NtStatus::access_denied);
+      return true;
+    }
+    ++it;
+  }
+  // 3.3.5.9.10: the open this CreateGuid created on this client (Open.IsReplayEligible). Only
+  // one of this connection's: there is no multichannel, and an orphan is reconnected instead.
+  auto o = ctx.server.durable.by_create_guid(conn.client_guid, guid);
+  if (!o || !o->replay_eligible) return false;
+  auto it = conn.opens.find(o->file_id.volatile_);
+  if (it == conn.opens.end() || it->second != o || o->session_id != req.session->session_id) return false;
+  if (!replay) {
+    // 3.3.5.9.10: the CreateGuid names an open already (Windows: smbtorture smb2.replay.replay6).
+    rsp.fail(NtStatus::duplicate_objectid);
+    return true;
+  }
   NtStatus bad = NtStatus::success;
   auto lease = lease_context_of(c, bad);
+  if (bad != NtStatus::success) {
+    rsp.fail(bad);
+    return true;
+  }
+  const bool wants_lease = ctx.server.config.leases && lease && c.requested_oplock_level == codec::kOplockLease;
+  if (!wants_lease) lease.reset();
+  // The replay names the original's lease, or none when it had none (Windows: smbtorture
+  // smb2.replay.replay-dhv2-lease3, replay-dhv2-oplock-lease).
+  const auto& key = o->create_reply.lease_key;
+  if (key ? (!lease || lease->key != *key) : lease.has_value()) {
+    rsp.fail(NtStatus::access_denied);
+    return true;
+  }
+  // The answer is the original's, with the lease as it is now, or the oplock the open holds as
+  // far as the replay asks for it; the open itself stays as it is (Windows: smbtorture
+  // smb2.replay.replay-dhv2-lease1/2, replay-dhv2-oplock2).
   auto grant = ctx.nt.current_grant(o->nt);
-  rsp.file_id_out = o->file_id;
+  if (!lease) {
+    grant.lease.reset();
+    if (grant.oplock_level == nt::kOplockLease) grant.oplock_level = nt::kOplockNone;
+    if (c.requested_oplock_level != codec::kOplockLease)
+      grant.oplock_level = std::min<std::uint8_t>(grant.oplock_level, c.requested_oplock_level);
+  }
+  const bool durable = o->is_durable && (grant.oplock_level == nt::kOplockBatch ||
+                                         (grant.lease && (grant.lease->state & nt::kCacheHandle)));
   std::vector<codec::OwnedCreateContext> contexts;
-  contexts.push_back({codec::context_name(codec::kCtxDurableRequestV2),
-                      codec::encode_durable_response_v2(o->durable_timeout_ms, 0)});
-  if (lease && grant.lease) lease->version = grant.lease->version;
-  answer_existing(rsp, std::move(o), grant, lease, std::move(contexts));
+  if (durable)
+    contexts.push_back({codec::context_name(codec::kCtxDurableRequestV2),
+                        codec::encode_durable_response_v2(o->durable_timeout_ms, 0)});
+  rsp.file_id_out = o->file_id;
+  answer_create(rsp, *o, o->create_reply.info, o->create_reply.action, grant, lease, std::move(contexts));
   return true;
 }
 
