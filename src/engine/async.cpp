@@ -235,7 +235,8 @@ Output Connection::shutdown() {
   shut_down_ = dropped_ = true;
   // No answer can reach the client any more: waits end silently, every open closes but the
   // durable ones.
-  // A CREATE woken from its wait whose retry is under way leaves the core's record of it too.
+  // A CREATE woken from its wait whose retry is under way leaves the core's record of the wake
+  // too: a later owner at the same address must not be taken for it.
   for (auto& [id, a] : state_.async_commands)
     if (a.waits_in_core || a.command == codec::Command::create) server_->nt.cancel_wait(mailbox_.get(), id);
   state_.async_commands.clear();

@@ -422,9 +422,6 @@ void finish_create(Ctx& ctx, Request& req, Response& rsp, CreateWork& w, const c
   if (s == conn.sessions.end() || s->second->state != Session::State::valid) gone = NtStatus::user_session_deleted;
   else if (!s->second->tree_connects.count(w.tree->tree_id)) gone = NtStatus::network_name_deleted;
   if (req.core_wait_token) conn.pending_create_guids.erase(*req.core_wait_token);
-  // A retry that failed before it reached the NT core must not hold back the waiters woken after
-  // it (they retry in order, NtCore::open).
-  if (req.resumed && req.core_wait_token && !w.must_wait) ctx.nt.cancel_wait(ctx.owner_id, *req.core_wait_token);
   if (w.must_wait) {
     if (gone == NtStatus::success) {
       // The open is granted and waits for break acknowledgments: a replay of it is refused
