@@ -96,6 +96,9 @@ struct Response {
   bool sign_anyway = false;  // final SESSION_SETUP (3.3.5.5.3)
   bool negotiated_311 = false;
   std::shared_ptr<Session> session_for_signing;
+  /// Sign with this algorithm rather than the connection's: a refused binding request is
+  /// answered with the algorithm of the session it named (3.3.5.5).
+  std::optional<crypto::SigningAlgorithm> sign_algorithm;
   std::optional<std::uint64_t> session_id_out;
   std::optional<std::uint32_t> tree_id_out;
   std::optional<codec::FileId> file_id_out;

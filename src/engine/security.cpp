@@ -114,7 +114,7 @@ void finish_response(Ctx& ctx, Request& req, Response& rsp, std::vector<std::uin
   if (signs_response(req, rsp)) {
     auto& session = rsp.session_for_signing ? rsp.session_for_signing : req.session;
     codec::mark_signed(msg);
-    crypto::smb2_sign(conn.signing_algorithm(), session->signing_key, msg);
+    crypto::smb2_sign(rsp.sign_algorithm.value_or(conn.signing_algorithm()), session->signing_key, msg);
   } else if (rsp.status == NtStatus::user_session_deleted && (req.hdr.flags & codec::kFlagSigned) &&
              !req.was_encrypted && !req.session && !rsp.session_for_signing) {
     // A signed request for a session the server does not know: there is no key to sign the

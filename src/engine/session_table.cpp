@@ -9,14 +9,22 @@ bool SessionTable::reserve(std::uint64_t id, const std::shared_ptr<SessionHost>&
   return by_id_.try_emplace(id, Entry{host, host.get(), {}, {}}).second;
 }
 
-void SessionTable::authenticated(std::uint64_t id, const std::string& user, const std::string& domain) {
-  auto u = upcase_utf8(user);
-  auto d = upcase_utf8(domain);
+void SessionTable::authenticated(std::uint64_t id, SessionBindInfo info) {
+  info.user = upcase_utf8(info.user);
+  info.domain = upcase_utf8(info.domain);
   std::lock_guard lk(mu_);
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
-  it->second.user = std::move(u);
-  it->second.domain = std::move(d);
+  it->second.user = info.user;
+  it->second.domain = info.domain;
+  it->second.bind = std::move(info);
+}
+
+std::optional<SessionBindInfo> SessionTable::bind_info(std::uint64_t id) const {
+  std::lock_guard lk(mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return std::nullopt;
+  return it->second.bind;
 }
 
 void SessionTable::forget(std::uint64_t id, const SessionHost* host) {

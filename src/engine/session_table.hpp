@@ -7,11 +7,17 @@
 // the caller posts the teardown to it; the owner tears the session down on its own executor.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "crypto/crypto.hpp"
+#include "smbsrv/server.hpp"
 
 namespace smbsrv::engine {
 
@@ -23,13 +29,30 @@ class SessionHost {
   virtual void post_session_expired(std::uint64_t session_id) = 0;
 };
 
+/// What a binding request (MS-SMB2 3.3.5.5, SMB2_SESSION_FLAG_BINDING) on another connection
+/// is checked against: Session.Connection's dialect, signing algorithm, cipher and ClientGuid,
+/// and Session.SigningKey (3.3.5.2.4: a binding request is verified with it). A copy, taken
+/// under the table's lock: the session itself stays on its own connection's executor.
+struct SessionBindInfo {
+  Dialect dialect = Dialect::smb2_0_2;
+  crypto::SigningAlgorithm signing_algorithm = crypto::SigningAlgorithm::hmac_sha256;
+  std::optional<Cipher> cipher;
+  std::array<std::uint8_t, 16> client_guid{};
+  std::vector<std::uint8_t> signing_key;
+  std::string user, domain;  // upper-case
+};
+
 class SessionTable {
  public:
   /// Claims `id` for a new session of `host`; false when the id is taken (the caller draws again).
   bool reserve(std::uint64_t id, const std::shared_ptr<SessionHost>& host);
-  /// The session authenticated as domain\user (empty user: anonymous or guest, which no
-  /// PreviousSessionId can name: there is no identity to compare).
-  void authenticated(std::uint64_t id, const std::string& user, const std::string& domain);
+  /// The session authenticated as info.domain\info.user, with what a binding request is checked
+  /// against. Only for authenticated, non-guest, non-anonymous sessions: those have no identity a
+  /// PreviousSessionId could name, and no key a binding request could be signed with.
+  void authenticated(std::uint64_t id, SessionBindInfo info);
+  /// The binding facts of an authenticated session, or nothing (unknown, in progress, anonymous
+  /// or guest: no key a binding request could be signed with).
+  std::optional<SessionBindInfo> bind_info(std::uint64_t id) const;
   /// The session is gone (logoff, failed authentication, teardown, connection closed). Only the
   /// host that owns it may forget it.
   void forget(std::uint64_t id, const SessionHost* host);
@@ -46,6 +69,7 @@ class SessionTable {
     std::weak_ptr<SessionHost> host;
     const SessionHost* host_id = nullptr;
     std::string user, domain;  // upper-case; empty user until authenticated (or anonymous/guest)
+    std::optional<SessionBindInfo> bind;
   };
   mutable std::mutex mu_;  // a leaf: nothing else is taken while it is held
   std::map<std::uint64_t, Entry> by_id_;

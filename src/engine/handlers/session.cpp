@@ -37,6 +37,63 @@ std::vector<std::shared_ptr<Open>> replace_previous(Ctx& ctx, const Session& s, 
   return {};
 }
 
+/// 3.3.5.5 with SMB2_SESSION_FLAG_BINDING: a request to add this connection as a channel of a
+/// session set up on another connection. Multichannel is not served yet, so every binding is
+/// refused; but with the status and the signature Windows gives, which a client checks:
+/// - the session is looked up in GlobalSessionTable, not in this connection's table;
+/// - the request must be signed (else INVALID_PARAMETER) and is verified with Session.SigningKey
+///   (3.3.5.2.4), with the algorithm of the session's connection, with which the client signs;
+///   it fails with ACCESS_DENIED, unsigned, when that does not verify, so that an unverified
+///   request never obtains a signature (no signing oracle);
+/// - a verified request is refused signed with that same key and algorithm: a client that
+///   requires signing takes an unsigned refusal as ACCESS_DENIED, whatever the status.
+/// The refusals, in Windows's order (smbtorture smb2.session.bind_negative_*, which were written
+/// against Windows Server): a GMAC-signed session bound from a connection that signs otherwise,
+/// REQUEST_OUT_OF_SEQUENCE; a GMAC connection for a session that signs otherwise, NOT_SUPPORTED;
+/// a 2.x connection, REQUEST_NOT_ACCEPTED; another dialect or cipher, INVALID_PARAMETER; another
+/// client (ClientGuid, 3.3.5.5: MAY), USER_SESSION_DELETED.
+void refuse_binding(Ctx& ctx, Request& req, Response& rsp) {
+  auto& conn = ctx.conn;
+  const std::uint64_t sid = req.hdr.session_id;
+  // A session of this connection already has its channel here (signed through req.session).
+  if (conn.sessions.count(sid) != 0) return rsp.fail(NtStatus::request_not_accepted);
+  if (!(req.hdr.flags & codec::kFlagSigned)) return rsp.fail(NtStatus::invalid_parameter);
+  auto info = ctx.server.sessions.bind_info(sid);
+  if (!info || info->signing_key.empty()) return rsp.fail(NtStatus::user_session_deleted);
+  std::optional<crypto::SigningAlgorithm> alg;
+  for (auto a : {info->signing_algorithm, conn.signing_algorithm()}) {
+    if (!alg && crypto::smb2_verify(a, info->signing_key, req.msg)) alg = a;
+  }
+  if (!alg) {
+    SMBSRV_LOG_INFO("{}: binding request for session 0x{:x} with a bad signature", ctx.peer, sid);
+    rsp.no_sign = true;
+    return rsp.fail(NtStatus::access_denied);
+  }
+  auto signer = std::make_shared<Session>();
+  signer->session_id = sid;
+  signer->signing_key = info->signing_key;
+  rsp.session_for_signing = std::move(signer);
+  rsp.sign_algorithm = *alg;
+  rsp.sign_anyway = true;
+  using crypto::SigningAlgorithm;
+  const bool session_gmac = info->signing_algorithm == SigningAlgorithm::aes_gmac;
+  const bool channel_gmac = conn.signing_algorithm() == SigningAlgorithm::aes_gmac;
+  NtStatus refusal = NtStatus::request_not_accepted;  // no multichannel: a sound binding, too
+  if (session_gmac && !channel_gmac) {
+    refusal = NtStatus::request_out_of_sequence;
+  } else if (channel_gmac && !session_gmac) {
+    refusal = NtStatus::not_supported;
+  } else if (conn.dialect < Dialect::smb3_0) {
+    refusal = NtStatus::request_not_accepted;
+  } else if (conn.dialect != info->dialect || conn.cipher != info->cipher) {
+    refusal = NtStatus::invalid_parameter;
+  } else if (conn.client_guid != info->client_guid) {
+    refusal = NtStatus::user_session_deleted;
+  }
+  SMBSRV_LOG_INFO("{}: binding to session 0x{:x} refused: {}", ctx.peer, sid, to_string(refusal));
+  rsp.fail(refusal);
+}
+
 }  // namespace
 
 void session_setup(Ctx& ctx, Request& req, Response& rsp) {
@@ -44,8 +101,8 @@ void session_setup(Ctx& ctx, Request& req, Response& rsp) {
   const auto& cfg = ctx.server.config;
   auto decoded = codec::decode_session_setup_request(req.msg);
   if (!decoded) return rsp.fail(decoded.status());
-  // No multichannel: a binding request cannot be honoured (3.3.5.5: REQUEST_NOT_ACCEPTED).
-  if (decoded->flags & codec::kSessionFlagBinding) return rsp.fail(NtStatus::request_not_accepted);
+  // 3.3.5.5: SessionId 0 is a new session whatever the flags.
+  if ((decoded->flags & codec::kSessionFlagBinding) && req.hdr.session_id != 0) return refuse_binding(ctx, req, rsp);
 
   std::shared_ptr<Session> s;
   if (req.hdr.session_id == 0) {
@@ -149,7 +206,17 @@ void session_setup(Ctx& ctx, Request& req, Response& rsp) {
       s->encrypt_data = true;
     }
     conn.any_session_valid = true;
-    if (!s->is_guest && !s->is_anonymous) ctx.server.sessions.authenticated(s->session_id, s->user, s->domain);
+    if (!s->is_guest && !s->is_anonymous) {
+      SessionBindInfo info;
+      info.dialect = conn.dialect;
+      info.signing_algorithm = conn.signing_algorithm();
+      info.cipher = conn.cipher;
+      info.client_guid = conn.client_guid;
+      info.signing_key = s->signing_key;
+      info.user = s->user;
+      info.domain = s->domain;
+      ctx.server.sessions.authenticated(s->session_id, std::move(info));
+    }
     SMBSRV_LOG_INFO("{}: {} logged on{} (dialect {}, signing {})", ctx.peer,
                     s->is_anonymous ? std::string("anonymous") : s->domain + "\\" + s->user,
                     s->is_guest ? " as guest" : "", to_string(conn.dialect),

@@ -1,0 +1,125 @@
+// SESSION_SETUP with SMB2_SESSION_FLAG_BINDING (MS-SMB2 3.3.5.5) from a second connection. The
+// server does not serve multichannel yet, so every binding is refused; what matters to clients is
+// the status and the signature: the session is found in the server-wide table, the request is
+// verified with the session's signing key, and a verified request is refused signed with that key
+// and the session's algorithm (smbtorture smb2.session.bind_negative_* take an unsigned refusal
+// as ACCESS_DENIED). The session itself is untouched.
+#include <gtest/gtest.h>
+
+#include "support/engine_client.hpp"
+
+namespace smbsrv::test {
+namespace {
+
+constexpr std::uint8_t kInfoFile = 1, kFilePositionInformation = 14;
+
+struct Bind : ::testing::Test {
+  std::shared_ptr<engine::ServerState> st;
+  std::unique_ptr<EngineClient> a, b;
+
+  void SetUp() override {
+    st = make_test_state({}, {{"bob", "Secret2"}});
+    a = std::make_unique<EngineClient>(st);
+    b = std::make_unique<EngineClient>(st);
+    ASSERT_NO_FATAL_FAILURE(a->connect({0x0311}));  // signs with AES-GMAC
+    ASSERT_EQ(a->alg, crypto::SigningAlgorithm::aes_gmac);
+  }
+
+  /// A binding request for a's session from b, signed (or not) with a's key and algorithm.
+  Rsp bind(bool sign = true, bool corrupt = false) {
+    Body body;
+    body.u16(25).u8(codec::kSessionFlagBinding).u8(codec::kSigningEnabled).u32(0).u32(0);
+    body.u16(0x58).u16(0).u64(0);
+    Req r{Command::session_setup, body.b};
+    r.session_id = a->session_id;
+    r.sign = sign;
+    const auto key = b->signing_key;
+    const auto alg = b->alg;
+    b->signing_key = a->signing_key;
+    b->alg = a->alg;
+    Vec m = b->frame({r});
+    if (corrupt) m.back() ^= 1;
+    b->strict_signing = false;
+    auto rep = b->raw(m);
+    b->signing_key = key;
+    b->alg = alg;
+    EXPECT_EQ(rep.msgs.size(), 1u);
+    return rep.msgs.empty() ? Rsp{} : rep.msgs[0];
+  }
+  bool signed_by_a(const Rsp& r) const {
+    return r.is_signed() && crypto::smb2_verify(a->alg, a->signing_key, r.msg);
+  }
+  void session_a_still_works(const codec::FileId& f) {
+    EXPECT_EQ(a->query_info(f, kInfoFile, kFilePositionInformation).status(), NtStatus::success);
+  }
+};
+
+TEST_F(Bind, ASoundBindingIsRefusedSignedWithTheSessionsKey) {
+  auto f = a->create("f.txt", access::kFullAccess, 0, 2);
+  ASSERT_EQ(f.status, NtStatus::success);
+  ASSERT_EQ(b->negotiate({0x0311}).status(), NtStatus::success);
+  auto r = bind();
+  EXPECT_EQ(r.status(), NtStatus::request_not_accepted);
+  EXPECT_TRUE(signed_by_a(r));
+  session_a_still_works(f.fid);
+}
+
+TEST_F(Bind, UnsignedOrBadlySignedOrUnknown) {
+  ASSERT_EQ(b->negotiate({0x0311}).status(), NtStatus::success);
+  auto r = bind(/*sign=*/false);
+  EXPECT_EQ(r.status(), NtStatus::invalid_parameter);
+  r = bind(true, /*corrupt=*/true);
+  EXPECT_EQ(r.status(), NtStatus::access_denied);
+  EXPECT_FALSE(r.is_signed());  // never a signature for a request that did not verify
+  const auto sid = a->session_id;
+  a->session_id = sid ^ 0x5a5a;
+  r = bind();
+  a->session_id = sid;
+  EXPECT_EQ(r.status(), NtStatus::user_session_deleted);
+}
+
+TEST_F(Bind, MismatchesGetWindowsStatuses) {
+  // A GMAC session bound from a connection that signs with CMAC: REQUEST_OUT_OF_SEQUENCE.
+  ASSERT_EQ(b->negotiate({0x0311}, std::vector<EngineClient::Ctx>{EngineClient::preauth_ctx(),
+                                                                 EngineClient::signing_ctx({1})})
+                .status(),
+            NtStatus::success);
+  ASSERT_EQ(b->alg, crypto::SigningAlgorithm::aes_cmac);
+  auto r = bind();
+  EXPECT_EQ(r.status(), NtStatus::request_out_of_sequence);
+  EXPECT_TRUE(signed_by_a(r));
+  // From a 2.1 connection, likewise (the GMAC rule comes first).
+  b = std::make_unique<EngineClient>(st);
+  ASSERT_EQ(b->negotiate({0x0210}).status(), NtStatus::success);
+  r = bind();
+  EXPECT_EQ(r.status(), NtStatus::request_out_of_sequence);
+  // Another client (ClientGuid), otherwise alike: USER_SESSION_DELETED.
+  b = std::make_unique<EngineClient>(st);
+  b->client_guid[0] ^= 0xff;
+  ASSERT_EQ(b->negotiate({0x0311}).status(), NtStatus::success);
+  r = bind();
+  EXPECT_EQ(r.status(), NtStatus::user_session_deleted);
+  EXPECT_TRUE(signed_by_a(r));
+}
+
+TEST_F(Bind, A2xConnectionCannotBind) {
+  // A 3.0.2 session (CMAC) and a 2.1 connection: REQUEST_NOT_ACCEPTED; a 3.1.1 CMAC connection:
+  // another dialect, INVALID_PARAMETER.
+  a = std::make_unique<EngineClient>(st);
+  ASSERT_NO_FATAL_FAILURE(a->connect({0x0302}));
+  ASSERT_EQ(b->negotiate({0x0210}).status(), NtStatus::success);
+  auto r = bind();
+  EXPECT_EQ(r.status(), NtStatus::request_not_accepted);
+  EXPECT_TRUE(signed_by_a(r));
+  b = std::make_unique<EngineClient>(st);
+  ASSERT_EQ(b->negotiate({0x0311}, std::vector<EngineClient::Ctx>{EngineClient::preauth_ctx(),
+                                                                 EngineClient::signing_ctx({1})})
+                .status(),
+            NtStatus::success);
+  r = bind();
+  EXPECT_EQ(r.status(), NtStatus::invalid_parameter);
+  EXPECT_TRUE(signed_by_a(r));
+}
+
+}  // namespace
+}  // namespace smbsrv::test
