@@ -11,6 +11,7 @@
 
 #include "engine/server_state.hpp"
 #include "log.hpp"
+#include "transport/interfaces.hpp"
 #include "transport/tcp_session.hpp"
 
 namespace smbsrv {
@@ -19,7 +20,12 @@ struct Server::Impl {
   Impl(ServerConfig config, std::shared_ptr<const CredentialStore> credentials)
       : state(engine::make_server_state(std::move(config), std::move(credentials))),
         workers(std::max<std::size_t>(1, state->config.worker_threads)),
-        acceptor(io) {}
+        acceptor(io) {
+    state->network_interfaces = [listen = state->config.listen_address,
+                                 configured = state->config.network_interfaces] {
+      return transport::select_interfaces(listen, configured, transport::host_addresses());
+    };
+  }
 
   asio::awaitable<void> accept_loop() {
     while (true) {

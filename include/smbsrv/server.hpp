@@ -83,9 +83,22 @@ struct Share {
   bool short_names = false;
 };
 
+/// An interface offered to clients for further channels (ServerConfig::network_interfaces).
+struct NetworkInterface {
+  std::string name;              // the interface ("eth0"), or one of its addresses ("192.0.2.7")
+  std::uint64_t link_speed = 0;  // bits per second; 0: as the kernel reports it, else 1 Gb/s
+  bool rss_capable = false;      // receive-side scaling: clients open several channels to it
+};
+
 struct ServerConfig {
   std::string listen_address = "0.0.0.0";
   std::uint16_t port = 445;  // 0: an ephemeral port (see Server::local_port())
+  /// What FSCTL_QUERY_NETWORK_INTERFACE_INFO (MS-SMB2 3.3.5.15.11) lists. Empty: every interface
+  /// that is up and has an address the server listens on (listen_address; a wildcard covers all
+  /// of its family, "::" both), leaving out loopback unless the server listens on loopback only,
+  /// and IPv6 link-local addresses. Otherwise only the interfaces named here, described as given.
+  /// Either way an address the server does not listen on is never listed.
+  std::vector<NetworkInterface> network_interfaces;
   Dialect min_dialect = Dialect::smb2_0_2;
   Dialect max_dialect = Dialect::smb3_1_1;
   bool require_signing = true;

@@ -88,6 +88,33 @@ void encode_validate_negotiate_response(ByteWriter& w, std::uint32_t capabilitie
   w.u16(dialect);
 }
 
+// MS-SMB2 2.2.32.5: Next 0, IfIndex 4, Capability 8, Reserved 12, LinkSpeed 16,
+// SockAddr_Storage 24 (128 bytes: Family, then SOCKADDR_IN {Port, IPv4Address, Reserved[8]} or
+// SOCKADDR_IN6 {Port, FlowInfo, IPv6Address, ScopeId}, the rest zero).
+void encode_network_interface_info(ByteWriter& w, std::span<const NetworkInterfaceInfo> list) {
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const auto& n = list[i];
+    const std::size_t start = w.size();
+    w.u32(i + 1 < list.size() ? static_cast<std::uint32_t>(kNetworkInterfaceInfoSize) : 0);
+    w.u32(n.if_index);
+    w.u32(n.capability);
+    w.u32(0);
+    w.u64(n.link_speed);
+    if (n.ipv6) {
+      w.u16(0x0017);
+      w.u16(0);  // Port
+      w.u32(0);  // FlowInfo
+      w.bytes(n.address);
+      w.u32(n.scope_id);
+    } else {
+      w.u16(0x0002);
+      w.u16(0);
+      w.bytes(std::span<const std::uint8_t>(n.address.data(), 4));
+    }
+    w.zeros(kNetworkInterfaceInfoSize - (w.size() - start));
+  }
+}
+
 // MS-FSCC 2.1.3.1 FILE_OBJECTID_BUFFER Type 1: ObjectId 0, BirthVolumeId 16, BirthObjectId 32,
 // DomainId 48.
 void encode_object_id_buffer(ByteWriter& w, const std::array<std::uint8_t, 16>& object_id) {

@@ -474,6 +474,21 @@ Result<NetworkResiliencyRequest> decode_network_resiliency_request(Bytes input);
 void encode_validate_negotiate_response(ByteWriter& w, std::uint32_t capabilities,
                                         const std::array<std::uint8_t, 16>& guid,
                                         std::uint16_t security_mode, std::uint16_t dialect);
+/// NETWORK_INTERFACE_INFO (2.2.32.5), the FSCTL_QUERY_NETWORK_INTERFACE_INFO output: one entry
+/// per address of an interface (3.3.5.15.11).
+struct NetworkInterfaceInfo {
+  std::uint32_t if_index = 0;    // never 0 (3.3.5.15.11)
+  std::uint32_t capability = 0;  // kInterfaceRssCapable, kInterfaceRdmaCapable
+  std::uint64_t link_speed = 0;  // bits per second
+  bool ipv6 = false;
+  std::array<std::uint8_t, 16> address{};  // network byte order; IPv4 in the first 4 bytes
+  std::uint32_t scope_id = 0;               // IPv6
+};
+inline constexpr std::uint32_t kInterfaceRssCapable = 0x1, kInterfaceRdmaCapable = 0x2;
+inline constexpr std::size_t kNetworkInterfaceInfoSize = 152;
+/// Appends the entries, 152 bytes each, chained by Next (0 in the last). SockAddr_Storage
+/// (2.2.32.5.1): Family 0x0002 with SOCKADDR_IN, or 0x0017 with SOCKADDR_IN6; Port 0.
+void encode_network_interface_info(ByteWriter& w, std::span<const NetworkInterfaceInfo> list);
 /// FSCTL_CREATE_OR_GET_OBJECT_ID output: FILE_OBJECTID_BUFFER type 1 (MS-FSCC 2.1.3.1), 64 bytes:
 /// ObjectId then BirthVolumeId, BirthObjectId and DomainId, all zero.
 inline constexpr std::size_t kObjectIdBufferSize = 64;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/messages.hpp"
 #include "engine/durable_opens.hpp"
 #include "engine/resume_keys.hpp"
 #include "engine/session_table.hpp"
@@ -63,6 +64,11 @@ struct ServerState {
   /// GlobalSessionTable (3.3.1.5): every session of every connection, by SessionId, with its
   /// owner (engine/session_table.hpp).
   SessionTable sessions;
+
+  /// FSCTL_QUERY_NETWORK_INTERFACE_INFO's answer: the server's interfaces, as the transport finds
+  /// them (transport/interfaces.hpp). Empty (tests, an embedder without sockets): none, and the
+  /// FSCTL fails with STATUS_NOT_SUPPORTED.
+  std::function<std::vector<codec::NetworkInterfaceInfo>()> network_interfaces;
 
   void add_share(Share share);
   void remove_share(std::string_view name);

@@ -11,14 +11,16 @@
 # A test that starts but never reports a verdict (smbtorture crashed or timed out) is an error.
 # TEST@SHARE runs the test against another share of the server: `nostreams` (a share without
 # named streams, for smb2.create_no_streams). smb2.acls.ACCESSBASED connects by itself to
-# `hideunread`, a share with enforced descriptors and access-based enumeration.
+# `hideunread`, a share with enforced descriptors and access-based enumeration;
+# smb2.ioctl.bug14788 to `noperm`, named after the share of Samba's test environment whose
+# directory has no permissions; the FSCTLs it sends there concern no file, so a plain share serves.
 command -v smbtorture >/dev/null || { echo "smbtorture missing"; exit 77; }
 . "$(dirname "$0")/common.sh"
 BIN=$1 KNOWN=$2; shift 2
 grep -vE '^[[:space:]]*(#|$)' "$KNOWN" | sed 's/[[:space:]]*$//' > "$WORK/known.txt"
-mkdir -p "$WORK/nostreams" "$WORK/hideunread"
+mkdir -p "$WORK/nostreams" "$WORK/hideunread" "$WORK/noperm"
 start_server "$BIN" --signing required --share "nostreams=$WORK/nostreams:nostreams" \
-  --share "hideunread=$WORK/hideunread:acls:abe"
+  --share "hideunread=$WORK/hideunread:acls:abe" --share "noperm=$WORK/noperm"
 rc=0
 npass=0 nknown=0 nfail=0
 report() {  # verdict fullname

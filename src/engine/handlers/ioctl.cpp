@@ -49,8 +49,19 @@ void ioctl(Ctx& ctx, Request& req, Response& rsp) {
                                                 conn.server_security_mode, static_cast<std::uint16_t>(conn.dialect));
       return answer(rsp, io, out);
     }
-    case codec::kFsctlQueryNetworkInterfaceInfo:
-      return rsp.fail(NtStatus::not_supported);  // no multichannel
+    case codec::kFsctlQueryNetworkInterfaceInfo: {
+      // 3.3.5.15.11: the server's interfaces, for a 3.x client to open further channels to. It
+      // concerns no file: a FileId other than all-ones is INVALID_PARAMETER, as on Windows, before
+      // any other check (smbtorture smb2.ioctl.bug14788.NETWORK_INTERFACE).
+      if (io.file_id.persistent != ~0ULL || io.file_id.volatile_ != ~0ULL) return rsp.fail(NtStatus::invalid_parameter);
+      if (conn.dialect < Dialect::smb3_0) return rsp.fail(NtStatus::not_supported);
+      auto list = ctx.server.network_interfaces ? ctx.server.network_interfaces()
+                                                : std::vector<codec::NetworkInterfaceInfo>{};
+      if (list.empty()) return rsp.fail(NtStatus::not_supported);
+      ByteWriter w(out.output);
+      codec::encode_network_interface_info(w, list);
+      return answer(rsp, io, out);
+    }
     case codec::kFsctlDfsGetReferrals:
     case codec::kFsctlDfsGetReferralsEx:
       return rsp.fail(NtStatus::fs_driver_required);  // not a DFS server
