@@ -26,6 +26,7 @@ struct Connection::Chain {
   // used, and the status of a CREATE that failed (carried on until a request names a FileId).
   std::optional<codec::FileId> file_id;
   std::optional<NtStatus> create_failure;
+  std::shared_ptr<Session> last_session;  // the session of the chain's latest message that had one
   Request req;
   Response rsp;
   std::shared_ptr<Open> job_open;  // the open the job out now works on (Open::jobs_in_flight)

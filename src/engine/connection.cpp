@@ -73,6 +73,7 @@ void Connection::release_chain(Chain& c) {
   c.have_prev = false;
   c.file_id.reset();
   c.create_failure.reset();
+  c.last_session.reset();
   c.req = Request{};
   c.rsp.reset();
   c.out.clear();
@@ -246,6 +247,8 @@ void Connection::begin_message(Ctx& ctx, Chain& c) {
     req.prev_file_id = c.file_id;
     req.inherit_session = c.prev.effective_session_id;
     req.inherit_tree = c.prev.effective_tree_id;
+    req.prev_session_unknown = c.prev.effective_session_id != 0 && !c.prev.session;
+    req.chain_session = c.last_session;
   } else if (req.related) {
     req.first_related_invalid = true;  // 3.3.5.2.7.2: the first message may not be related
   }
@@ -284,6 +287,7 @@ void Connection::end_message(Ctx& ctx, Chain& c) {
     c.file_id.reset();
     c.create_failure = req.final_status;
   }
+  if (req.session) c.last_session = req.session;
   c.prev = std::move(req);
   c.have_prev = true;
 }

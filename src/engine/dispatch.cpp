@@ -92,6 +92,21 @@ bool check(Ctx& ctx, Request& req, Response& rsp, const CommandRules& r) {
   if (req.related && req.hdr.session_id != ~0ULL && req.hdr.session_id != 0)
     req.effective_session_id = req.hdr.session_id;
   if (req.related && req.hdr.tree_id != 0xFFFFFFFFu && req.hdr.tree_id != 0) req.effective_tree_id = req.hdr.tree_id;
+  // A related message that would inherit the SessionId of a message that named no session has
+  // no session to inherit: INVALID_PARAMETER, as Windows answers (smbtorture compound.invalid2),
+  // where the message before got USER_SESSION_DELETED. Windows signs it with the session the
+  // chain had before, which the client checks it with; so does this server, when the request
+  // verifies with that session's key.
+  if (inherits && req.prev_session_unknown && (req.hdr.session_id == ~0ULL || req.hdr.session_id == 0)) {
+    const auto& s = req.chain_session;
+    if (s && !s->signing_key.empty() && (req.hdr.flags & codec::kFlagSigned) && !req.was_encrypted &&
+        crypto::smb2_verify(conn.signing_algorithm(), s->signing_key, req.msg)) {
+      rsp.session_for_signing = s;
+      rsp.sign_anyway = true;
+    }
+    rsp.status = NtStatus::invalid_parameter;
+    return false;
+  }
 
   // 3.3.5.2.9: commands other than NEGOTIATE, SESSION_SETUP, ECHO and CANCEL need a valid session.
   if (req.effective_session_id != 0 || r.needs_session) {

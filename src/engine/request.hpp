@@ -33,6 +33,8 @@ struct Request {
   std::uint32_t inherit_tree = 0;
   std::optional<NtStatus> prev_status;
   std::optional<codec::FileId> prev_file_id;
+  bool prev_session_unknown = false;  // the message before named a session that does not exist
+  std::shared_ptr<Session> chain_session;  // the session of the chain's latest message that had one
   // Resolved by the dispatcher
   std::uint64_t effective_session_id = 0;
   std::uint32_t effective_tree_id = 0;

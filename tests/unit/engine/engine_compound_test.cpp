@@ -147,5 +147,29 @@ TEST_F(Compound, AFileIdNamedByAFailedRequestIsThenUsed) {
   EXPECT_EQ(rep.at(1).status(), NtStatus::file_closed);
 }
 
+TEST_F(Compound, ARelatedRequestAfterOneWithAnUnknownSessionIsInvalid) {
+  // smbtorture compound.invalid2, as Windows answers: CREATE; a related CLOSE (SessionId and
+  // TreeId -1: inherited, it closes the new handle); two unrelated CLOSEs with SessionId -1
+  // (no such session); a related CLOSE after them, which has no session to inherit.
+  Req cr{Command::create, EngineClient::create_body("inv2.txt", access::kFullAccess, kShareAll, kOpenIf, 0)};
+  auto unknown = [](Req r) {
+    r.session_id = ~0ULL;
+    r.tree_id = 0xFFFFFFFFu;
+    return r;
+  };
+  Req cl{Command::close, EngineClient::close_body(codec::kAllOnesFileId)};
+  c.strict_signing = false;
+  auto rep = c.send({cr, related(unknown(cl)), unknown(cl), unknown(cl), related(unknown(cl))});
+  ASSERT_EQ(rep.msgs.size(), 5u);
+  EXPECT_EQ(rep.at(0).status(), NtStatus::success);
+  EXPECT_EQ(rep.at(1).status(), NtStatus::success);
+  EXPECT_EQ(rep.at(2).status(), NtStatus::user_session_deleted);
+  EXPECT_EQ(rep.at(3).status(), NtStatus::user_session_deleted);
+  EXPECT_EQ(rep.at(4).status(), NtStatus::invalid_parameter);
+  // Signed with the chain's session, which the client checks it with.
+  EXPECT_TRUE(rep.at(4).is_signed());
+  EXPECT_TRUE(crypto::smb2_verify(c.alg, c.signing_key, rep.at(4).msg));
+}
+
 }  // namespace
 }  // namespace smbsrv::test
