@@ -68,6 +68,7 @@ void settle_async(Ctx& ctx, Request& req, Response& rsp) {
   auto it = conn.async_commands.find(*req.async_id);
   if (it == conn.async_commands.end()) return;
   if (!rsp.async_id) {  // the final response is out
+    conn.pending_create_guids.erase(it->first);
     conn.async_commands.erase(it);
     return;
   }
@@ -85,6 +86,7 @@ bool Ctx::complete_async(std::uint64_t id, Response& rsp) {
   if (it == conn.async_commands.end() || it->second.running) return false;
   AsyncCommand a = std::move(it->second);
   conn.async_commands.erase(it);
+  conn.pending_create_guids.erase(id);
   if (a.waits_in_core) nt.cancel_wait(owner_id, id);
   std::erase(conn.to_resume, id);
   Request req = request_of(a, id);
@@ -240,6 +242,7 @@ Output Connection::shutdown() {
   for (auto& [id, a] : state_.async_commands)
     if (a.waits_in_core || a.command == codec::Command::create) server_->nt.cancel_wait(mailbox_.get(), id);
   state_.async_commands.clear();
+  state_.pending_create_guids.clear();
   state_.to_resume.clear();
   std::vector<std::shared_ptr<Open>> opens;
   for (auto& [id, o] : state_.opens) {

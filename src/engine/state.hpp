@@ -193,7 +193,7 @@ struct ConnectionState {
   std::map<std::uint64_t, bool> core_waits_in_flight;
   /// CREATEs with a DH2Q that wait for break acknowledgments after the NT core granted their
   /// open (by AsyncId): their CreateGuid, so that a replay of one is refused while it waits
-  /// (3.3.5.9.10). Entries go when the CREATE finishes; stale ones (cancelled) when looked up.
+  /// (3.3.5.9.10). An entry goes with its async command (answered, cancelled, the connection's end).
   std::map<std::uint64_t, std::array<std::uint8_t, 16>> pending_create_guids;
   /// CHANGE_NOTIFYs whose job sets up a host watch (by MessageId), and whether a CANCEL came for
   /// one meanwhile (it is not an AsyncCommand yet: its finish() answers STATUS_CANCELLED).

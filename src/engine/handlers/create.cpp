@@ -427,10 +427,7 @@ void finish_create(Ctx& ctx, Request& req, Response& rsp, CreateWork& w, const c
       // The open is granted and waits for break acknowledgments: a replay of it is refused
       // meanwhile (replay_durable).
       if (durable.request_v2 && !w.waits_unopened) {
-        auto& pending = conn.pending_create_guids;
-        if (pending.size() > conn.async_commands.size())  // some were cancelled: no longer waiting
-          std::erase_if(pending, [&](const auto& e) { return !conn.async_commands.count(e.first); });
-        pending[*req.core_wait_token] = durable.request_v2->create_guid;
+        conn.pending_create_guids[*req.core_wait_token] = durable.request_v2->create_guid;
       }
       return rsp.go_async(*req.core_wait_token, true);
     }

@@ -191,16 +191,10 @@ bool replay_durable(Ctx& ctx, Request& req, Response& rsp, const codec::CreateRe
   // The original is still waiting for break acknowledgments with its open granted: Windows
   // refuses the replay (smbtorture smb2.replay.dhv2-pending1*-vs-*-windows). One that waits to
   // be retried after a sharing violation is no open yet: the replay goes on as a new CREATE.
-  for (auto it = conn.pending_create_guids.begin(); replay && it != conn.pending_create_guids.end();) {
-    if (!conn.async_commands.count(it->first)) {  // cancelled, or its connection's end began
-      it = conn.pending_create_guids.erase(it);
-      continue;
-    }
-    if (it->second == guid) {
-      rsp.fail(NtStatus::access_denied);
-      return true;
-    }
-    ++it;
+  if (replay && std::any_of(conn.pending_create_guids.begin(), conn.pending_create_guids.end(),
+                            [&](const auto& e) { return e.second == guid; })) {
+    rsp.fail(NtStatus::access_denied);
+    return true;
   }
   // 3.3.5.9.10: the open this CreateGuid created on this client (Open.IsReplayEligible). Only
   // one of this connection's: there is no multichannel, and an orphan is reconnected instead.
