@@ -91,7 +91,7 @@ void Ctx::unregister_open(const std::shared_ptr<Open>& o) {
         NtStatus::cancelled);
 }
 
-void remove_closed(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::Closed& closed) {
+void remove_closed(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::Closed& closed, bool short_names) {
   if (!closed.remove) return;
   if (vfs && !closed.stream.empty()) {
     if (auto r = vfs->remove_stream(closed.path, closed.stream); !r)
@@ -104,15 +104,16 @@ void remove_closed(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::Closed& closed) {
       SMBSRV_LOG_DEBUG("delete on close of '{}' failed: {}", closed.path.to_string(), to_string(r.status()));
     else {  // reported when the name is really gone, not when the deletion was asked for
       report_name(nt, vfs, closed.path, codec::kActionRemoved, closed.is_directory);
-      tunnel_removed_name(*vfs, closed.path);  // consulted on shares with short names only
+      if (short_names) nt.name_tunnel().removed(*vfs, closed.path);
     }
   }
   nt.removed(closed.file);
 }
 
-void close_in_core(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::OpenRef& open, bool apply_delete_on_close) {
+void close_in_core(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::OpenRef& open, bool apply_delete_on_close,
+                   bool short_names) {
   // The NT core decides whether this was the last open of a file pending deletion.
-  remove_closed(nt, vfs, nt.close(open, apply_delete_on_close));
+  remove_closed(nt, vfs, nt.close(open, apply_delete_on_close), short_names);
 }
 
 void close_open(nt::NtCore& nt, Open& o) {
@@ -121,7 +122,8 @@ void close_open(nt::NtCore& nt, Open& o) {
     o.handle.file.reset();
     o.handle.enum_entries.clear();
   }
-  if (o.nt) close_in_core(nt, o.tree && o.tree->share ? o.tree->share->vfs.get() : nullptr, o.nt);
+  const Share* share = o.tree ? o.tree->share.get() : nullptr;
+  if (o.nt) close_in_core(nt, share ? share->vfs.get() : nullptr, o.nt, true, share && share->short_names);
 }
 
 nt::NtCore::Closed close_in_core_now(nt::NtCore& nt, Open& o) { return o.nt ? nt.close(o.nt) : nt::NtCore::Closed{}; }
@@ -132,7 +134,8 @@ void finish_close(nt::NtCore& nt, Open& o, const nt::NtCore::Closed& closed) {
     o.handle.file.reset();  // before the removal
     o.handle.enum_entries.clear();
   }
-  remove_closed(nt, o.tree && o.tree->share ? o.tree->share->vfs.get() : nullptr, closed);
+  const Share* share = o.tree ? o.tree->share.get() : nullptr;
+  remove_closed(nt, share ? share->vfs.get() : nullptr, closed, share && share->short_names);
 }
 
 }  // namespace smbsrv::engine

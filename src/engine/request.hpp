@@ -187,10 +187,11 @@ struct Ctx {
 void close_open(nt::NtCore& nt, Open& o);
 /// Takes `open` out of the NT core and, when that was the last open of a file pending deletion,
 /// removes the file from `vfs` (blocking). `apply_delete_on_close`: as NtCore::close().
-void close_in_core(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::OpenRef& open, bool apply_delete_on_close = true);
+void close_in_core(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::OpenRef& open, bool apply_delete_on_close = true,
+                   bool short_names = false);
 /// When `closed` says so (the last open of a file pending deletion went), removes the file from
 /// `vfs` (blocking) and tells the NT core it is gone. Every close path ends here.
-void remove_closed(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::Closed& closed);
+void remove_closed(nt::NtCore& nt, Vfs* vfs, const nt::NtCore::Closed& closed, bool short_names = false);
 /// close_open() in two halves, for opens whose connection is gone. The NT core forgets the open at
 /// once (memory only: fine on the executor), so that a client connecting again finds share modes,
 /// locks and delete-pending settled rather than racing the backend work; a CREATE meeting the

@@ -1,9 +1,6 @@
-// Opening by 8.3 short name and the name tunnel (engine/short_names.hpp).
+// Opening by 8.3 short name (engine/short_names.hpp).
 #include "engine/short_names.hpp"
 
-#include <chrono>
-#include <deque>
-#include <mutex>
 #include <vector>
 
 #include "codec/fscc.hpp"
@@ -12,66 +9,13 @@
 namespace smbsrv::engine {
 namespace {
 
-// NTFS file name tunneling: for 15 seconds (its default MaximumTunnelEntryAgeInSeconds) after a
-// name leaves a directory, a file created there under that name's short name gets the long name
-// back. Applications that save by writing a temporary file, deleting the original and renaming
-// the temporary to its 8.3 name rely on it, and so does smbtorture smb2.mangle (it deletes a
-// file, recreates it by its short name and then deletes it by its long name). Kept in memory
-// only, bounded, for the whole process: entries are keyed by the backend (one per share).
-constexpr auto kTunnelAge = std::chrono::seconds(15);
-constexpr std::size_t kTunnelEntries = 1024;
-
-struct TunnelEntry {
-  const Vfs* vfs;
-  std::string dir;         // SmbPath::to_string() of the directory
-  std::string short_name;  // upper case
-  std::string long_name;
-  std::chrono::steady_clock::time_point when;
-};
-
-struct Tunnel {
-  std::mutex mu;  // a leaf lock
-  std::deque<TunnelEntry> entries;  // oldest first
-};
-
-Tunnel& tunnel() {
-  static Tunnel t;
-  return t;
-}
-
 bool same_name(const Vfs& vfs, std::string_view a, std::string_view b) {
   return vfs.case_sensitive() ? a == b : iequal_names(a, b);
 }
 
 }  // namespace
 
-void tunnel_removed_name(const Vfs& vfs, const SmbPath& removed) {
-  if (removed.is_root()) return;
-  const std::string name(removed.name());
-  auto sn = fscc::short_name_of(name);
-  if (!sn || iequal_names(*sn, name)) return;  // an 8.3 name is its own short name: nothing to tunnel
-  auto& t = tunnel();
-  const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lk(t.mu);
-  while (!t.entries.empty() && (t.entries.size() >= kTunnelEntries || now - t.entries.front().when > kTunnelAge))
-    t.entries.pop_front();
-  t.entries.push_back({&vfs, removed.parent().to_string(), std::move(*sn), name, now});
-}
-
-std::optional<std::string> tunnel_recall(const Vfs& vfs, const SmbPath& dir, std::string_view short_name) {
-  auto& t = tunnel();
-  const auto now = std::chrono::steady_clock::now();
-  const std::string d = dir.to_string();
-  std::lock_guard lk(t.mu);
-  for (auto it = t.entries.rbegin(); it != t.entries.rend(); ++it) {  // the latest first
-    if (now - it->when > kTunnelAge) break;
-    if (it->vfs == &vfs && same_name(vfs, it->dir, d) && iequal_names(it->short_name, short_name))
-      return it->long_name;
-  }
-  return std::nullopt;
-}
-
-Result<SmbPath> resolve_short_names(Vfs& vfs, const SmbPath& path) {
+Result<SmbPath> resolve_short_names(Vfs& vfs, const SmbPath& path, nt::NameTunnel& tunnel) {
   const auto& in = path.components();
   bool candidate = false;
   for (const auto& c : in) candidate = candidate || c.find('~') != std::string::npos;
@@ -110,7 +54,7 @@ Result<SmbPath> resolve_short_names(Vfs& vfs, const SmbPath& path) {
     } else if (by_short) {
       out.push_back(by_short->name);
     } else if (i + 1 == in.size()) {
-      auto tunnelled = tunnel_recall(vfs, *dir, c);
+      auto tunnelled = tunnel.recall(vfs, *dir, c);
       out.push_back(tunnelled ? *tunnelled : c);
     } else {
       out.push_back(c);

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "codec/messages.hpp"
+#include "ntcore/name_tunnel.hpp"
 #include "ntcore/types.hpp"
 #include "smbsrv/path.hpp"
 #include "smbsrv/result.hpp"
@@ -204,6 +205,9 @@ class NtCore {
   Result<std::uint8_t> ack_oplock(const OpenRef& open, std::uint8_t level);
   /// Breaks whose acknowledgment is overdue complete as if acknowledged (3.3.2.5).
   void tick();
+  /// The names deleted lately, for shares with short names (ntcore/name_tunnel.hpp). Its own
+  /// leaf lock, never taken with the core's.
+  NameTunnel& name_tunnel() { return tunnel_; }
 
   // ---- durable handles (MS-SMB2 3.3.5.9.6 – 3.3.5.9.12, 3.3.7.1) -------------------------------
   /// The connection of `open` is gone; a durable open is kept for its client to reconnect (an
@@ -363,6 +367,7 @@ class NtCore {
 
   const std::function<std::uint64_t()>& clock_;
   const Options options_;
+  NameTunnel tunnel_{clock_};
   mutable std::mutex mu_;
   std::map<FileKey, std::shared_ptr<File>> files_;
   std::map<std::pair<Key16, Key16>, std::shared_ptr<Lease>> leases_;  // (ClientGuid, LeaseKey)

@@ -291,7 +291,7 @@ void run_create_once(CreateWork& w) {
   auto granted = w.nt->open(w.core);
   if (granted.remove_first.remove) {
     file.reset();  // before the removal
-    remove_closed(*w.nt, &vfs, granted.remove_first);
+    remove_closed(*w.nt, &vfs, granted.remove_first, w.tree->share->short_names);
     w.again = true;
     return;
   }
@@ -375,7 +375,7 @@ void run_create_once(CreateWork& w) {
 void run_create(CreateWork& w) {
   // A share with short names opens a file by its short name too (engine/short_names.hpp).
   if (w.tree->share->short_names) {
-    auto resolved = resolve_short_names(*w.tree->share->vfs, w.path);
+    auto resolved = resolve_short_names(*w.tree->share->vfs, w.path, w.nt->name_tunnel());
     if (!resolved) {
       w.status = resolved.status();
       return;
