@@ -390,6 +390,10 @@ class NtCore {
   };
   std::vector<OrphanWaiter> orphan_waiters_;  // await_orphan(): few, and short-lived
   /// Wakes the reconnects waiting for the open with this persistent FileId.
+  /// Wakes and forgets the reconnects waiting for an orphan that `which` selects (defined in
+  /// nt_internal.hpp).
+  template <class Which>
+  void wake_orphan_waiters_if_locked(Which which, Outbox& out);
   void wake_orphan_waiters_locked(std::uint64_t persistent_id, Outbox& out);
   std::vector<Open*> watchers_;  // opens with an armed NotifyWatch
   /// Opens given a host watch (attach_host_watch), which ~NtCore ends before anything else goes:

@@ -83,11 +83,7 @@ void NtCore::announce_orphan(const OpenRef& open) {
 }
 
 void NtCore::wake_orphan_waiters_locked(std::uint64_t persistent_id, Outbox& out) {
-  std::erase_if(orphan_waiters_, [&](const OrphanWaiter& w) {
-    if (w.persistent_id != persistent_id) return false;
-    out.add(w.waiter.owner, Wake{w.waiter.token});
-    return true;
-  });
+  wake_orphan_waiters_if_locked([&](const OrphanWaiter& w) { return w.persistent_id == persistent_id; }, out);
 }
 
 LeaseGrant NtCore::grant_of_locked(const Open& o) {

@@ -33,6 +33,15 @@ class NtCore::Outbox {
   std::vector<std::pair<std::weak_ptr<Owner>, Event>> events_;
 };
 
+template <class Which>
+void NtCore::wake_orphan_waiters_if_locked(Which which, Outbox& out) {
+  std::erase_if(orphan_waiters_, [&](const OrphanWaiter& w) {
+    if (!which(w)) return false;
+    out.add(w.waiter.owner, Wake{w.waiter.token});
+    return true;
+  });
+}
+
 /// The oplock level an oplock's caching state stands for (types.hpp: batch = RWH, exclusive =
 /// RW, level II = R).
 constexpr std::uint8_t oplock_of_state(std::uint32_t s) {

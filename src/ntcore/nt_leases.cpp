@@ -325,11 +325,7 @@ void NtCore::tick() {
     if (touched) collect_ready_locked(*f, out);
   }
   // Reconnects that waited long enough for a connection to finish closing (await_orphan).
-  std::erase_if(orphan_waiters_, [&](const OrphanWaiter& w) {
-    if (w.deadline > now) return false;
-    out.add(w.waiter.owner, Wake{w.waiter.token});
-    return true;
-  });
+  wake_orphan_waiters_if_locked([&](const OrphanWaiter& w) { return w.deadline <= now; }, out);
 }
 
 }  // namespace smbsrv::nt
