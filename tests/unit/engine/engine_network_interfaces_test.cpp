@@ -30,7 +30,9 @@ struct Interfaces : ::testing::Test {
   }
   static Vec output(const Rsp& r) { return r.buffer(r.u32(32), r.u32(36)); }
   static std::uint32_t u32(const Vec& v, std::size_t at) {
-    return v[at] | v[at + 1] << 8 | v[at + 2] << 16 | static_cast<std::uint32_t>(v[at + 3]) << 24;
+    std::uint32_t r = 0;
+    for (std::size_t i = 0; i < 4; ++i) r |= static_cast<std::uint32_t>(v[at + i]) << (8 * i);
+    return r;
   }
 };
 
