@@ -6,7 +6,7 @@ namespace smbsrv::engine {
 
 bool SessionTable::reserve(std::uint64_t id, const std::shared_ptr<SessionHost>& host) {
   std::lock_guard lk(mu_);
-  return by_id_.try_emplace(id, Entry{host, host.get(), {}, {}}).second;
+  return by_id_.try_emplace(id, Entry{host, host.get(), {}}).second;
 }
 
 void SessionTable::authenticated(std::uint64_t id, SessionBindInfo info) {
@@ -15,8 +15,6 @@ void SessionTable::authenticated(std::uint64_t id, SessionBindInfo info) {
   std::lock_guard lk(mu_);
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
-  it->second.user = info.user;
-  it->second.domain = info.domain;
   it->second.bind = std::move(info);
 }
 
@@ -42,7 +40,9 @@ std::shared_ptr<SessionHost> SessionTable::take_previous(std::uint64_t previous,
   auto it = by_id_.find(previous);
   // 3.3.5.5.3: only a session "created by the same user" is removed; otherwise PreviousSessionId
   // is ignored.
-  if (it == by_id_.end() || it->second.user.empty() || it->second.user != u || it->second.domain != d) return nullptr;
+  if (it == by_id_.end() || !it->second.bind) return nullptr;
+  const auto& b = *it->second.bind;
+  if (b.user.empty() || b.user != u || b.domain != d) return nullptr;
   auto host = it->second.host.lock();
   if (!host) return nullptr;
   by_id_.erase(it);

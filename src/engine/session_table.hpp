@@ -68,8 +68,7 @@ class SessionTable {
   struct Entry {
     std::weak_ptr<SessionHost> host;
     const SessionHost* host_id = nullptr;
-    std::string user, domain;  // upper-case; empty user until authenticated (or anonymous/guest)
-    std::optional<SessionBindInfo> bind;
+    std::optional<SessionBindInfo> bind;  // once authenticated (never for anonymous or guest)
   };
   mutable std::mutex mu_;  // a leaf: nothing else is taken while it is held
   std::map<std::uint64_t, Entry> by_id_;
