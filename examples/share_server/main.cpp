@@ -41,6 +41,7 @@ struct Options {
   bool encrypt = false;
   std::string server_name, workgroup, machine_sid, state_dir;
   bool announce = false;
+  std::optional<bool> multichannel;
   std::optional<unsigned long> max_connections, preauth_timeout, idle_timeout, workers, io_threads;
 };
 
@@ -58,7 +59,7 @@ std::optional<unsigned long> parse_count(const std::string& v) {
                "                    [--log-level trace|debug|info|warn|error]\n"
                "                    [--max-connections N] [--preauth-timeout SECONDS] [--idle-timeout SECONDS]\n"
                "                    [--workers N] [--io-threads N] [--server-name NAME] [--workgroup NAME]\n"
-               "                    [--machine-sid S-1-5-21-A-B-C] [--state-dir DIR] [--announce]\n"
+               "                    [--machine-sid S-1-5-21-A-B-C] [--state-dir DIR] [--announce] [--multichannel[=yes|no]]\n"
                "share flag :shortnames gives long names 8.3 short names (listed, and openable by them);\n"
                "without it a share has none, as current Windows volumes\n"
                "example: smbsrv-share --listen 127.0.0.1:4445 --share docs=/srv/docs --user alice:secret\n");
@@ -79,6 +80,7 @@ bool apply(Options& o, const std::string& key, const std::string& value) {
   else if (key == "state-dir") o.state_dir = value;
   else if (key == "announce") o.announce = value.empty() || value == "true" || value == "yes" || value == "1";
   else if (key == "guest") o.guest = value.empty() || value == "true" || value == "yes" || value == "1";
+  else if (key == "multichannel") o.multichannel = value.empty() || value == "true" || value == "yes" || value == "1";
   else if (key == "encrypt") o.encrypt = value.empty() || value == "true" || value == "yes" || value == "1";
   else if (key == "max-connections") return (o.max_connections = parse_count(value)).has_value();
   else if (key == "workers") return (o.workers = parse_count(value)).has_value() && *o.workers > 0;
@@ -195,7 +197,7 @@ int main(int argc, char** argv) {
     if (auto eq = a.find('='); eq != std::string::npos && a.rfind("share", 0) != 0 && a.rfind("user", 0) != 0) {
       value = a.substr(eq + 1);
       a.resize(eq);
-    } else if (a == "guest" || a == "encrypt" || a == "announce") {
+    } else if (a == "guest" || a == "encrypt" || a == "announce" || a == "multichannel") {
       value = "true";
     } else {
       if (i + 1 >= args.size()) usage(2);
@@ -224,6 +226,7 @@ int main(int argc, char** argv) {
   cfg.require_signing = o.signing == "required";
   cfg.allow_guest = o.guest;
   cfg.encrypt_all = o.encrypt;
+  if (o.multichannel) cfg.multichannel = *o.multichannel;
   if (o.max_connections) cfg.max_connections = *o.max_connections;
   if (o.workers) cfg.worker_threads = *o.workers;
   if (o.io_threads) cfg.io_threads = *o.io_threads;

@@ -99,6 +99,9 @@ struct ServerConfig {
   /// and IPv6 link-local addresses. Otherwise only the interfaces named here, described as given.
   /// Either way an address the server does not listen on is never listed.
   std::vector<NetworkInterface> network_interfaces;
+  /// SMB 3 multichannel (MS-SMB2 3.3.5.5 binding, SMB2_GLOBAL_CAP_MULTI_CHANNEL): a client may
+  /// use one session over several connections (at most 32), found through the interfaces above.
+  bool multichannel = false;
   Dialect min_dialect = Dialect::smb2_0_2;
   Dialect max_dialect = Dialect::smb3_1_1;
   bool require_signing = true;

@@ -145,6 +145,7 @@ std::optional<std::vector<std::uint8_t>> encode_break(Ctx& ctx, const nt::BreakN
 }
 
 Output Connection::on_wake() {
+  std::lock_guard group_lock(state_.client->mu);
   Output out;
   Ctx ctx = context(out);
   take_mail(ctx);
@@ -177,7 +178,8 @@ void Connection::take_mail(Ctx& ctx) {
   // (3.3.5.5.3): their later requests get USER_SESSION_DELETED; their opens close.
   for (auto sid : taken.expired_sessions) {
     if (dropped_) continue;  // shutdown() closes everything anyway
-    SMBSRV_LOG_INFO("{}: session 0x{:x} ends: a new session of its user replaced it", peer_, sid);
+    SMBSRV_LOG_INFO("{}: session 0x{:x} ends: a new session of its user replaced it, or another channel logged off",
+                    peer_, sid);
     close_in_background(ctx, ctx.end_session(sid));
   }
 }
@@ -185,8 +187,8 @@ void Connection::take_mail(Ctx& ctx) {
 void Connection::drop_ended_open(Ctx& ctx, const nt::OpenTag& tag) {
   // The core closed it for another client (3.3.4.17): the client's later requests on the FileId
   // get STATUS_FILE_CLOSED, and the backend file is released as for a closed session's opens.
-  auto it = state_.opens.find(tag.volatile_id);
-  if (it == state_.opens.end() || it->second->file_id.persistent != tag.persistent_id) return;
+  auto it = state_.client->opens.find(tag.volatile_id);
+  if (it == state_.client->opens.end() || it->second->file_id.persistent != tag.persistent_id) return;
   auto open = it->second;
   if (!open->nt || !server_->nt.ended(open->nt)) return;
   SMBSRV_LOG_INFO("{}: open 0x{:x} closed: another client opened its file with the same AppInstanceId", peer_,
@@ -232,6 +234,7 @@ void Connection::resume(Ctx& ctx, std::uint64_t id) {
 }
 
 Output Connection::shutdown() {
+  std::lock_guard group_lock(state_.client->mu);
   Output out;
   if (shut_down_) return out;
   shut_down_ = dropped_ = true;
@@ -244,17 +247,49 @@ Output Connection::shutdown() {
   state_.async_commands.clear();
   state_.pending_create_guids.clear();
   state_.to_resume.clear();
+  // A session with another channel lives on there (3.3.7.1, multichannel): its opens stay, and
+  // those this connection held in the NT core now get their breaks on that channel.
+  std::map<std::uint64_t, std::shared_ptr<Session>> surviving;
+  for (auto& [sid, s] : state_.sessions) {
+    std::erase_if(s->channels, [&](const Session::Channel& ch) { return ch.id == mailbox_.get(); });
+    if (s->channels.empty() || s->state != Session::State::valid) {
+      server_->sessions.forget(sid, mailbox_.get());
+      continue;
+    }
+    auto& first = s->channels.front();
+    if (auto h = first.host.lock()) server_->sessions.move_host(sid, mailbox_.get(), h);
+    SMBSRV_LOG_INFO("{}: channel of session 0x{:x} closed; {} left", peer_, sid, s->channels.size());
+    surviving[sid] = s;
+  }
   std::vector<std::shared_ptr<Open>> opens;
-  for (auto& [id, o] : state_.opens) {
+  auto& table = state_.client->opens;
+  for (auto it = table.begin(); it != table.end();) {
+    auto o = it->second;
+    const bool mine = state_.sessions.count(o->session_id) != 0 || !state_.in_group;
+    if (!mine) {
+      ++it;
+      continue;
+    }
+    if (auto sv = surviving.find(o->session_id); sv != surviving.end()) {
+      if (o->nt) server_->nt.rehome(o->nt, mailbox_.get(), sv->second->channels.front().owner);
+      ++it;
+      continue;
+    }
+    it = table.erase(it);
     server_->resume_keys.forget(o.get());
+    auto& client = *state_.client;
+    if (auto c = client.opens_per_session.find(o->session_id); c != client.opens_per_session.end() && --c->second == 0)
+      client.opens_per_session.erase(c);
+    if (o->is_durable)
+      if (auto d = client.durable_per_session.find(o->session_id);
+          d != client.durable_per_session.end() && --d->second == 0)
+        client.durable_per_session.erase(d);
     // A durable open outlives its connection, for its client to reconnect (3.3.7.1).
     if (handlers::keep_durable(*server_, o)) continue;
     opens.push_back(o);
   }
-  state_.opens.clear();
-  state_.opens_per_session.clear();
-  for (auto& [sid, s] : state_.sessions) server_->sessions.forget(sid, mailbox_.get());
   state_.sessions.clear();
+  state_.bindings.clear();
   state_.logged_off.clear();
   Ctx ctx = context(out);
   close_in_background(ctx, std::move(opens));

@@ -26,9 +26,12 @@ Connection::Connection(std::shared_ptr<ServerState> server, std::string peer)
 
 Connection::~Connection() {
   // The owner ran shutdown() and completed every job (tests may skip that: close what is left).
+  const auto client = state_.client;
+  std::lock_guard group_lock(client->mu);
   for (auto& [id, a] : state_.async_commands)
     if (a.waits_in_core || a.command == codec::Command::create) server_->nt.cancel_wait(mailbox_.get(), id);
-  for (auto& [id, o] : state_.opens) close_open(server_->nt, *o);
+  if (!state_.in_group)
+    for (auto& [id, o] : state_.client->opens) close_open(server_->nt, *o);
   for (auto& [sid, s] : state_.sessions) server_->sessions.forget(sid, mailbox_.get());
   for (auto& c : chains_) server_->buffers.give(std::move(c->frame));
 }
@@ -82,6 +85,9 @@ void Connection::release_chain(Chain& c) {
 }
 
 Output Connection::on_message(std::vector<std::uint8_t> frame) {
+  // Held through the call: join_group() below replaces state_.client.
+  const auto client = state_.client;
+  std::lock_guard group_lock(client->mu);
   Output out;
   const codec::Protocol protocol = codec::protocol_of(frame);
   if (dropped_) {
@@ -109,7 +115,15 @@ Output Connection::on_message(std::vector<std::uint8_t> frame) {
   if (out.disposition == Disposition::close_now) dropped_ = true;
   drain_resumes(out);
   authenticated_.store(state_.any_session_valid, std::memory_order_relaxed);
+  if (state_.join_group && !dropped_) join_group();
   return out;
+}
+
+void Connection::join_group() {
+  // After NEGOTIATE, before any session: the connection's own ClientState holds nothing yet.
+  state_.join_group = false;
+  state_.in_group = true;
+  state_.client = server_->client_group(state_.client_guid);
 }
 
 void Connection::drain_resumes(Output& out) {
@@ -146,6 +160,7 @@ Output Connection::handle_encrypted(std::vector<std::uint8_t> frame) {
 }
 
 Output Connection::on_complete(Work done) {
+  std::lock_guard group_lock(state_.client->mu);
   Output out;
   Ctx ctx = context(out);
   // A break the core posted before this job finished goes out before its response, as a server
@@ -171,8 +186,8 @@ void Connection::hand_out(Ctx& ctx, Chain& c) {
   // The open the job works on: the one its request named, or the one a CLOSE waited for.
   std::shared_ptr<Open> o = std::move(c.rsp.job_after);
   if (!o && c.req.out_file_id)
-    if (auto it = ctx.conn.opens.find(c.req.out_file_id->volatile_);
-        it != ctx.conn.opens.end() && it->second->file_id == *c.req.out_file_id)
+    if (auto it = ctx.conn.client->opens.find(c.req.out_file_id->volatile_);
+        it != ctx.conn.client->opens.end() && it->second->file_id == *c.req.out_file_id)
       o = it->second;
   if (o) ++o->jobs_in_flight;
   c.job_open = std::move(o);

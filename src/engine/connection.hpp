@@ -12,6 +12,12 @@
 // own lock. The core reaches this connection only by posting an event to its mailbox, which calls
 // the wake callback; the owner then calls on_wake() on the executor. So a waiting operation always
 // resumes on its own connection's executor, never on another connection's thread.
+// Multichannel (MS-SMB2 3.3.5.5): the connections of one client that negotiated multichannel
+// share a ClientState (engine/state.hpp: the open table) and use each other's sessions as
+// channels. Every entry point holds that ClientState's mutex for its whole call, so the rule
+// holds for the group as a whole: one engine call at a time among a client's channels. A mutex
+// rather than moving the connections onto one strand: an engine call never blocks and is short,
+// and the transport stays as it is. The lock is taken before the NT core's, never after it.
 // Thread-safe exceptions: the wake callback's caller, max_frame_size(), authenticated(), peer().
 #pragma once
 
@@ -75,6 +81,9 @@ class Connection {
   struct Chain;
 
   Ctx context(Output& out);
+  /// The NEGOTIATE offered multichannel: from the next call on, this connection shares its
+  /// client's ClientState (and its lock) with the client's other connections.
+  void join_group();
   Chain& new_chain();
   void release_chain(Chain& c);
   Output handle_encrypted(std::vector<std::uint8_t> frame);

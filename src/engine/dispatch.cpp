@@ -137,13 +137,33 @@ bool check(Ctx& ctx, Request& req, Response& rsp, const CommandRules& r) {
   // 3.3.5.2.4: signature verification (an encrypted message is authenticated by its AEAD tag).
   if (req.session && !req.session->signing_key.empty() && r.verify_signature && !req.was_encrypted) {
     if (req.hdr.flags & codec::kFlagSigned) {
-      if (!crypto::smb2_verify(conn.signing_algorithm(), req.session->signing_key, req.msg)) {
+      if (!crypto::smb2_verify(conn.signing_algorithm(), req.session->signing_key_on(ctx.owner_id), req.msg)) {
         if (cmd == Command::cancel) {  // CANCEL is never answered (3.3.5.16), not even to refuse it
           rsp.no_response = true;
           return false;
         }
         rsp.status = NtStatus::access_denied;
-        rsp.no_sign = true;
+        // A SESSION_SETUP on a bound channel signed with the session's key (and the algorithm
+        // of its first channel) rather than the channel's (a reauthentication without
+        // SMB2_SESSION_FLAG_BINDING): refused, signed with that key and algorithm, as a client
+        // checks a failed SESSION_SETUP that has no channel key (smbtorture
+        // smb2.session.bind_negative_smb3signCtoHs). Anything else unsigned: no signing oracle.
+        std::optional<crypto::SigningAlgorithm> alg;
+        if (cmd == Command::session_setup) {
+          const auto info = ctx.server.sessions.bind_info(req.session->session_id);
+          for (auto a : {conn.signing_algorithm(), info ? info->signing_algorithm : conn.signing_algorithm()})
+            if (!alg && crypto::smb2_verify(a, req.session->signing_key, req.msg)) alg = a;
+        }
+        if (alg) {
+          auto signer = std::make_shared<Session>();
+          signer->session_id = req.session->session_id;
+          signer->signing_key = req.session->signing_key;
+          rsp.session_for_signing = std::move(signer);
+          rsp.sign_algorithm = alg;
+          rsp.sign_anyway = true;
+        } else {
+          rsp.no_sign = true;
+        }
         return false;
       }
       req.signed_ok = true;

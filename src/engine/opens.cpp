@@ -24,8 +24,8 @@ Result<std::shared_ptr<Open>> Ctx::find_open(Request& req, const codec::FileId& 
     }
   }
   req.out_file_id = fid;  // used, found or not: the next related request uses it too
-  auto it = conn.opens.find(fid.volatile_);
-  if (it == conn.opens.end() || it->second->file_id.persistent != fid.persistent ||
+  auto it = conn.client->opens.find(fid.volatile_);
+  if (it == conn.client->opens.end() || it->second->file_id.persistent != fid.persistent ||
       it->second->session_id != req.session->session_id || (req.tree && it->second->tree_id != req.tree->tree_id))
     return NtStatus::file_closed;
   if (conn.dialect >= Dialect::smb3_0) {
@@ -50,31 +50,31 @@ Result<std::shared_ptr<Open>> Ctx::find_open(Request& req, const codec::FileId& 
 }
 
 void Ctx::register_open(const std::shared_ptr<Open>& o) {
-  conn.opens[o->file_id.volatile_] = o;
-  ++conn.opens_per_session[o->session_id];
-  if (o->is_durable) ++conn.durable_per_session[o->session_id];
+  conn.client->opens[o->file_id.volatile_] = o;
+  ++conn.client->opens_per_session[o->session_id];
+  if (o->is_durable) ++conn.client->durable_per_session[o->session_id];
 }
 
 bool Ctx::open_limit_reached(std::uint64_t sid) const {
   const auto& cfg = server.config;
-  auto it = conn.opens_per_session.find(sid);
-  const std::size_t in_session = it == conn.opens_per_session.end() ? 0 : it->second;
-  if (conn.opens.size() < cfg.max_opens_per_connection && in_session < cfg.max_opens_per_session) return false;
-  SMBSRV_LOG_DEBUG("{}: open limit reached ({} on the connection, {} in the session)", peer, conn.opens.size(),
+  auto it = conn.client->opens_per_session.find(sid);
+  const std::size_t in_session = it == conn.client->opens_per_session.end() ? 0 : it->second;
+  if (conn.client->opens.size() < cfg.max_opens_per_connection && in_session < cfg.max_opens_per_session) return false;
+  SMBSRV_LOG_DEBUG("{}: open limit reached ({} on the connection, {} in the session)", peer, conn.client->opens.size(),
                    in_session);
   return true;
 }
 
 void Ctx::unregister_open(const std::shared_ptr<Open>& o) {
-  auto it = conn.opens.find(o->file_id.volatile_);
-  if (it == conn.opens.end() || it->second != o) return;
-  conn.opens.erase(it);
+  auto it = conn.client->opens.find(o->file_id.volatile_);
+  if (it == conn.client->opens.end() || it->second != o) return;
+  conn.client->opens.erase(it);
   server.resume_keys.forget(o.get());
-  auto c = conn.opens_per_session.find(o->session_id);
-  if (c != conn.opens_per_session.end() && --c->second == 0) conn.opens_per_session.erase(c);
+  auto c = conn.client->opens_per_session.find(o->session_id);
+  if (c != conn.client->opens_per_session.end() && --c->second == 0) conn.client->opens_per_session.erase(c);
   if (o->is_durable) {
-    auto d = conn.durable_per_session.find(o->session_id);
-    if (d != conn.durable_per_session.end() && --d->second == 0) conn.durable_per_session.erase(d);
+    auto d = conn.client->durable_per_session.find(o->session_id);
+    if (d != conn.client->durable_per_session.end() && --d->second == 0) conn.client->durable_per_session.erase(d);
   }
   // CHANGE_NOTIFY requests pending on this handle end with STATUS_NOTIFY_CLEANUP (3.3.5.10);
   // READs and transceives waiting on a pipe are cancelled, as the handle's cleanup does on Windows.

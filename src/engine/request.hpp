@@ -101,6 +101,8 @@ struct Response {
   /// Sign with this algorithm rather than the connection's: a refused binding request is
   /// answered with the algorithm of the session it named (3.3.5.5).
   std::optional<crypto::SigningAlgorithm> sign_algorithm;
+  /// A binding's leg (3.1.1): the response goes into this channel's preauth hash, not the session's.
+  crypto::Digest64* binding_preauth = nullptr;
   std::optional<std::uint64_t> session_id_out;
   std::optional<std::uint32_t> tree_id_out;
   std::optional<codec::FileId> file_id_out;

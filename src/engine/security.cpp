@@ -59,6 +59,17 @@ void derive_keys(const ConnectionState& conn, Session& s) {
   s.decryption_key = crypto::kdf_sp800_108(key, label("SMB2AESCCM"), label("ServerIn "), 16);
 }
 
+std::vector<std::uint8_t> channel_signing_key(const ConnectionState& conn, const std::array<std::uint8_t, 16>& session_key,
+                                              const crypto::Digest64& preauth_hash) {
+  // 3.3.5.5.3: Channel.SigningKey, from the binding's own authentication: on 3.1.1 with the
+  // channel's preauth hash, else as the session's signing key is.
+  const Bytes key(session_key.data(), session_key.size());
+  auto label = [](std::string_view l) { return std::vector<std::uint8_t>(l.begin(), l.end() + 1); };
+  if (conn.dialect == Dialect::smb3_1_1)
+    return crypto::kdf_sp800_108(key, label("SMBSigningKey"), Bytes(preauth_hash.data(), preauth_hash.size()), 16);
+  return crypto::kdf_sp800_108(key, label("SMB2AESCMAC"), label("SmbSign"), 16);
+}
+
 bool signs_response(const Request& req, const Response& rsp) {
   const auto& session = rsp.session_for_signing ? rsp.session_for_signing : req.session;
   return session && !session->signing_key.empty() && !rsp.no_sign && !req.was_encrypted &&
@@ -114,7 +125,10 @@ void finish_response(Ctx& ctx, Request& req, Response& rsp, std::vector<std::uin
   if (signs_response(req, rsp)) {
     auto& session = rsp.session_for_signing ? rsp.session_for_signing : req.session;
     codec::mark_signed(msg);
-    crypto::smb2_sign(rsp.sign_algorithm.value_or(conn.signing_algorithm()), session->signing_key, msg);
+    // 3.3.4.1.1: with Channel.SigningKey on a channel of the session; a binding's legs and
+    // refusals (no channel here yet) with Session.SigningKey (session_for_signing holds it).
+    crypto::smb2_sign(rsp.sign_algorithm.value_or(conn.signing_algorithm()), session->signing_key_on(ctx.owner_id),
+                      msg);
   } else if (rsp.status == NtStatus::user_session_deleted && (req.hdr.flags & codec::kFlagSigned) &&
              !req.was_encrypted && !req.session && !rsp.session_for_signing) {
     // A signed request for a session the server does not know: there is no key to sign the
@@ -128,6 +142,9 @@ void finish_response(Ctx& ctx, Request& req, Response& rsp, std::vector<std::uin
   if (conn.dialect == Dialect::smb3_1_1 || rsp.negotiated_311) {
     if (req.hdr.command == codec::Command::negotiate && rsp.status == NtStatus::success) {
       conn.preauth_hash = crypto::sha512({conn.preauth_hash, msg});
+    } else if (req.hdr.command == codec::Command::session_setup &&
+               rsp.status == NtStatus::more_processing_required && rsp.binding_preauth) {
+      *rsp.binding_preauth = crypto::sha512({*rsp.binding_preauth, msg});  // a channel's own
     } else if (req.hdr.command == codec::Command::session_setup &&
                rsp.status == NtStatus::more_processing_required && rsp.session_for_signing) {
       auto& s = *rsp.session_for_signing;

@@ -22,6 +22,9 @@ std::shared_ptr<Session> unseal(const ConnectionState& conn, Bytes frame, std::v
 /// MS-SMB2 3.3.5.5.3: the signing, application and cipher keys of a session that has just
 /// authenticated.
 void derive_keys(const ConnectionState& conn, Session& s);
+/// Channel.SigningKey of a channel bound with the authentication that gave `session_key`.
+std::vector<std::uint8_t> channel_signing_key(const ConnectionState& conn, const std::array<std::uint8_t, 16>& session_key,
+                                              const crypto::Digest64& preauth_hash);
 
 /// Whether finish_response() will sign this response (3.3.4.1.1).
 bool signs_response(const Request& req, const Response& rsp);

@@ -80,6 +80,22 @@ void ServerState::remove_share(std::string_view name) {
   shares_.erase(upcase_utf8(name));
 }
 
+std::shared_ptr<ClientState> ServerState::client_group(const std::array<std::uint8_t, 16>& client_guid) {
+  std::lock_guard lk(groups_mu_);
+  // Groups of clients that left are swept once the table has doubled since the last sweep.
+  if (groups_.size() >= 2 * groups_swept_ + 64) {
+    std::erase_if(groups_, [](const auto& g) { return g.second.expired(); });
+    groups_swept_ = groups_.size();
+  }
+  auto& slot = groups_[client_guid];
+  auto group = slot.lock();
+  if (!group) {
+    group = std::make_shared<ClientState>();
+    slot = group;
+  }
+  return group;
+}
+
 std::shared_ptr<const Share> ServerState::find_share(std::string_view name) const {
   std::lock_guard lk(shares_mu_);
   auto it = shares_.find(upcase_utf8(name));

@@ -26,6 +26,8 @@
 
 namespace smbsrv::engine {
 
+struct ClientState;
+
 struct ServerState {
   ServerState(ServerConfig config, std::shared_ptr<const CredentialStore> credentials);
   ~ServerState();  // closes the durable opens still waiting for their clients
@@ -70,6 +72,10 @@ struct ServerState {
   /// FSCTL fails with STATUS_NOT_SUPPORTED.
   std::function<std::vector<codec::NetworkInterfaceInfo>()> network_interfaces;
 
+  /// The ClientState that the connections of the client `client_guid` share once their
+  /// NEGOTIATE offered multichannel (engine/state.hpp): made by the first, gone with the last.
+  std::shared_ptr<ClientState> client_group(const std::array<std::uint8_t, 16>& client_guid);
+
   void add_share(Share share);
   void remove_share(std::string_view name);
   /// Case-insensitive lookup.
@@ -88,6 +94,9 @@ struct ServerState {
   void register_builtin_pipes();
   mutable std::mutex shares_mu_;  // a leaf lock: nothing else is taken while it is held
   std::map<std::string, std::shared_ptr<const Share>, std::less<>> shares_;  // key: upper-case
+  std::mutex groups_mu_;  // a leaf lock
+  std::map<std::array<std::uint8_t, 16>, std::weak_ptr<ClientState>> groups_;
+  std::size_t groups_swept_ = 0;
   mutable std::mutex pipes_mu_;  // a leaf lock
   std::map<std::string, PipeFactory, std::less<>> pipes_;  // key: upper-case
 };

@@ -11,7 +11,7 @@ std::vector<std::shared_ptr<Open>> Ctx::end_session(std::uint64_t sid) {
   auto it = conn.sessions.find(sid);
   if (it == conn.sessions.end()) return to_close;
   std::shared_ptr<Session> session = it->second;
-  for (auto& [id, o] : conn.opens)
+  for (auto& [id, o] : conn.client->opens)
     if (o->session_id == sid) to_close.push_back(o);
   for (auto& o : to_close) unregister_open(o);
   // Durable opens outlive the session as they outlive their connection: the user reconnects them
@@ -27,6 +27,13 @@ std::vector<std::shared_ptr<Open>> Ctx::end_session(std::uint64_t sid) {
   }
   conn.sessions.erase(sid);
   server.sessions.forget(sid, host.get());
+  // Its other channels (multichannel) drop it too, each on its own call; until then their
+  // requests on it get USER_SESSION_DELETED.
+  // The channel list stays: this answer is still signed with this channel's key.
+  if (std::exchange(session->state, Session::State::ended) != Session::State::ended)
+    for (auto& ch : session->channels)
+      if (ch.id != owner_id)
+        if (auto h = ch.host.lock()) h->post_session_expired(sid);
   return to_close;
 }
 

@@ -31,6 +31,14 @@ void SessionTable::forget(std::uint64_t id, const SessionHost* host) {
   if (it != by_id_.end() && it->second.host_id == host) by_id_.erase(it);
 }
 
+void SessionTable::move_host(std::uint64_t id, const SessionHost* from, const std::shared_ptr<SessionHost>& to) {
+  std::lock_guard lk(mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end() || it->second.host_id != from) return;
+  it->second.host = to;
+  it->second.host_id = to.get();
+}
+
 std::shared_ptr<SessionHost> SessionTable::take_previous(std::uint64_t previous, const std::string& user,
                                                          const std::string& domain) {
   if (user.empty()) return nullptr;

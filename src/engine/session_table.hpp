@@ -33,6 +33,8 @@ class SessionHost {
 /// is checked against: Session.Connection's dialect, signing algorithm, cipher and ClientGuid,
 /// and Session.SigningKey (3.3.5.2.4: a binding request is verified with it). A copy, taken
 /// under the table's lock: the session itself stays on its own connection's executor.
+struct Session;
+
 struct SessionBindInfo {
   Dialect dialect = Dialect::smb2_0_2;
   crypto::SigningAlgorithm signing_algorithm = crypto::SigningAlgorithm::hmac_sha256;
@@ -40,6 +42,10 @@ struct SessionBindInfo {
   std::array<std::uint8_t, 16> client_guid{};
   std::vector<std::uint8_t> signing_key;
   std::string user, domain;  // upper-case
+  /// The session and the ClientState of its connections: a binding connection of the same
+  /// group (and only one) may touch the session, under the group's lock (engine/connection.hpp).
+  std::weak_ptr<Session> session;
+  const void* client = nullptr;
 };
 
 class SessionTable {
@@ -60,6 +66,9 @@ class SessionTable {
   /// (case-insensitive domain and user), takes it out of the table and returns its host, which
   /// must then be told to tear it down. Otherwise (no such session, another user, anonymous or
   /// guest, the host is gone) nothing changes and null is returned.
+  /// The session's connection `from` is gone but the session lives on as a channel of `to`
+  /// (multichannel): `to` now owns it.
+  void move_host(std::uint64_t id, const SessionHost* from, const std::shared_ptr<SessionHost>& to);
   std::shared_ptr<SessionHost> take_previous(std::uint64_t previous, const std::string& user,
                                              const std::string& domain);
   std::size_t size() const;

@@ -20,6 +20,7 @@
 #include "crypto/crypto.hpp"
 #include "engine/apple.hpp"
 #include "engine/credits.hpp"
+#include "engine/session_table.hpp"
 #include "ntcore/nt_core.hpp"
 #include "smbsrv/pipe.hpp"
 #include "smbsrv/server.hpp"
@@ -119,7 +120,9 @@ struct Open {
 };
 
 struct Session {
-  enum class State { in_progress, valid, expired };
+  /// ended: logged off on another channel; the rest of its channels learn it through their
+  /// mailboxes, and meanwhile answer USER_SESSION_DELETED.
+  enum class State { in_progress, valid, expired, ended };
   std::uint64_t session_id = 0;
   State state = State::in_progress;
   std::unique_ptr<auth::Authenticator> authenticator;
@@ -136,6 +139,28 @@ struct Session {
   // never repeat).
   std::atomic<std::uint64_t> nonce_counter{0};
   std::array<std::uint8_t, 4> nonce_salt{};
+  /// Session.ChannelList (MS-SMB2 3.3.1.8, 3.3.1.14): the connections the session is used on,
+  /// its first one first. Channel.SigningKey is empty on the first channel: the session's own.
+  struct Channel {
+    const nt::Owner* id = nullptr;      // the connection (its mailbox)
+    std::weak_ptr<nt::Owner> owner;     // for the NT core: where its opens' breaks go
+    std::weak_ptr<SessionHost> host;    // for the session table
+    std::vector<std::uint8_t> signing_key;
+  };
+  std::vector<Channel> channels;
+  /// Channel.SigningKey of the connection `id` (3.3.4.1.1), else Session.SigningKey.
+  const std::vector<std::uint8_t>& signing_key_on(const nt::Owner* id) const {
+    for (const auto& c : channels)
+      if (c.id == id && !c.signing_key.empty()) return c.signing_key;
+    return signing_key;
+  }
+};
+
+/// A binding in progress on this connection (MS-SMB2 3.3.1.7 Connection.PreauthSessionTable):
+/// the exchange that adds the connection as a channel of an existing session.
+struct Binding {
+  std::unique_ptr<auth::Authenticator> authenticator;
+  crypto::Digest64 preauth_hash{};  // 3.1.1: the channel's, from this connection's NEGOTIATE on
 };
 
 /// A request answered STATUS_PENDING (3.3.4.2; MS-SMB2 3.3.1.7 Connection.AsyncCommandList):
@@ -154,6 +179,19 @@ struct AsyncCommand {
   bool waits_in_core = false;     // registered with the NT core under its AsyncId
   bool running = false;           // resumed: its job is under way
   bool cancel_requested = false;  // CANCEL came while it was running
+};
+
+/// What the connections (channels) of one client share (MS-SMB2 3.3.1.8 Session.OpenTable, for
+/// every session of the client): the open table, and the ids that must be unique among them. A
+/// connection has its own until its NEGOTIATE offers multichannel; then the connections with the
+/// same ClientGuid share one, and `mu` serialises their engine calls (engine/connection.hpp).
+struct ClientState {
+  std::mutex mu;
+  std::map<std::uint64_t, std::shared_ptr<Open>> opens;      // by volatile id
+  std::map<std::uint64_t, std::size_t> opens_per_session;  // by SessionId (max_opens_per_session)
+  std::map<std::uint64_t, std::size_t> durable_per_session;  // by SessionId (max_durable_opens_per_session)
+  std::uint64_t next_volatile_id = 1;
+  std::uint32_t next_tree_id = 1;
 };
 
 /// MS-SMB2 3.3.1.7 Connection, plus the tables this server keeps per connection.
@@ -177,15 +215,18 @@ struct ConnectionState {
   std::optional<Cipher> cipher;                // Connection.CipherId (none: cannot encrypt)
   std::optional<crypto::SigningAlgorithm> signing_algorithm_id;  // from SIGNING_CAPABILITIES
   CommandSequenceWindow sequence_window;
+  /// The sessions used on this connection: its own, and those it was bound to as a channel.
   std::map<std::uint64_t, std::shared_ptr<Session>> sessions;
+  std::map<std::uint64_t, std::shared_ptr<Binding>> bindings;  // by SessionId
+  /// The NEGOTIATE offered multichannel (3.x, a ClientGuid): the connection's engine call joins
+  /// its client's ClientState when it ends (Connection::on_message). in_group: it has.
+  bool join_group = false, in_group = false;
   // Recently logged-off sessions, kept only to sign the USER_SESSION_DELETED answers to requests
   // that still carry a valid signature (clients that require signing reject them unsigned).
   std::map<std::uint64_t, std::shared_ptr<Session>> logged_off;
-  std::map<std::uint64_t, std::shared_ptr<Open>> opens;      // by volatile id
-  std::map<std::uint64_t, std::size_t> opens_per_session;  // by SessionId (max_opens_per_session)
-  std::map<std::uint64_t, std::size_t> durable_per_session;  // by SessionId (max_durable_opens_per_session)
-  std::uint64_t next_volatile_id = 1;
-  std::uint32_t next_tree_id = 1;
+  /// The opens and ids this connection shares with the other channels of its client (its own
+  /// until a multichannel NEGOTIATE joins it to its client's group).
+  std::shared_ptr<ClientState> client = std::make_shared<ClientState>();
   std::map<std::uint64_t, AsyncCommand> async_commands;  // by AsyncId
   std::uint64_t next_async_id = 1;
   /// AsyncIds a CREATE job may register with the NT core while it runs, and whether the core has

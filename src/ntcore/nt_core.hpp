@@ -216,6 +216,10 @@ class NtCore {
   /// a break of its caching awaits an acknowledgment that can no longer come, or it is to be
   /// deleted on close. Its lock waits end (their requests died with the connection).
   bool orphan(const OpenRef& open);
+  /// The channel `from` that held `open` is gone but its session lives on another channel of the
+  /// same client (multichannel, MS-SMB2 3.3.7.1): the open, and its lease when `from` took it
+  /// last, now belong to `to`, so breaks go out on a channel that is alive.
+  void rehome(const OpenRef& open, const Owner* from, std::weak_ptr<Owner> to);
   /// What a reconnecting client presents (3.3.5.9.7 / 3.3.5.9.12).
   struct Reconnect {
     Key16 client_guid{};

@@ -32,6 +32,15 @@ bool NtCore::orphan(const OpenRef& open) {
   return true;
 }
 
+void NtCore::rehome(const OpenRef& open, const Owner* from, std::weak_ptr<Owner> to) {
+  std::lock_guard lk(mu_);
+  Open& o = *open;
+  if (o.closed || o.orphaned || o.who != from) return;
+  o.owner = to;
+  o.who = to.lock().get();
+  if (Lease* l = o.lease.get(); l && l->owner.lock().get() == from) l->owner = std::move(to);
+}
+
 Result<LeaseGrant> NtCore::reconnect(const OpenRef& open, const Reconnect& r) {
   Outbox out;
   std::lock_guard lk(mu_);

@@ -20,6 +20,7 @@
 #include "codec/messages.hpp"
 #include "crypto/crypto.hpp"
 #include "engine/connection.hpp"
+#include "engine/mailbox.hpp"
 #include "engine/server_state.hpp"
 #include "smbsrv/credentials.hpp"
 #include "smbsrv/memory_vfs.hpp"
@@ -39,16 +40,20 @@ namespace smbsrv::engine {
 struct FuzzConnectionCopier {
   static void copy(const Connection& from, Connection& to) {
     const ConnectionState& f = from.state_;
-    if (!f.opens.empty() || !f.logged_off.empty() || !f.async_commands.empty() || from.jobs_ != 0) __builtin_trap();
+    if (!f.client->opens.empty() || !f.logged_off.empty() || !f.async_commands.empty() || from.jobs_ != 0) __builtin_trap();
     ConnectionState& t = to.state_;
     t = f;
+    t.client = std::make_shared<ClientState>();  // its own: the copy shares nothing with `from`
+    t.client->next_volatile_id = f.client->next_volatile_id;
+    t.client->next_tree_id = f.client->next_tree_id;
     t.sessions.clear();
-    for (const auto& [id, s] : f.sessions) t.sessions[id] = copy_session(*s, *to.server_);
+    for (const auto& [id, s] : f.sessions) t.sessions[id] = copy_session(*s, to);
     to.authenticated_.store(from.authenticated_.load());
   }
 
  private:
-  static std::shared_ptr<Session> copy_session(const Session& f, const ServerState& to_state) {
+  static std::shared_ptr<Session> copy_session(const Session& f, Connection& to) {
+    const ServerState& to_state = *to.server_;
     if (f.authenticator) __builtin_trap();  // an exchange in progress cannot be copied
     auto s = std::make_shared<Session>();
     s->session_id = f.session_id;
@@ -72,6 +77,7 @@ struct FuzzConnectionCopier {
     }
     s->nonce_counter = f.nonce_counter.load();
     s->nonce_salt = f.nonce_salt;
+    s->channels.push_back(Session::Channel{to.mailbox_.get(), to.mailbox_, to.mailbox_, {}});  // its one channel: `to`
     return s;
   }
 };
@@ -80,7 +86,7 @@ struct FuzzConnectionCopier {
 // this size makes the build say so. The replay build also checks that a copy answers every corpus
 // input exactly as a real handshake does (fuzz_engine.cpp).
 #if defined(__x86_64__) && defined(__GLIBCXX__) && !defined(_GLIBCXX_DEBUG)
-static_assert(sizeof(Session) == 336, "update FuzzConnectionCopier::copy_session");
+static_assert(sizeof(Session) == 360, "update FuzzConnectionCopier::copy_session");
 #endif
 
 }  // namespace smbsrv::engine

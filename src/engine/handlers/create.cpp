@@ -435,15 +435,15 @@ void finish_create(Ctx& ctx, Request& req, Response& rsp, CreateWork& w, const c
     return rsp.fail(gone);
   }
   if (w.status != NtStatus::success) return rsp.fail(w.status);
-  auto& per_session = conn.opens_per_session[w.session_id];
+  auto& per_session = conn.client->opens_per_session[w.session_id];
   if (gone == NtStatus::success &&
-      (conn.opens.size() >= cfg.max_opens_per_connection || per_session >= cfg.max_opens_per_session)) {
-    SMBSRV_LOG_DEBUG("{}: open limit reached ({} on the connection, {} in the session)", ctx.peer, conn.opens.size(),
+      (conn.client->opens.size() >= cfg.max_opens_per_connection || per_session >= cfg.max_opens_per_session)) {
+    SMBSRV_LOG_DEBUG("{}: open limit reached ({} on the connection, {} in the session)", ctx.peer, conn.client->opens.size(),
                      per_session);
     gone = NtStatus::too_many_opened_files;
   }
   if (gone != NtStatus::success) {
-    if (per_session == 0) conn.opens_per_session.erase(w.session_id);
+    if (per_session == 0) conn.client->opens_per_session.erase(w.session_id);
     rsp.defer(make_job(
         w.open, [&nt = ctx.nt](std::shared_ptr<Open>& o) { close_open(nt, *o); },
         [gone](Ctx&, Request&, Response& r, std::shared_ptr<Open>&) { r.fail(gone); }));
@@ -453,9 +453,9 @@ void finish_create(Ctx& ctx, Request& req, Response& rsp, CreateWork& w, const c
   grant_durable(ctx, req, *w.open, durable, w.grant, contexts);
   // 3.3.5.9: Open.ChannelSequence starts as the CREATE's (3.x; the header's Status field).
   if (conn.dialect >= Dialect::smb3_0) w.open->channel_sequence = static_cast<std::uint16_t>(req.hdr.status & 0xffff);
-  conn.opens[w.volatile_id] = w.open;
+  conn.client->opens[w.volatile_id] = w.open;
   ++per_session;
-  if (w.open->is_durable) ++conn.durable_per_session[w.session_id];
+  if (w.open->is_durable) ++conn.client->durable_per_session[w.session_id];
   if (durable.request_v2) {
     // 3.3.5.9.10: every DH2Q open may be replayed, durable or not; the replay answers as this.
     auto& o = *w.open;
@@ -636,7 +636,7 @@ void create(Ctx& ctx, Request& req, Response& rsp) {
     w.tree_access = tree.maximal_access;
   }
   w.session_id = req.session->session_id;
-  w.volatile_id = conn.next_volatile_id++;
+  w.volatile_id = conn.client->next_volatile_id++;
   w.persistent_id = ctx.server.next_persistent_id.fetch_add(1, std::memory_order_relaxed);
   auto& core = w.core;
   core.access = access;

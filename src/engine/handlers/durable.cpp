@@ -135,7 +135,7 @@ void reconnect_durable(Ctx& ctx, Request& req, Response& rsp, const codec::Creat
   }
   std::optional<SmbPath> path;
   if (auto p = SmbPath::parse(c.name)) path = *p;
-  const std::uint64_t volatile_id = conn.next_volatile_id++;
+  const std::uint64_t volatile_id = conn.client->next_volatile_id++;
   nt::NtCore::Reconnect r;
   r.client_guid = conn.client_guid;
   if (lease) r.lease_key = lease->key;
@@ -200,8 +200,8 @@ bool replay_durable(Ctx& ctx, Request& req, Response& rsp, const codec::CreateRe
   // one of this connection's: there is no multichannel, and an orphan is reconnected instead.
   auto o = ctx.server.durable.by_create_guid(conn.client_guid, guid);
   if (!o || !o->replay_eligible) return false;
-  auto it = conn.opens.find(o->file_id.volatile_);
-  if (it == conn.opens.end() || it->second != o || o->session_id != req.session->session_id) return false;
+  auto it = conn.client->opens.find(o->file_id.volatile_);
+  if (it == conn.client->opens.end() || it->second != o || o->session_id != req.session->session_id) return false;
   if (!replay) {
     // 3.3.5.9.10: the CreateGuid names an open already (Windows: smbtorture smb2.replay.replay6).
     rsp.fail(NtStatus::duplicate_objectid);
@@ -251,8 +251,8 @@ void grant_durable(Ctx& ctx, Request& req, Open& open, const DurableAsk& ask, co
   const bool qualifies = grant.oplock_level == nt::kOplockBatch ||
                          (grant.oplock_level == nt::kOplockLease && grant.lease && (grant.lease->state & nt::kCacheHandle));
   if (!qualifies) return;
-  auto n = ctx.conn.durable_per_session.find(open.session_id);
-  if (n != ctx.conn.durable_per_session.end() && n->second >= cfg.max_durable_opens_per_session) {
+  auto n = ctx.conn.client->durable_per_session.find(open.session_id);
+  if (n != ctx.conn.client->durable_per_session.end() && n->second >= cfg.max_durable_opens_per_session) {
     SMBSRV_LOG_DEBUG("{}: durable open limit of the session reached; granted without durability", ctx.peer);
     return;
   }

@@ -60,7 +60,7 @@ void resume_lock(Ctx& ctx, Request& req, Response& rsp, const codec::LockRequest
   if (s != NtStatus::success) return rsp.fail(s);
   // The open may have closed since the lock was granted (TREE_DISCONNECT closes the holder,
   // then the waiter): the request still succeeded, as on Windows (smbtorture smb2.lock.cancel-tdis).
-  if (auto it = ctx.conn.opens.find(r.file_id.volatile_); it != ctx.conn.opens.end() && it->second->nt)
+  if (auto it = ctx.conn.client->opens.find(r.file_id.volatile_); it != ctx.conn.client->opens.end() && it->second->nt)
     remember_sequence(ctx, *it->second, r.lock_sequence);
   succeed(rsp);
 }

@@ -138,6 +138,12 @@ void negotiate(Ctx& ctx, Request& req, Response& rsp) {
     conn.server_capabilities |= codec::kCapEncryption;
     conn.cipher = Cipher::aes128_ccm;
   }
+  // 3.3.5.4: IsMultiChannelCapable, for the 3.x dialects. The client's connections then share
+  // their opens (and their engine's lock) from here on, found by ClientGuid.
+  if (*chosen >= Dialect::smb3_0 && cfg.multichannel) {
+    conn.server_capabilities |= codec::kCapMultiChannel;
+    conn.join_group = conn.client_guid != std::array<std::uint8_t, 16>{};
+  }
   nr.security_mode = conn.server_security_mode;
   nr.dialect_revision = wire(*chosen);
   nr.server_guid = ctx.server.server_guid;

@@ -137,7 +137,7 @@ void pipe_create(Ctx& ctx, Request& req, Response& rsp, const codec::CreateReque
   if (!factory) return rsp.fail(NtStatus::object_name_not_found);
   const std::uint64_t sid = req.session->session_id;
   std::size_t pipes = 0;
-  for (const auto& [id, o] : conn.opens) if (o->pipe && o->session_id == sid) ++pipes;
+  for (const auto& [id, o] : conn.client->opens) if (o->pipe && o->session_id == sid) ++pipes;
   if (pipes >= cfg.max_pipe_opens_per_session) return rsp.fail(NtStatus::insufficient_resources);
   if (ctx.open_limit_reached(sid)) return rsp.fail(NtStatus::too_many_opened_files);
   PipeClient client;
@@ -157,7 +157,7 @@ void pipe_create(Ctx& ctx, Request& req, Response& rsp, const codec::CreateReque
   std::uint32_t access = map_generic(c.desired_access);
   if (access & kMaximumAllowed) access = (access & ~kMaximumAllowed) | kFileGenericRead | kFileGenericWrite;
   auto o = std::make_shared<Open>();
-  o->file_id = {ctx.server.next_persistent_id.fetch_add(1, std::memory_order_relaxed), conn.next_volatile_id++};
+  o->file_id = {ctx.server.next_persistent_id.fetch_add(1, std::memory_order_relaxed), conn.client->next_volatile_id++};
   o->session_id = sid;
   o->tree_id = req.tree->tree_id;
   o->tree = req.tree;

@@ -8,10 +8,27 @@
 #include "engine/handlers/durable.hpp"
 #include "engine/security.hpp"
 #include "log.hpp"
+#include "util/upcase.hpp"
 
 namespace smbsrv::engine::handlers {
 
 namespace {
+
+/// Session.ChannelList's limit (Windows: 32 channels per session).
+constexpr std::size_t kMaxChannelsPerSession = 32;
+
+auth::AuthConfig auth_config(Ctx& ctx) {
+  const auto& cfg = ctx.server.config;
+  auth::AuthConfig ac;
+  ac.netbios_computer_name = cfg.server_name;
+  ac.netbios_domain_name = cfg.domain_name;
+  ac.dns_computer_name = cfg.server_name;
+  ac.allow_guest = cfg.allow_guest;
+  ac.credentials = ctx.server.credentials.get();
+  ac.now = ctx.server.now;
+  ac.random = ctx.server.random;
+  return ac;
+}
 
 /// A session that never became valid leaves both session tables.
 void forget_session(Ctx& ctx, std::uint64_t sid) {
@@ -38,21 +55,26 @@ std::vector<std::shared_ptr<Open>> replace_previous(Ctx& ctx, const Session& s, 
 }
 
 /// 3.3.5.5 with SMB2_SESSION_FLAG_BINDING: a request to add this connection as a channel of a
-/// session set up on another connection. Multichannel is not served yet, so every binding is
-/// refused; but with the status and the signature Windows gives, which a client checks:
+/// session set up on another connection (multichannel). The checks come first, with the status
+/// and the signature Windows gives, which a client checks:
 /// - the session is looked up in GlobalSessionTable, not in this connection's table;
 /// - the request must be signed (else INVALID_PARAMETER) and is verified with Session.SigningKey
 ///   (3.3.5.2.4), with the algorithm of the session's connection, with which the client signs;
 ///   it fails with ACCESS_DENIED, unsigned, when that does not verify, so that an unverified
 ///   request never obtains a signature (no signing oracle);
-/// - a verified request is refused signed with that same key and algorithm: a client that
-///   requires signing takes an unsigned refusal as ACCESS_DENIED, whatever the status.
+/// - a verified request is answered signed with that same key and algorithm (3.3.4.1.1: every
+///   SESSION_SETUP response but the final SUCCESS): a client that requires signing takes an
+///   unsigned refusal as ACCESS_DENIED, whatever the status.
 /// The refusals, in Windows's order (smbtorture smb2.session.bind_negative_*, which were written
 /// against Windows Server): a GMAC-signed session bound from a connection that signs otherwise,
 /// REQUEST_OUT_OF_SEQUENCE; a GMAC connection for a session that signs otherwise, NOT_SUPPORTED;
 /// a 2.x connection, REQUEST_NOT_ACCEPTED; another dialect or cipher, INVALID_PARAMETER; another
-/// client (ClientGuid, 3.3.5.5: MAY), USER_SESSION_DELETED.
-void refuse_binding(Ctx& ctx, Request& req, Response& rsp) {
+/// client (ClientGuid, 3.3.5.5: MAY), USER_SESSION_DELETED; no multichannel offered,
+/// REQUEST_NOT_ACCEPTED. Then the connection authenticates (3.3.5.5.3, with its own preauth hash
+/// on 3.1.1: Connection.PreauthSessionTable) as the session's user: another user, a guest or
+/// anonymous gets ACCESS_DENIED, a failed logon LOGON_FAILURE, and the session is untouched
+/// either way. Success adds the channel, with its own signing key.
+void bind_channel(Ctx& ctx, Request& req, Response& rsp, const codec::SessionSetupRequest& d) {
   auto& conn = ctx.conn;
   const std::uint64_t sid = req.hdr.session_id;
   // A session of this connection already has its channel here (signed through req.session).
@@ -75,10 +97,11 @@ void refuse_binding(Ctx& ctx, Request& req, Response& rsp) {
   rsp.session_for_signing = std::move(signer);
   rsp.sign_algorithm = *alg;
   rsp.sign_anyway = true;
+  rsp.session_id_out = sid;
   using crypto::SigningAlgorithm;
   const bool session_gmac = info->signing_algorithm == SigningAlgorithm::aes_gmac;
   const bool channel_gmac = conn.signing_algorithm() == SigningAlgorithm::aes_gmac;
-  NtStatus refusal = NtStatus::request_not_accepted;  // no multichannel: a sound binding, too
+  std::optional<NtStatus> refusal;
   if (session_gmac && !channel_gmac) {
     refusal = NtStatus::request_out_of_sequence;
   } else if (channel_gmac && !session_gmac) {
@@ -89,9 +112,67 @@ void refuse_binding(Ctx& ctx, Request& req, Response& rsp) {
     refusal = NtStatus::invalid_parameter;
   } else if (conn.client_guid != info->client_guid) {
     refusal = NtStatus::user_session_deleted;
+  } else if (!(conn.server_capabilities & codec::kCapMultiChannel) || info->client != conn.client.get()) {
+    refusal = NtStatus::request_not_accepted;  // no multichannel offered (or not to this client)
   }
-  SMBSRV_LOG_INFO("{}: binding to session 0x{:x} refused: {}", ctx.peer, sid, to_string(refusal));
-  rsp.fail(refusal);
+  // The session is one of this client's: under the lock this call holds (engine/connection.hpp).
+  auto s = refusal ? nullptr : info->session.lock();
+  if (!refusal && (!s || s->state != Session::State::valid)) refusal = NtStatus::user_session_deleted;
+  if (!refusal && s->channels.size() >= kMaxChannelsPerSession) refusal = NtStatus::insufficient_resources;
+  if (!refusal && conn.bindings.count(sid) == 0 && conn.bindings.size() >= ctx.server.config.max_sessions_per_connection)
+    refusal = NtStatus::insufficient_resources;
+  if (refusal) {
+    SMBSRV_LOG_INFO("{}: binding to session 0x{:x} refused: {}", ctx.peer, sid, to_string(*refusal));
+    conn.bindings.erase(sid);
+    return rsp.fail(*refusal);
+  }
+
+  auto& slot = conn.bindings[sid];
+  if (!slot) slot = std::make_shared<Binding>();
+  Binding& b = *slot;
+  if (!b.authenticator) {
+    b.authenticator = std::make_unique<auth::Authenticator>(auth_config(ctx));
+    b.preauth_hash = conn.preauth_hash;
+  }
+  if (conn.dialect == Dialect::smb3_1_1) b.preauth_hash = crypto::sha512({b.preauth_hash, req.msg});
+  auto step = b.authenticator->step(d.security_buffer);
+  if (step.status == NtStatus::more_processing_required) {
+    codec::SessionSetupResponse r;
+    r.security_buffer = std::move(step.out_token);
+    Response::BodyBuilder body;
+    codec::encode_session_setup_response(body.w, 0, r);
+    rsp.set_body(body.buf);
+    rsp.status = NtStatus::more_processing_required;
+    rsp.binding_preauth = &b.preauth_hash;
+    return;
+  }
+  const auto user = b.authenticator->user(), domain = b.authenticator->domain();
+  const bool nobody = b.authenticator->is_guest() || b.authenticator->is_anonymous();
+  const auto key = b.authenticator->session_key();
+  conn.bindings.erase(sid);
+  if (step.status != NtStatus::success) {
+    SMBSRV_LOG_INFO("{}: binding to session 0x{:x} failed: {}", ctx.peer, sid, to_string(step.status));
+    return rsp.fail(step.status == NtStatus::invalid_parameter ? NtStatus::invalid_parameter : NtStatus::logon_failure);
+  }
+  // 3.3.5.5.3: the channel's user must be the session's.
+  if (nobody || upcase_utf8(user) != info->user || upcase_utf8(domain) != info->domain) {
+    SMBSRV_LOG_INFO("{}: binding to session 0x{:x} as {}\\{}, another user: refused", ctx.peer, sid, domain, user);
+    return rsp.fail(NtStatus::access_denied);
+  }
+  Session::Channel ch{ctx.owner_id, ctx.owner, ctx.host, channel_signing_key(conn, key, b.preauth_hash)};
+  s->channels.push_back(std::move(ch));
+  conn.sessions[sid] = s;
+  conn.any_session_valid = true;
+  SMBSRV_LOG_INFO("{}: bound to session 0x{:x} of {}\\{} as channel {}", ctx.peer, sid, s->domain, s->user,
+                  s->channels.size());
+  // The final response: signed with the new channel's key (3.3.4.1.1), as are all that follow.
+  rsp.session_for_signing = s;
+  rsp.sign_algorithm.reset();
+  codec::SessionSetupResponse r;
+  r.security_buffer = std::move(step.out_token);
+  Response::BodyBuilder body;
+  codec::encode_session_setup_response(body.w, 0, r);
+  rsp.set_body(body.buf);
 }
 
 }  // namespace
@@ -102,7 +183,8 @@ void session_setup(Ctx& ctx, Request& req, Response& rsp) {
   auto decoded = codec::decode_session_setup_request(req.msg);
   if (!decoded) return rsp.fail(decoded.status());
   // 3.3.5.5: SessionId 0 is a new session whatever the flags.
-  if ((decoded->flags & codec::kSessionFlagBinding) && req.hdr.session_id != 0) return refuse_binding(ctx, req, rsp);
+  if ((decoded->flags & codec::kSessionFlagBinding) && req.hdr.session_id != 0)
+    return bind_channel(ctx, req, rsp, *decoded);
 
   std::shared_ptr<Session> s;
   if (req.hdr.session_id == 0) {
@@ -122,23 +204,15 @@ void session_setup(Ctx& ctx, Request& req, Response& rsp) {
       s->session_id = id;
     } while (s->session_id == 0 || s->session_id == ~0ULL || !ctx.server.sessions.reserve(s->session_id, ctx.host));
     if (conn.dialect == Dialect::smb3_1_1) s->preauth_hash = conn.preauth_hash;
+    s->channels.push_back(Session::Channel{ctx.owner_id, ctx.owner, ctx.host, {}});
     conn.sessions[s->session_id] = s;
   } else {
     auto it = conn.sessions.find(req.hdr.session_id);
     if (it == conn.sessions.end()) return rsp.fail(NtStatus::user_session_deleted);
     s = it->second;
   }
-  if (!s->authenticator) {
-    auth::AuthConfig ac;
-    ac.netbios_computer_name = cfg.server_name;
-    ac.netbios_domain_name = cfg.domain_name;
-    ac.dns_computer_name = cfg.server_name;
-    ac.allow_guest = cfg.allow_guest;
-    ac.credentials = ctx.server.credentials.get();
-    ac.now = ctx.server.now;
-    ac.random = ctx.server.random;
-    s->authenticator = std::make_unique<auth::Authenticator>(std::move(ac));
-  }
+  if (s->state == Session::State::ended) return rsp.fail(NtStatus::user_session_deleted);
+  if (!s->authenticator) s->authenticator = std::make_unique<auth::Authenticator>(auth_config(ctx));
   // Reauthentication keeps the keys and does not use the preauth hash again (3.3.5.5.3).
   const bool reauth = s->state == Session::State::valid;
   if (conn.dialect == Dialect::smb3_1_1 && !reauth) s->preauth_hash = crypto::sha512({s->preauth_hash, req.msg});
@@ -215,6 +289,8 @@ void session_setup(Ctx& ctx, Request& req, Response& rsp) {
       info.signing_key = s->signing_key;
       info.user = s->user;
       info.domain = s->domain;
+      info.session = s;
+      info.client = conn.client.get();
       ctx.server.sessions.authenticated(s->session_id, std::move(info));
     }
     SMBSRV_LOG_INFO("{}: {} logged on{} (dialect {}, signing {})", ctx.peer,

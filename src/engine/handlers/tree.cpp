@@ -66,7 +66,7 @@ void tree_connect(Ctx& ctx, Request& req, Response& rsp) {
     return rsp.fail(NtStatus::insufficient_resources);
   }
   do {
-    tree->tree_id = ctx.conn.next_tree_id++;
+    tree->tree_id = ctx.conn.client->next_tree_id++;
   } while (tree->tree_id == 0 || tree->tree_id == 0xFFFFFFFFu || trees.count(tree->tree_id));
   trees[tree->tree_id] = tree;
   rsp.tree_id_out = tree->tree_id;
@@ -85,7 +85,7 @@ void tree_disconnect(Ctx& ctx, Request& req, Response& rsp) {
   // instead, in open order: granted when the holder closes first, RANGE_NOT_LOCKED when its own
   // open does (Windows: smbtorture smb2.lock.cancel-tdis).
   std::vector<std::shared_ptr<Open>> to_close;
-  for (auto& [id, o] : ctx.conn.opens)
+  for (auto& [id, o] : ctx.conn.client->opens)
     if (o->session_id == sid && o->tree_id == tid) to_close.push_back(o);
   for (auto& o : to_close) ctx.unregister_open(o);
   end_async_commands(
