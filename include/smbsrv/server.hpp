@@ -101,7 +101,8 @@ struct ServerConfig {
   std::vector<NetworkInterface> network_interfaces;
   /// SMB 3 multichannel (MS-SMB2 3.3.5.5 binding, SMB2_GLOBAL_CAP_MULTI_CHANNEL): a client may
   /// use one session over several connections (at most 32), found through the interfaces above.
-  bool multichannel = false;
+  /// The connections of one client (ClientGuid) then run their engine calls one at a time.
+  bool multichannel = true;
   Dialect min_dialect = Dialect::smb2_0_2;
   Dialect max_dialect = Dialect::smb3_1_1;
   bool require_signing = true;

@@ -233,20 +233,7 @@ void Connection::resume(Ctx& ctx, std::uint64_t id) {
   run_chain(ctx, c);
 }
 
-Output Connection::shutdown() {
-  std::lock_guard group_lock(state_.client->mu);
-  Output out;
-  if (shut_down_) return out;
-  shut_down_ = dropped_ = true;
-  // No answer can reach the client any more: waits end silently, every open closes but the
-  // durable ones.
-  // A CREATE woken from its wait whose retry is under way leaves the core's record of the wake
-  // too: a later owner at the same address must not be taken for it.
-  for (auto& [id, a] : state_.async_commands)
-    if (a.waits_in_core || a.command == codec::Command::create) server_->nt.cancel_wait(mailbox_.get(), id);
-  state_.async_commands.clear();
-  state_.pending_create_guids.clear();
-  state_.to_resume.clear();
+std::vector<std::shared_ptr<Open>> Connection::leave_client(bool keep_durable) {
   // A session with another channel lives on there (3.3.7.1, multichannel): its opens stay, and
   // those this connection held in the NT core now get their breaks on that channel.
   std::map<std::uint64_t, std::shared_ptr<Session>> surviving;
@@ -285,12 +272,30 @@ Output Connection::shutdown() {
           d != client.durable_per_session.end() && --d->second == 0)
         client.durable_per_session.erase(d);
     // A durable open outlives its connection, for its client to reconnect (3.3.7.1).
-    if (handlers::keep_durable(*server_, o)) continue;
+    if (keep_durable && handlers::keep_durable(*server_, o)) continue;
     opens.push_back(o);
   }
   state_.sessions.clear();
   state_.bindings.clear();
   state_.logged_off.clear();
+  return opens;
+}
+
+Output Connection::shutdown() {
+  std::lock_guard group_lock(state_.client->mu);
+  Output out;
+  if (shut_down_) return out;
+  shut_down_ = dropped_ = true;
+  // No answer can reach the client any more: waits end silently, every open closes but the
+  // durable ones.
+  // A CREATE woken from its wait whose retry is under way leaves the core's record of the wake
+  // too: a later owner at the same address must not be taken for it.
+  for (auto& [id, a] : state_.async_commands)
+    if (a.waits_in_core || a.command == codec::Command::create) server_->nt.cancel_wait(mailbox_.get(), id);
+  state_.async_commands.clear();
+  state_.pending_create_guids.clear();
+  state_.to_resume.clear();
+  auto opens = leave_client(true);
   Ctx ctx = context(out);
   close_in_background(ctx, std::move(opens));
   return out;

@@ -30,9 +30,8 @@ Connection::~Connection() {
   std::lock_guard group_lock(client->mu);
   for (auto& [id, a] : state_.async_commands)
     if (a.waits_in_core || a.command == codec::Command::create) server_->nt.cancel_wait(mailbox_.get(), id);
-  if (!state_.in_group)
-    for (auto& [id, o] : state_.client->opens) close_open(server_->nt, *o);
-  for (auto& [sid, s] : state_.sessions) server_->sessions.forget(sid, mailbox_.get());
+  if (!shut_down_)
+    for (auto& o : leave_client(false)) close_open(server_->nt, *o);
   for (auto& c : chains_) server_->buffers.give(std::move(c->frame));
 }
 

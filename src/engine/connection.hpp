@@ -105,6 +105,11 @@ class Connection {
   void send_break(Ctx& ctx, const nt::BreakNotice& n);
   /// nt::OpenEnded: the open named by `tag` leaves this connection's table.
   void drop_ended_open(Ctx& ctx, const nt::OpenTag& tag);
+  /// The connection is gone: it leaves its sessions' channel lists and the session table. Returns
+  /// the opens to close: those of sessions with no channel left (with keep_durable, not the
+  /// durable ones, which become orphans), taken out of the open table. The opens of a session
+  /// that lives on, on another channel, stay, their breaks going to that channel.
+  std::vector<std::shared_ptr<Open>> leave_client(bool keep_durable);
   /// Hands out a job that closes `opens` (unregistered already), on a chain with no messages.
   void close_in_background(Ctx& ctx, std::vector<std::shared_ptr<Open>> opens);
 

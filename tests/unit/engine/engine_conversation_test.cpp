@@ -115,7 +115,7 @@ TEST_P(EngineValidateNegotiate, SignedAndFieldsEcho) {
   // IOCTL response: OutputOffset at body 32, OutputCount at 36.
   const Vec out = r.buffer(r.u32(32), r.u32(36));
   ASSERT_EQ(out.size(), 24u);
-  EXPECT_EQ(le32(out, 0), codec::kCapLargeMtu | codec::kCapLeasing);
+  EXPECT_EQ(le32(out, 0), codec::kCapLargeMtu | codec::kCapLeasing | codec::kCapMultiChannel);
   EXPECT_TRUE(std::equal(st->server_guid.begin(), st->server_guid.end(), out.begin() + 4));
   EXPECT_EQ(le16(out, 20), codec::kSigningEnabled | codec::kSigningRequired);
   EXPECT_EQ(le16(out, 22), GetParam());

@@ -33,10 +33,12 @@ struct Fixture : ::testing::Test {
   std::shared_ptr<engine::ServerState> st;
   std::unique_ptr<EngineClient> a, b;
   codec::FileId ha, hb, ha2;
+  bool multichannel = true;
 
   void SetUp() override {
     ServerConfig cfg;
     cfg.max_blocking_locks_per_connection = 2;
+    cfg.multichannel = multichannel;
     st = make_test_state(cfg);
     a = std::make_unique<EngineClient>(st);
     b = std::make_unique<EngineClient>(st);
@@ -62,6 +64,9 @@ struct Fixture : ::testing::Test {
 };
 
 using Locks = Fixture;
+struct LocksWithoutMultichannel : Fixture {
+  LocksWithoutMultichannel() { multichannel = false; }
+};
 
 TEST_F(Locks, ValidationStatuses) {
   EXPECT_EQ(lock(*a, ha, {{0, 0, 0}}), NtStatus::invalid_parameter);                     // no lock kind
@@ -312,9 +317,19 @@ TEST_F(Locks, LockBreaksLevelIIOplocks) {
   EXPECT_EQ(n[0].body()[2], codec::kOplockNone);
 }
 
-TEST_F(Locks, LockSequenceIsIgnoredWithoutResilientDurableOrMultichannel) {
+TEST_F(Locks, LockSequenceIsCheckedOnAMultichannelConnection) {
+  // 3.3.5.14: on a 3.x connection offering multichannel, a LOCK repeating the open's last
+  // LockSequence (index 1, number 1) is a replay: answered as done, not done again.
+  EXPECT_EQ(lock(*a, ha, {{100, 100, XF}}, 0x11), NtStatus::success);
+  EXPECT_EQ(lock(*a, ha, {{100, 100, XF}}, 0x11), NtStatus::success);
+  EXPECT_EQ(lock(*a, ha, {{100, 100, kLockUnlock}}, 0x12), NtStatus::success);
+  EXPECT_EQ(lock(*a, ha, {{100, 100, kLockUnlock}}, 0x12), NtStatus::success);
+  EXPECT_EQ(lock(*a, ha, {{100, 100, kLockUnlock}}, 0x13), NtStatus::range_not_locked);
+}
+
+TEST_F(LocksWithoutMultichannel, LockSequenceIsIgnoredWithoutResilientDurableOrMultichannel) {
   // 3.3.5.14: replay detection applies to resilient, durable or persistent opens, or on a 3.x
-  // connection offering multichannel; none of these exists yet, so a repeat is a new request.
+  // connection offering multichannel; none of these here, so a repeat is a new request.
   EXPECT_EQ(lock(*a, ha, {{100, 100, XF}}, 0x11), NtStatus::success);
   EXPECT_EQ(lock(*a, ha, {{100, 100, XF}}, 0x11), NtStatus::lock_not_granted);
   EXPECT_EQ(lock(*a, ha, {{100, 100, kLockUnlock}}, 0x12), NtStatus::success);

@@ -1,9 +1,11 @@
-// SESSION_SETUP with SMB2_SESSION_FLAG_BINDING (MS-SMB2 3.3.5.5) from a second connection. The
-// server does not serve multichannel yet, so every binding is refused; what matters to clients is
-// the status and the signature: the session is found in the server-wide table, the request is
-// verified with the session's signing key, and a verified request is refused signed with that key
-// and the session's algorithm (smbtorture smb2.session.bind_negative_* take an unsigned refusal
-// as ACCESS_DENIED). The session itself is untouched.
+// SESSION_SETUP with SMB2_SESSION_FLAG_BINDING (MS-SMB2 3.3.5.5) from a second connection, with
+// multichannel off (ServerConfig::multichannel), so that every binding is refused, and the first
+// leg of one with it on. What matters to clients is the status and the signature: the session is
+// found in the server-wide table, the request is verified with the session's signing key, and a
+// verified request is answered signed with that key and the session's algorithm (smbtorture
+// smb2.session.bind_negative_* take an unsigned refusal as ACCESS_DENIED). The session itself is
+// untouched. Complete bindings are tested against real clients (smbtorture smb2.session.bind*,
+// smb2.multichannel.*, the Linux kernel client: tests/kernel/linux_cifs_multichannel.sh).
 #include <gtest/gtest.h>
 
 #include "support/engine_client.hpp"
@@ -17,8 +19,11 @@ struct Bind : ::testing::Test {
   std::shared_ptr<engine::ServerState> st;
   std::unique_ptr<EngineClient> a, b;
 
-  void SetUp() override {
-    st = make_test_state({}, {{"bob", "Secret2"}});
+  void SetUp() override { start(false); }
+  void start(bool multichannel) {
+    ServerConfig cfg;
+    cfg.multichannel = multichannel;
+    st = make_test_state(cfg, {{"bob", "Secret2"}});
     a = std::make_unique<EngineClient>(st);
     b = std::make_unique<EngineClient>(st);
     ASSERT_NO_FATAL_FAILURE(a->connect({0x0311}));  // signs with AES-GMAC
@@ -60,6 +65,17 @@ TEST_F(Bind, ASoundBindingIsRefusedSignedWithTheSessionsKey) {
   ASSERT_EQ(b->negotiate({0x0311}).status(), NtStatus::success);
   auto r = bind();
   EXPECT_EQ(r.status(), NtStatus::request_not_accepted);
+  EXPECT_TRUE(signed_by_a(r));
+  session_a_still_works(f.fid);
+}
+
+TEST_F(Bind, WithMultichannelASoundBindingGoesOnToAuthenticate) {
+  start(true);
+  auto f = a->create("f.txt", access::kFullAccess, 0, 2);
+  ASSERT_EQ(f.status, NtStatus::success);
+  ASSERT_EQ(b->negotiate({0x0311}).status(), NtStatus::success);
+  auto r = bind();  // no security token: the authentication refuses it, signed with a's key
+  EXPECT_EQ(r.status(), NtStatus::invalid_parameter);
   EXPECT_TRUE(signed_by_a(r));
   session_a_still_works(f.fid);
 }
