@@ -717,6 +717,51 @@ class EngineClient {
     return last_session_rsp.status();
   }
 
+  /// Binds this connection (negotiated, no session of its own) as a channel of `primary`'s
+  /// session (MS-SMB2 3.2.4.1.7, 3.3.5.5): NTLMv2 with SMB2_SESSION_FLAG_BINDING, the requests
+  /// signed with Session.SigningKey; on success this client signs with its Channel.SigningKey
+  /// (derived from the binding's own session key; 3.1.1: with this connection's preauth hash).
+  NtStatus bind_to(const EngineClient& primary, std::string user = "alice", std::string password = "Secret1") {
+    NtlmClient cl;
+    cl.user = std::move(user);
+    cl.password = std::move(password);
+    session_id = primary.session_id;
+    signing_key = primary.signing_key;
+    encryption_key = primary.encryption_key;
+    decryption_key = primary.decryption_key;
+    session_preauth = preauth;
+    const bool strict = std::exchange(strict_signing, false);
+    auto leg = [&](const Vec& token) {
+      Req r = session_setup_req(token);
+      r.body[2] = codec::kSessionFlagBinding;
+      r.sign = true;
+      Vec m = frame({r});
+      if (dialect == 0x0311) session_preauth = crypto::sha512({session_preauth, m});
+      auto rep = raw(m);
+      Rsp rsp = rep.msgs.size() == 1 ? rep.msgs[0] : Rsp{};
+      if (rep.msgs.size() != 1) rsp.hdr.status = static_cast<std::uint32_t>(NtStatus::internal_error);
+      return rsp;
+    };
+    Rsp r1 = leg(cl.make_negotiate());
+    last_session_rsp = r1;
+    if (r1.status() != NtStatus::more_processing_required) {
+      strict_signing = strict;
+      return r1.status();
+    }
+    EXPECT_TRUE(r1.is_signed() && crypto::smb2_verify(alg, primary.signing_key, r1.msg))
+        << "a binding's intermediate response is signed with the session's key";
+    if (dialect == 0x0311) session_preauth = crypto::sha512({session_preauth, r1.msg});
+    Rsp r2 = leg(cl.make_authenticate(security_buffer(r1)));
+    last_session_rsp = r2;
+    strict_signing = strict;
+    if (r2.status() != NtStatus::success) return r2.status();
+    signing_key = derive_signing_key(Vec(cl.exported.begin(), cl.exported.end()));
+    r2.sig_valid = r2.is_signed() && crypto::smb2_verify(alg, signing_key, r2.msg);
+    EXPECT_TRUE(r2.sig_valid) << "the final binding response is signed with the channel's key";
+    last_session_rsp = r2;
+    return r2.status();
+  }
+
   Vec derive_signing_key(const Vec& key) const {
     auto label = [](std::string_view l) { return Vec(l.begin(), l.end() + 1); };  // with the NUL
     if (dialect < 0x0300) return key;

@@ -80,6 +80,61 @@ TEST_F(Bind, WithMultichannelASoundBindingGoesOnToAuthenticate) {
   session_a_still_works(f.fid);
 }
 
+TEST_F(Bind, ChannelsShareTheSessionAndItsOpensAndOutliveEachOther) {
+  start(true);
+  ASSERT_EQ(b->negotiate({0x0311}).status(), NtStatus::success);
+  ASSERT_EQ(b->bind_to(*a), NtStatus::success);
+  b->tree_id = a->tree_id;  // the session's trees are the channels' too
+  // An open made on one channel is used on the other, each signing with its own key.
+  auto r = a->one({Command::create, create_body_with_contexts("f.txt", 3, codec::kOplockBatch, {})});
+  ASSERT_EQ(r.status(), NtStatus::success);
+  EXPECT_EQ(r.body()[2], codec::kOplockBatch);
+  const codec::FileId f{r.u64(64), r.u64(72)};
+  EXPECT_EQ(b->query_info(f, kInfoFile, kFilePositionInformation).status(), NtStatus::success);
+  auto g = b->create("g.txt");
+  ASSERT_EQ(g.status, NtStatus::success);
+  EXPECT_EQ(a->query_info(g.fid, kInfoFile, kFilePositionInformation).status(), NtStatus::success);
+  // The first channel goes: the session and its opens live on; the batch oplock taken on the
+  // lost channel is broken on the one left, when another client opens the file.
+  a->shutdown();
+  EXPECT_EQ(b->query_info(f, kInfoFile, kFilePositionInformation).status(), NtStatus::success);
+  EXPECT_EQ(b->query_info(g.fid, kInfoFile, kFilePositionInformation).status(), NtStatus::success);
+  EngineClient c(st);
+  c.client_guid[0] ^= 0x55;
+  ASSERT_NO_FATAL_FAILURE(c.connect({0x0311}));
+  (void)c.raw(c.frame({Req{Command::create, EngineClient::create_body("f.txt", access::kFullAccess, kShareAll, 3, 0, 0)}}));
+  auto pushed = b->take_pushed();
+  ASSERT_EQ(pushed.size(), 1u);
+  EXPECT_EQ(pushed[0].hdr.command, Command::oplock_break);
+}
+
+TEST_F(Bind, AnotherUserCannotBindAndALogoffOnOneChannelEndsTheSessionOnAll) {
+  start(true);
+  ASSERT_EQ(b->negotiate({0x0311}).status(), NtStatus::success);
+  EXPECT_EQ(b->bind_to(*a, "bob", "Secret2"), NtStatus::access_denied);
+  EXPECT_EQ(b->bind_to(*a, "alice", "wrong"), NtStatus::logon_failure);
+  ASSERT_EQ(b->bind_to(*a), NtStatus::success);  // the same connection, the right user
+  b->tree_id = a->tree_id;
+  auto f = a->create("f.txt");
+  ASSERT_EQ(f.status, NtStatus::success);
+  EXPECT_EQ(b->one({Command::logoff, EngineClient::empty4_body()}).status(), NtStatus::success);
+  a->strict_signing = false;
+  EXPECT_EQ(a->query_info(f.fid, kInfoFile, kFilePositionInformation).status(), NtStatus::user_session_deleted);
+  EXPECT_EQ(st->nt.census().opens, 0u);
+}
+
+TEST_F(Bind, ASessionHasAtMost32Channels) {
+  start(true);
+  std::vector<std::unique_ptr<EngineClient>> channels;
+  for (int i = 1; i < 32; ++i) {
+    channels.push_back(std::make_unique<EngineClient>(st));
+    ASSERT_EQ(channels.back()->negotiate({0x0311}).status(), NtStatus::success);
+    ASSERT_EQ(channels.back()->bind_to(*a), NtStatus::success) << "channel " << i + 1;
+  }
+  EXPECT_EQ(b->negotiate({0x0311}).status(), NtStatus::success);
+  EXPECT_EQ(b->bind_to(*a), NtStatus::insufficient_resources);
+}
+
 TEST_F(Bind, UnsignedOrBadlySignedOrUnknown) {
   ASSERT_EQ(b->negotiate({0x0311}).status(), NtStatus::success);
   auto r = bind(/*sign=*/false);
