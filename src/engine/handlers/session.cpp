@@ -30,6 +30,15 @@ auth::AuthConfig auth_config(Ctx& ctx) {
   return ac;
 }
 
+/// A SESSION_SETUP response carrying the authentication's next token (no session flags).
+void answer_token(Response& rsp, std::vector<std::uint8_t> token) {
+  codec::SessionSetupResponse r;
+  r.security_buffer = std::move(token);
+  Response::BodyBuilder b;
+  codec::encode_session_setup_response(b.w, 0, r);
+  rsp.set_body(b.buf);
+}
+
 /// A session that never became valid leaves both session tables.
 void forget_session(Ctx& ctx, std::uint64_t sid) {
   ctx.conn.sessions.erase(sid);
@@ -137,11 +146,7 @@ void bind_channel(Ctx& ctx, Request& req, Response& rsp, const codec::SessionSet
   if (conn.dialect == Dialect::smb3_1_1) b.preauth_hash = crypto::sha512({b.preauth_hash, req.msg});
   auto step = b.authenticator->step(d.security_buffer);
   if (step.status == NtStatus::more_processing_required) {
-    codec::SessionSetupResponse r;
-    r.security_buffer = std::move(step.out_token);
-    Response::BodyBuilder body;
-    codec::encode_session_setup_response(body.w, 0, r);
-    rsp.set_body(body.buf);
+    answer_token(rsp, std::move(step.out_token));
     rsp.status = NtStatus::more_processing_required;
     rsp.binding_preauth = &b.preauth_hash;
     return;
@@ -168,11 +173,7 @@ void bind_channel(Ctx& ctx, Request& req, Response& rsp, const codec::SessionSet
   // The final response: signed with the new channel's key (3.3.4.1.1), as are all that follow.
   rsp.session_for_signing = s;
   rsp.sign_algorithm.reset();
-  codec::SessionSetupResponse r;
-  r.security_buffer = std::move(step.out_token);
-  Response::BodyBuilder body;
-  codec::encode_session_setup_response(body.w, 0, r);
-  rsp.set_body(body.buf);
+  answer_token(rsp, std::move(step.out_token));
 }
 
 }  // namespace
@@ -223,11 +224,7 @@ void session_setup(Ctx& ctx, Request& req, Response& rsp) {
   req.session = s;
 
   if (step.status == NtStatus::more_processing_required) {
-    codec::SessionSetupResponse r;
-    r.security_buffer = std::move(step.out_token);
-    Response::BodyBuilder b;
-    codec::encode_session_setup_response(b.w, 0, r);
-    rsp.set_body(b.buf);
+    answer_token(rsp, std::move(step.out_token));
     rsp.status = NtStatus::more_processing_required;
     return;
   }
