@@ -154,7 +154,8 @@ void bind_channel(Ctx& ctx, Request& req, Response& rsp, const codec::SessionSet
   const auto user = b.authenticator->user(), domain = b.authenticator->domain();
   const bool nobody = b.authenticator->is_guest() || b.authenticator->is_anonymous();
   const auto key = b.authenticator->session_key();
-  conn.bindings.erase(sid);
+  const crypto::Digest64 preauth = b.preauth_hash;
+  conn.bindings.erase(sid);  // `b` with it
   if (step.status != NtStatus::success) {
     SMBSRV_LOG_INFO("{}: binding to session 0x{:x} failed: {}", ctx.peer, sid, to_string(step.status));
     return rsp.fail(step.status == NtStatus::invalid_parameter ? NtStatus::invalid_parameter : NtStatus::logon_failure);
@@ -164,7 +165,7 @@ void bind_channel(Ctx& ctx, Request& req, Response& rsp, const codec::SessionSet
     SMBSRV_LOG_INFO("{}: binding to session 0x{:x} as {}\\{}, another user: refused", ctx.peer, sid, domain, user);
     return rsp.fail(NtStatus::access_denied);
   }
-  Session::Channel ch{ctx.owner_id, ctx.owner, ctx.host, channel_signing_key(conn, key, b.preauth_hash)};
+  Session::Channel ch{ctx.owner_id, ctx.owner, ctx.host, channel_signing_key(conn, key, preauth)};
   s->channels.push_back(std::move(ch));
   conn.sessions[sid] = s;
   conn.any_session_valid = true;
