@@ -1,5 +1,6 @@
 // Per-message preconditions (MS-SMB2 3.3.5.2.x), then the command's handler.
 #include "engine/dispatch.hpp"
+#include "engine/security.hpp"
 
 #include <array>
 
@@ -148,22 +149,13 @@ bool check(Ctx& ctx, Request& req, Response& rsp, const CommandRules& r) {
         // SMB2_SESSION_FLAG_BINDING): refused, signed with that key and algorithm, as a client
         // checks a failed SESSION_SETUP that has no channel key (smbtorture
         // smb2.session.bind_negative_smb3signCtoHs). Anything else unsigned: no signing oracle.
-        std::optional<crypto::SigningAlgorithm> alg;
+        bool signs = false;
         if (cmd == Command::session_setup) {
           const auto info = ctx.server.sessions.bind_info(req.session->session_id);
-          for (auto a : {conn.signing_algorithm(), info ? info->signing_algorithm : conn.signing_algorithm()})
-            if (!alg && crypto::smb2_verify(a, req.session->signing_key, req.msg)) alg = a;
+          signs = sign_with_session_key(rsp, req, req.session->session_id, req.session->signing_key,
+                                        {conn.signing_algorithm(), info ? info->signing_algorithm : conn.signing_algorithm()});
         }
-        if (alg) {
-          auto signer = std::make_shared<Session>();
-          signer->session_id = req.session->session_id;
-          signer->signing_key = req.session->signing_key;
-          rsp.session_for_signing = std::move(signer);
-          rsp.sign_algorithm = alg;
-          rsp.sign_anyway = true;
-        } else {
-          rsp.no_sign = true;
-        }
+        rsp.no_sign = !signs;
         return false;
       }
       req.signed_ok = true;

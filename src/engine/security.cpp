@@ -59,6 +59,22 @@ void derive_keys(const ConnectionState& conn, Session& s) {
   s.decryption_key = crypto::kdf_sp800_108(key, label("SMB2AESCCM"), label("ServerIn "), 16);
 }
 
+bool sign_with_session_key(Response& rsp, const Request& req, std::uint64_t session_id,
+                           const std::vector<std::uint8_t>& key,
+                           std::initializer_list<crypto::SigningAlgorithm> algs) {
+  for (auto a : algs) {
+    if (!crypto::smb2_verify(a, key, req.msg)) continue;
+    auto signer = std::make_shared<Session>();
+    signer->session_id = session_id;
+    signer->signing_key = key;
+    rsp.session_for_signing = std::move(signer);
+    rsp.sign_algorithm = a;
+    rsp.sign_anyway = true;
+    return true;
+  }
+  return false;
+}
+
 std::vector<std::uint8_t> channel_signing_key(const ConnectionState& conn, const std::array<std::uint8_t, 16>& session_key,
                                               const crypto::Digest64& preauth_hash) {
   // 3.3.5.5.3: Channel.SigningKey, from the binding's own authentication: on 3.1.1 with the

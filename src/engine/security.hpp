@@ -2,6 +2,7 @@
 // 3.3.5.5.3 key derivation), and the final assembly of a response around them.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <vector>
 
@@ -22,6 +23,14 @@ std::shared_ptr<Session> unseal(const ConnectionState& conn, Bytes frame, std::v
 /// MS-SMB2 3.3.5.5.3: the signing, application and cipher keys of a session that has just
 /// authenticated.
 void derive_keys(const ConnectionState& conn, Session& s);
+/// A request that names session `session_id` without its key being this channel's (a binding,
+/// or a SESSION_SETUP on a bound channel signed with the session's key): when it verifies with
+/// `key` under one of `algs` (tried in order), the response is to be signed with that key and
+/// algorithm, and true is returned. Otherwise nothing changes: an unverified request never
+/// obtains a signature.
+bool sign_with_session_key(Response& rsp, const Request& req, std::uint64_t session_id,
+                           const std::vector<std::uint8_t>& key,
+                           std::initializer_list<crypto::SigningAlgorithm> algs);
 /// Channel.SigningKey of a channel bound with the authentication that gave `session_key`.
 std::vector<std::uint8_t> channel_signing_key(const ConnectionState& conn, const std::array<std::uint8_t, 16>& session_key,
                                               const crypto::Digest64& preauth_hash);

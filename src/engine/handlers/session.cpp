@@ -91,21 +91,11 @@ void bind_channel(Ctx& ctx, Request& req, Response& rsp, const codec::SessionSet
   if (!(req.hdr.flags & codec::kFlagSigned)) return rsp.fail(NtStatus::invalid_parameter);
   auto info = ctx.server.sessions.bind_info(sid);
   if (!info || info->signing_key.empty()) return rsp.fail(NtStatus::user_session_deleted);
-  std::optional<crypto::SigningAlgorithm> alg;
-  for (auto a : {info->signing_algorithm, conn.signing_algorithm()}) {
-    if (!alg && crypto::smb2_verify(a, info->signing_key, req.msg)) alg = a;
-  }
-  if (!alg) {
+  if (!sign_with_session_key(rsp, req, sid, info->signing_key, {info->signing_algorithm, conn.signing_algorithm()})) {
     SMBSRV_LOG_INFO("{}: binding request for session 0x{:x} with a bad signature", ctx.peer, sid);
     rsp.no_sign = true;
     return rsp.fail(NtStatus::access_denied);
   }
-  auto signer = std::make_shared<Session>();
-  signer->session_id = sid;
-  signer->signing_key = info->signing_key;
-  rsp.session_for_signing = std::move(signer);
-  rsp.sign_algorithm = *alg;
-  rsp.sign_anyway = true;
   rsp.session_id_out = sid;
   using crypto::SigningAlgorithm;
   const bool session_gmac = info->signing_algorithm == SigningAlgorithm::aes_gmac;
