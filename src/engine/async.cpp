@@ -263,14 +263,7 @@ std::vector<std::shared_ptr<Open>> Connection::leave_client(bool keep_durable) {
       continue;
     }
     it = table.erase(it);
-    server_->resume_keys.forget(o.get());
-    auto& client = *state_.client;
-    if (auto c = client.opens_per_session.find(o->session_id); c != client.opens_per_session.end() && --c->second == 0)
-      client.opens_per_session.erase(c);
-    if (o->is_durable)
-      if (auto d = client.durable_per_session.find(o->session_id);
-          d != client.durable_per_session.end() && --d->second == 0)
-        client.durable_per_session.erase(d);
+    uncount_open(*server_, *state_.client, *o);
     // A durable open outlives its connection, for its client to reconnect (3.3.7.1).
     if (keep_durable && handlers::keep_durable(*server_, o)) continue;
     opens.push_back(o);

@@ -19,6 +19,9 @@ void settle_async(Ctx& ctx, Request& req, Response& rsp);
 /// Ends the waiting async commands `which` selects with `status` (their final responses go into
 /// ctx.out). Commands whose job is running end when it finishes.
 void end_async_commands(Ctx& ctx, const std::function<bool(const AsyncCommand&)>& which, NtStatus status);
+/// Takes `o` out of its client's open-table counts (opens and durable opens per session) and out
+/// of the server's resume keys; the caller has erased it from the table.
+void uncount_open(ServerState& server, ClientState& client, const Open& o);
 /// The notification for a break, sealed when the open was made through encrypted messages.
 std::optional<std::vector<std::uint8_t>> encode_break(Ctx& ctx, const nt::BreakNotice& n);
 

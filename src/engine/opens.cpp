@@ -65,17 +65,21 @@ bool Ctx::open_limit_reached(std::uint64_t sid) const {
   return true;
 }
 
+void uncount_open(ServerState& server, ClientState& client, const Open& o) {
+  server.resume_keys.forget(&o);
+  auto c = client.opens_per_session.find(o.session_id);
+  if (c != client.opens_per_session.end() && --c->second == 0) client.opens_per_session.erase(c);
+  if (o.is_durable) {
+    auto d = client.durable_per_session.find(o.session_id);
+    if (d != client.durable_per_session.end() && --d->second == 0) client.durable_per_session.erase(d);
+  }
+}
+
 void Ctx::unregister_open(const std::shared_ptr<Open>& o) {
   auto it = conn.client->opens.find(o->file_id.volatile_);
   if (it == conn.client->opens.end() || it->second != o) return;
   conn.client->opens.erase(it);
-  server.resume_keys.forget(o.get());
-  auto c = conn.client->opens_per_session.find(o->session_id);
-  if (c != conn.client->opens_per_session.end() && --c->second == 0) conn.client->opens_per_session.erase(c);
-  if (o->is_durable) {
-    auto d = conn.client->durable_per_session.find(o->session_id);
-    if (d != conn.client->durable_per_session.end() && --d->second == 0) conn.client->durable_per_session.erase(d);
-  }
+  uncount_open(server, *conn.client, *o);
   // CHANGE_NOTIFY requests pending on this handle end with STATUS_NOTIFY_CLEANUP (3.3.5.10);
   // READs and transceives waiting on a pipe are cancelled, as the handle's cleanup does on Windows.
   const codec::FileId fid = o->file_id;
