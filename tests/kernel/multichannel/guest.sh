@@ -11,7 +11,8 @@
 # The host agent (agent.sh) records the server-side TCP counters at the start of phase 5, at the
 # drop, after the copy and at its end, so the host script can tell how much each connection carried.
 # The guest talks to the agent through files: it creates mc/req-WHAT and waits (bounded) for
-# mc/ack-WHAT.
+# mc/ack-WHAT. The host script runs the harness's default script right after this one in the same
+# shell (it drops the final 'finish' below, so lib.sh's counts go on); its glue uses channels().
 . /smbi/lib.sh
 D=$MNT/mc
 channels() {  # 1 + "Extra Channels: N" of the (only) session in DebugData
