@@ -5,7 +5,10 @@
 #include <asio.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -21,9 +24,24 @@ struct Server::Impl {
       : state(engine::make_server_state(std::move(config), std::move(credentials))),
         workers(std::max<std::size_t>(1, state->config.worker_threads)),
         acceptor(io) {
+    // FSCTL_QUERY_NETWORK_INTERFACE_INFO runs on a network thread, and the Linux client asks on
+    // every mount and then every 10 minutes: the host's list (getifaddrs and a sysfs read per
+    // interface) is read at most once every 10 s and shared by all connections.
+    struct InterfaceCache {
+      std::mutex mu;
+      std::chrono::steady_clock::time_point read_at;
+      std::optional<std::vector<codec::NetworkInterfaceInfo>> list;
+    };
     state->network_interfaces = [listen = state->config.listen_address,
-                                 configured = state->config.network_interfaces] {
-      return transport::select_interfaces(listen, configured, transport::host_addresses());
+                                 configured = state->config.network_interfaces,
+                                 cache = std::make_shared<InterfaceCache>()] {
+      std::lock_guard lk(cache->mu);
+      const auto now = std::chrono::steady_clock::now();
+      if (!cache->list || now - cache->read_at >= std::chrono::seconds(10)) {
+        cache->list = transport::select_interfaces(listen, configured, transport::host_addresses());
+        cache->read_at = now;
+      }
+      return *cache->list;
     };
   }
 

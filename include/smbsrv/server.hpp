@@ -138,7 +138,9 @@ struct ServerConfig {
   /// Opens (CREATE) held by one session; more fail with STATUS_TOO_MANY_OPENED_FILES. Each open
   /// pins a backend file handle.
   std::size_t max_opens_per_session = 16384;
-  /// Opens held by all sessions of one connection together (the same status past it).
+  /// Opens held by all sessions of one client together (the same status past it). With
+  /// multichannel, a client is every connection with its ClientGuid: they share one open table
+  /// and ids; without, it is one connection. The name predates multichannel.
   std::size_t max_opens_per_connection = 16384;
   /// LOCK requests of one connection waiting for their range (MS-SMB2 3.3.5.14.2, no
   /// SMB2_LOCKFLAG_FAIL_IMMEDIATELY). Each keeps a copy of its request and a place in the file's

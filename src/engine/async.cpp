@@ -159,6 +159,7 @@ void Connection::take_mail(Ctx& ctx) {
   for (auto& e : taken.events) {
     if (dropped_) continue;
     if (auto* b = std::get_if<nt::BreakNotice>(&e)) {
+      if (forward_lease_break(*b)) continue;
       if (auto f = encode_break(ctx, *b)) out.frames.push_back(std::move(*f));
       continue;
     }
@@ -233,10 +234,28 @@ void Connection::resume(Ctx& ctx, std::uint64_t id) {
   run_chain(ctx, c);
 }
 
+bool Connection::forward_lease_break(const nt::BreakNotice& b) {
+  // 3.3.4.7: a lease break goes to the client, on its oldest live connection (ClientState::
+  // connections). An oplock break stays with its open's connection (3.3.4.6), and so does a
+  // break that must be encrypted: only the open's own connection holds its session's keys.
+  if (b.is_oplock || b.tag.encrypt || !state_.in_group) return false;
+  for (const auto& w : state_.client->connections) {
+    auto first = w.lock();
+    if (!first) continue;
+    if (first.get() == mailbox_.get()) return false;
+    first->post(b);
+    return true;
+  }
+  return false;
+}
+
 std::vector<std::shared_ptr<Open>> Connection::leave_client(bool keep_durable) {
   // A session with another channel lives on there (3.3.7.1, multichannel): its opens stay, and
   // those this connection held in the NT core now get their breaks on that channel.
   std::map<std::uint64_t, std::shared_ptr<Session>> surviving;
+  std::erase_if(state_.client->connections, [&](const std::weak_ptr<nt::Owner>& w) {
+    return w.expired() || w.lock().get() == mailbox_.get();
+  });
   for (auto& [sid, s] : state_.sessions) {
     std::erase_if(s->channels, [&](const Session::Channel& ch) { return ch.id == mailbox_.get(); });
     if (s->channels.empty() || s->state != Session::State::valid) {

@@ -123,6 +123,10 @@ void Connection::join_group() {
   state_.join_group = false;
   state_.in_group = true;
   state_.client = server_->client_group(state_.client_guid);
+  std::lock_guard lk(state_.client->mu);  // the group's, not the one this call holds
+  auto& list = state_.client->connections;
+  std::erase_if(list, [](const std::weak_ptr<nt::Owner>& w) { return w.expired(); });
+  list.push_back(mailbox_);
 }
 
 void Connection::drain_resumes(Output& out) {

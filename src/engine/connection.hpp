@@ -84,6 +84,8 @@ class Connection {
   /// The NEGOTIATE offered multichannel: from the next call on, this connection shares its
   /// client's ClientState (and its lock) with the client's other connections.
   void join_group();
+  /// A lease break that belongs on an older connection of the client: posted there, true.
+  bool forward_lease_break(const nt::BreakNotice& b);
   Chain& new_chain();
   void release_chain(Chain& c);
   Output handle_encrypted(std::vector<std::uint8_t> frame);

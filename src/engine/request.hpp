@@ -169,9 +169,9 @@ struct Ctx {
   void unregister_open(const std::shared_ptr<Open>& o);
   /// Registers `o` (not registered anywhere else) with the connection, counting it in its session.
   void register_open(const std::shared_ptr<Open>& o);
-  /// Whether the connection or session `sid` holds as many opens as ServerConfig allows
-  /// (max_opens_per_connection, max_opens_per_session): a new one fails with
-  /// STATUS_TOO_MANY_OPENED_FILES.
+  /// Whether the client (every connection sharing this one's open table) or session `sid` holds
+  /// as many opens as ServerConfig allows (max_opens_per_connection, max_opens_per_session): a
+  /// new one fails with STATUS_TOO_MANY_OPENED_FILES.
   bool open_limit_reached(std::uint64_t sid) const;
   /// Ends the session `sid` of this connection — LOGOFF (3.3.5.6), or another session of the same
   /// user named it as PreviousSessionId (3.3.5.5.3) — and returns its opens, unregistered, for a

@@ -192,6 +192,12 @@ struct ClientState {
   std::map<std::uint64_t, std::size_t> durable_per_session;  // by SessionId (max_durable_opens_per_session)
   std::uint64_t next_volatile_id = 1;
   std::uint32_t next_tree_id = 1;
+  /// The client's connections, in the order they joined. A lease belongs to the client
+  /// (3.3.1.11: the lease table is per ClientGuid), and Windows sends every lease break on the
+  /// client's oldest live connection, whichever connection's open holds the lease (smbtorture
+  /// smb2.lease.v2_complex1 checks the transport), as Samba does (its client's first
+  /// connection).
+  std::vector<std::weak_ptr<nt::Owner>> connections;
 };
 
 /// MS-SMB2 3.3.1.7 Connection, plus the tables this server keeps per connection.

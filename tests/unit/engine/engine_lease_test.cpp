@@ -191,6 +191,40 @@ TEST_F(Leases, ConflictingOpenWaitsForTheAck) {
   EXPECT_EQ(a->one({Command::oplock_break, lease_ack(ka, R | H)}).status(), NtStatus::unsuccessful);
 }
 
+TEST_F(Leases, ALeaseBreakGoesToTheClientsOldestConnection) {
+  // 3.3.4.7, as Windows (smbtorture smb2.lease.v2_complex1): a lease is the client's, and its
+  // break goes out on the client's oldest live connection, though the open holding it came in
+  // on another connection of the same ClientGuid, with a session of its own.
+  EngineClient c(st);  // a's ClientGuid
+  ASSERT_NO_FATAL_FAILURE(c.connect({0x0311}));
+  Key kc{};
+  kc.fill(0xC3);
+  ASSERT_EQ(lease_of(create(c, "f.txt", codec::kOplockLease, lease_data(kc, R | W | H, 2))).state, R | W | H);
+  ASSERT_EQ(create(*b, "f.txt", codec::kOplockNone, std::nullopt).status(), NtStatus::pending);
+  EXPECT_TRUE(c.take_pushed().empty());
+  auto notes = a->take_pushed();
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].hdr.command, Command::oplock_break);
+  EXPECT_EQ(notes[0].body()[8], 0xC3);
+  // Acknowledged on that connection too: the lease table is the client's (3.3.5.22.2).
+  EXPECT_EQ(a->one({Command::oplock_break, lease_ack(kc, R | H)}).status(), NtStatus::success);
+  ASSERT_EQ(b->take_pushed().size(), 1u);
+  // An oplock break stays with its open's connection (3.3.4.6).
+  ASSERT_EQ(create(c, "g.txt", codec::kOplockBatch, std::nullopt).body()[2], codec::kOplockBatch);
+  ASSERT_EQ(create(*b, "g.txt", codec::kOplockNone, std::nullopt).status(), NtStatus::pending);
+  EXPECT_TRUE(a->take_pushed().empty());
+  EXPECT_EQ(c.take_pushed().size(), 1u);
+  // Once the oldest connection is gone, the next one gets the client's lease breaks.
+  a->shutdown();
+  Key kd{};
+  kd.fill(0xD4);
+  ASSERT_EQ(lease_of(create(c, "h.txt", codec::kOplockLease, lease_data(kd, R | W | H, 2))).state, R | W | H);
+  ASSERT_EQ(create(*b, "h.txt", codec::kOplockNone, std::nullopt).status(), NtStatus::pending);
+  auto later = c.take_pushed();
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].body()[8], 0xD4);
+}
+
 TEST_F(Leases, TimeoutCompletesTheBreak) {
   ASSERT_EQ(lease_of(create(*a, "f.txt", codec::kOplockLease, lease_data(ka, R | W | H, 1))).state, R | W | H);
   ASSERT_EQ(create(*b, "f.txt", codec::kOplockNone, std::nullopt).status(), NtStatus::pending);
