@@ -17,7 +17,8 @@ cmake -S "$SRC/tests/cmake_consumer" -B "$WORK/pkg" -G Ninja -DCMAKE_PREFIX_PATH
 cmake --build "$WORK/pkg" >/dev/null
 "$WORK/pkg/consumer"
 # The subdirectory build compiles the whole library again; unoptimised and without debug info it
-# takes a third of the CPU (what is checked here is the CMake integration, not the code).
+# takes about a third less CPU (228 s here, against about 360 s at -O2 -g). What is checked here
+# is the CMake integration, not the code.
 cmake -S "$SRC/tests/cmake_consumer" -B "$WORK/sub" -G Ninja -DSMBSRV_CONSUMER_MODE=subdir \
   -DSMBSRV_SOURCE_DIR="$SRC" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 >/dev/null
 cmake --build "$WORK/sub" >/dev/null
